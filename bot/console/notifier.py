@@ -1,0 +1,151 @@
+"""ConsoleNotifier: the ``Notifier`` port printed to a terminal.
+
+The service (in the input thread) and the tracker (in a background thread) both call it,
+so every write happens under one lock and each message is printed whole.  Messages are
+rendered from the same Block Kit blocks Slack would receive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.console import render
+from bot.notifier import Block
+
+THREAD_PREFIX = "    │ "
+
+
+@dataclass
+class PostedMessage:
+    """One message as the console remembers it (for updates and thread headers)."""
+
+    ts: str
+    channel: str
+    text: str
+    blocks: list[Block]
+    thread_ts: str | None = None
+    updates: int = 0
+    replies: int = 0
+    title: str = field(default="")
+
+
+class ConsoleNotifier:
+    """Prints posts, updates, thread replies and ephemeral notes; thread-safe."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        namer: render.UserNamer = render.default_namer,
+        on_output: Callable[[], None] | None = None,
+    ) -> None:
+        self._out = out
+        self._namer = namer
+        self._on_output = on_output
+        self._lock = threading.RLock()
+        self._counter = itertools.count(1)
+        self.messages: dict[str, PostedMessage] = {}
+
+    # --- the Notifier protocol -------------------------------------------------------
+
+    def post(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+        thread_ts: str | None = None,
+    ) -> str:
+        with self._lock:
+            ts = f"{1_700_000_000 + next(self._counter)}.000100"
+            lines = render.render_blocks(blocks, fallback=text, namer=self._namer)
+            message = PostedMessage(
+                ts=ts,
+                channel=channel,
+                text=text,
+                blocks=list(blocks),
+                thread_ts=thread_ts,
+                title=_title(lines, text),
+            )
+            self.messages[ts] = message
+            parent = self.messages.get(thread_ts) if thread_ts else None
+            if thread_ts:
+                if parent is not None:
+                    parent.replies += 1
+                about = f" on “{parent.title}”" if parent is not None and parent.title else ""
+                self._emit([f"  ↳ thread reply{about}", *render.indent(lines, THREAD_PREFIX)])
+            else:
+                self._emit(["", f"bot › {channel}", *render.indent(lines, "  ")])
+            return ts
+
+    def update(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        ts: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+    ) -> None:
+        with self._lock:
+            message = self.messages.get(ts)
+            previous = message.blocks if message is not None else []
+            lines = render.render_blocks(blocks, fallback=text, namer=self._namer)
+            if message is None:
+                message = PostedMessage(ts=ts, channel=channel, text=text, blocks=[])
+                self.messages[ts] = message
+            message.text, message.blocks = text, list(blocks)
+            message.updates += 1
+            message.title = _title(lines, text) or message.title
+            progress = render.progress_of(blocks, self._namer)
+            earlier = render.progress_of(previous, self._namer) if previous else None
+            if progress is not None and earlier is not None:
+                # a card already tracking progress: the new progress line says it all
+                buttons = " ".join(f"[{label}]" for label in render.button_labels(blocks))
+                line = f"  ✎ card updated: {progress}"
+                self._emit([line + (f"  {buttons}" if buttons else "")])
+            else:
+                self._emit(["  ✎ card updated:", *render.indent(lines, "  │ ")])
+
+    def ephemeral(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+    ) -> None:
+        with self._lock:
+            lines = render.render_blocks(blocks, fallback=text, namer=self._namer)
+            self._emit(["", "bot (only you can see this)", *render.indent(lines, "  ")])
+
+    # --- helpers for the console itself ----------------------------------------------
+
+    def say(self, text: str) -> None:
+        """Print console chrome (prompts, notices) without tearing a message in half."""
+        with self._lock:
+            self._emit(text.splitlines() or [""])
+
+    def show_reply(self, *, text: str, blocks: Sequence[Block] = ()) -> None:
+        """Print what the service answered the user directly."""
+        with self._lock:
+            lines = render.render_blocks(blocks, fallback=text, namer=self._namer)
+            if lines:
+                self._emit(["", "bot", *render.indent(lines, "  ")])
+
+    def _emit(self, lines: Sequence[str]) -> None:
+        self._out.write("\n".join(lines) + "\n")
+        self._out.flush()
+        if self._on_output is not None:
+            self._on_output()
+
+
+def _title(lines: Sequence[str], text: str) -> str:
+    first = next((line.strip() for line in lines if line.strip()), text.strip())
+    return first[:60] + ("…" if len(first) > 60 else "")

@@ -1,0 +1,189 @@
+"""Block Kit → terminal text, on the builders the bot really uses."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import date
+
+from bot.console import render
+from bot.console.notifier import THREAD_PREFIX, ConsoleNotifier
+from bot.slack import blocks as kit
+
+
+def _card(
+    status: str, completed: int, failed: int = 0, *, can_cancel: bool = True
+) -> list[kit.Block]:
+    return kit.submitted_card(
+        request_id=7,
+        transfer_id=456789,
+        transfer_name="Facebook Ads - daily",
+        range_start=date(2026, 1, 1),
+        range_end=date(2026, 1, 31),
+        days=31,
+        requester="U1",
+        confirmed_by="U2",
+        backfill_id=42,
+        status=status,
+        runs_total=31,
+        runs_completed=completed,
+        runs_failed=failed,
+        notes=("Read 01/05/2024 as January 5, 2024 (MDY).",),
+        can_cancel=can_cancel,
+    )
+
+
+def test_mrkdwn_is_simplified_and_mentions_use_names() -> None:
+    names = {"U1": "ada", "U2": "grace"}
+    text = render.mrkdwn(
+        "*Backfill* by <@U1> and <@U2|gh> in <#C1|data> · _see_ <https://x.io/a|docs> "
+        "<https://x.io/b> <!here> `dwh_transfers_write` 1 &lt; 2 &amp;&gt;",
+        lambda user: names.get(user, user),
+    )
+    assert text == (
+        "Backfill by @ada and @gh in #data · see docs (https://x.io/a) "
+        "https://x.io/b @here dwh_transfers_write 1 < 2 &>"
+    )
+
+
+def test_underscores_inside_words_are_not_emphasis() -> None:
+    assert render.mrkdwn("scope dwh_transfers_write and dwh.transfer.edit") == (
+        "scope dwh_transfers_write and dwh.transfer.edit"
+    )
+
+
+def test_submitted_card_renders_summary_notes_progress_and_buttons() -> None:
+    lines = render.render_blocks(_card("RUNNING", 19, 1), namer=lambda u: u.lower())
+    assert lines == [
+        "Backfill of Facebook Ads - daily (#456789)",
+        "2026-01-01 → 2026-01-31 · 31 daily runs",
+        "  • Read 01/05/2024 as January 5, 2024 (MDY).",
+        "  Requested by @u1 · Submitted by @u2 · backfill #42 · RUNNING",
+        "RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed",
+        "[Cancel backfill]",
+    ]
+    assert render.progress_of(_card("RUNNING", 19, 1)) == "RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed"
+    assert render.button_labels(_card("RUNNING", 19, 1)) == ["Cancel backfill"]
+
+
+def test_actions_headers_fields_selects_and_fallback() -> None:
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Confirm backfill"}},
+        {"type": "divider"},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": "*Transfer*"},
+                {"type": "plain_text", "text": "#1"},
+            ],
+            "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Open"}},
+        },
+        {
+            "type": "actions",
+            "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": label}}
+                for label in ("Confirm", "Edit dates", "Cancel")
+            ],
+        },
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "static_select",
+                    "placeholder": {"type": "plain_text", "text": "Transfer"},
+                    "options": [
+                        {"text": {"type": "plain_text", "text": "Google Ads"}, "value": "1"},
+                        {"text": {"type": "plain_text", "text": "LinkedIn Ads"}, "value": "2"},
+                    ],
+                },
+                {"type": "datepicker", "initial_date": "2026-01-01"},
+            ],
+        },
+        {"type": "mystery"},
+    ]
+    assert render.render_blocks(blocks) == [
+        "CONFIRM BACKFILL",
+        "════════════════",
+        render.RULE,
+        "Transfer",
+        "#1  [Open]",
+        "[Confirm] [Edit dates] [Cancel]",
+        "[Transfer: Google Ads | LinkedIn Ads] [2026-01-01]",
+    ]
+    assert render.render_blocks([], fallback="*plain* <@U9>") == ["plain @U9"]
+    assert render.progress_of(blocks) is None
+
+
+def test_rich_text_is_flattened() -> None:
+    block = {
+        "type": "rich_text",
+        "elements": [
+            {
+                "type": "rich_text_section",
+                "elements": [
+                    {"type": "text", "text": "hi "},
+                    {"type": "user", "user_id": "U1"},
+                    {"type": "link", "url": "https://a.b"},
+                ],
+            },
+            {
+                "type": "rich_text_list",
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": "one"}]}
+                ],
+            },
+        ],
+    }
+    assert render.block_lines(block) == ["hi @U1https://a.b", "• one"]
+
+
+def test_notifier_prints_posts_thread_replies_and_progress_updates() -> None:
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out, namer=lambda u: "ada" if u == "U1" else u)
+    ts = notifier.post(slack_team_id="T", channel="C", text="card", blocks=_card("CREATED", 0))
+    reply = notifier.post(
+        slack_team_id="T", channel="C", text="Backfill #42 submitted by <@U1>", thread_ts=ts
+    )
+    assert reply != ts
+    notifier.update(
+        slack_team_id="T", channel="C", ts=ts, text="card", blocks=_card("RUNNING", 19, 1)
+    )
+    notifier.ephemeral(slack_team_id="T", channel="C", user="U1", text="Only *you*")
+    text = out.getvalue()
+    assert "  Backfill of Facebook Ads - daily (#456789)" in text
+    assert "  ↳ thread reply on “Backfill of Facebook Ads - daily (#456789)”" in text
+    assert THREAD_PREFIX + "Backfill #42 submitted by @ada" in text
+    assert "  ✎ card updated: RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed  [Cancel backfill]" in text
+    assert "bot (only you can see this)\n  Only you" in text
+    assert notifier.messages[ts].updates == 1 and notifier.messages[ts].replies == 1
+
+
+def test_an_update_without_a_progress_line_shows_the_whole_card() -> None:
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out)
+    ts = notifier.post(slack_team_id="T", channel="C", text="Confirm?")
+    notifier.update(slack_team_id="T", channel="C", ts=ts, text="Cancelled by <@U1>.")
+    assert out.getvalue().endswith("  ✎ card updated:\n  │ Cancelled by @U1.\n")
+
+
+def test_concurrent_writers_never_interleave_a_message() -> None:
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out)
+    card = _card("RUNNING", 3)
+
+    def write() -> None:
+        for _ in range(30):
+            notifier.post(slack_team_id="T", channel="C", text="x", blocks=card)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    lines = out.getvalue().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("bot › C")]
+    assert len(starts) == 120
+    # every message is its header followed by the card's six lines, unbroken
+    for start in starts:
+        assert lines[start + 1] == "  Backfill of Facebook Ads - daily (#456789)"
+        assert lines[start + 6] == "  [Cancel backfill]"
