@@ -1,0 +1,736 @@
+"""A loopback HTTP server that answers like the Slack Web API, for tests.
+
+``slack_sdk.WebClient(base_url=fake.base_url, token=fake.token)`` works against it
+unchanged.  It keeps the state users would see (channel messages with updates applied,
+thread replies, ephemerals, views, response_url posts), records every call, checks
+posted blocks against Slack's limits (``bot.slack.limits``) and injects faults on demand.
+
+    with FakeSlack(users=[FakeUser("U1", tz="Europe/Helsinki")]) as fake:
+        client = WebClient(base_url=fake.base_url, token=fake.token)
+        client.chat_postMessage(channel="C1", text="hi")
+        assert fake.messages("C1")[0]["text"] == "hi"
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.slack.limits import check_message, check_view
+
+JsonDict = dict[str, Any]
+
+# Fields that slack_sdk sends JSON-encoded inside form bodies.
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+_MAX_BODY = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FakeUser:
+    """A workspace member as users.info describes them."""
+
+    user_id: str
+    name: str = ""
+    tz: str = "UTC"
+    tz_label: str = ""
+    tz_offset: int = 0
+    is_admin: bool = False
+    is_owner: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+
+    def as_slack(self, team_id: str) -> JsonDict:
+        name = self.name or self.user_id.lower()
+        return {
+            "id": self.user_id,
+            "team_id": team_id,
+            "name": name,
+            "real_name": name.title(),
+            "deleted": self.deleted,
+            "tz": self.tz,
+            "tz_label": self.tz_label or self.tz,
+            "tz_offset": self.tz_offset,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "profile": {"real_name": name.title(), "display_name": name},
+        }
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received, and what it answered."""
+
+    method: str
+    args: JsonDict
+    headers: dict[str, str]
+    time: float
+    status: int
+    response: JsonDict
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response.get("ok"))
+
+
+@dataclass(frozen=True)
+class ResponsePost:
+    """One JSON body posted to a response_url."""
+
+    name: str
+    url: str
+    body: JsonDict
+    time: float
+
+
+@dataclass
+class _Fault:
+    error: str
+    status: int
+    remaining: int
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class _ResponseTarget:
+    name: str
+    channel: str | None
+    message_ts: str | None
+    uses: int = 0
+
+
+@dataclass
+class _State:
+    messages: dict[str, dict[str, JsonDict]] = field(default_factory=dict)
+    ephemerals: list[JsonDict] = field(default_factory=list)
+    views: dict[str, JsonDict] = field(default_factory=dict)
+
+
+class SlackApiFault(Exception):
+    """Raised inside a method handler to answer ``{"ok": false, "error": ...}``."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+class FakeSlack:
+    """The Slack Web API on 127.0.0.1, recording every call.  Start it, stop it."""
+
+    RESPONSE_URL_LIMIT = 5  # Slack accepts up to five posts per response_url
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-fake-bot-token",
+        team_id: str = "T0000FAKE",
+        team_name: str = "Fake Workspace",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        users: Iterable[FakeUser] = (),
+        channels: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token = token
+        self.team_id = team_id
+        self.team_name = team_name
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._users: dict[str, FakeUser] = {user.user_id: user for user in users}
+        self._channel_names: dict[str, str] = dict(channels or {})
+        self._not_in: set[str] = set()
+        self._faults: dict[str, list[_Fault]] = {}
+        self._calls: list[Call] = []
+        self._responses: list[ResponsePost] = []
+        self._targets: dict[str, _ResponseTarget] = {}
+        self._violations: list[str] = []
+        self._state = _State()
+        self._ts_base = int(clock())
+        self._ts_counter = itertools.count(100, 100)
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> FakeSlack:
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL, ending with ``/api/`` as slack_sdk expects."""
+        return f"{self.url}/api/"
+
+    # ------------------------------------------------------------- configuration
+    def add_user(self, user: FakeUser) -> None:
+        with self._lock:
+            self._users[user.user_id] = user
+
+    def add_channel(self, channel_id: str, name: str, *, bot_member: bool = True) -> None:
+        with self._lock:
+            self._channel_names[channel_id] = name
+            if bot_member:
+                self._not_in.discard(channel_id)
+            else:
+                self._not_in.add(channel_id)
+
+    def bot_not_in(self, channel: str) -> None:
+        """Make chat.postMessage (and friends) to this channel answer ``not_in_channel``."""
+        with self._lock:
+            self._not_in.add(channel)
+
+    def bot_joins(self, channel: str) -> None:
+        with self._lock:
+            self._not_in.discard(channel)
+
+    def fail_next(self, method: str, error: str, count: int = 1, status: int = 200) -> None:
+        """Answer the next ``count`` calls to ``method`` with ``{"ok": false, "error"}``."""
+        self._add_fault(method, _Fault(error=error, status=status, remaining=count))
+
+    def rate_limit_next(self, method: str, retry_after: int = 1, count: int = 1) -> None:
+        """Answer the next ``count`` calls with HTTP 429, ``Retry-After`` and ``ratelimited``."""
+        fault = _Fault(error="ratelimited", status=429, remaining=count, retry_after=retry_after)
+        self._add_fault(method, fault)
+
+    def delay_next(self, method: str, seconds: float, count: int = 1) -> None:
+        """Answer the next ``count`` calls normally, but only after ``seconds`` (max 30)."""
+        fault = _Fault(error="", status=200, remaining=count, delay=min(seconds, 30.0))
+        self._add_fault(method, fault)
+
+    def _add_fault(self, method: str, fault: _Fault) -> None:
+        if fault.remaining < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._faults.setdefault(method, []).append(fault)
+
+    def response_url(
+        self, name: str = "response", *, channel: str | None = None, message_ts: str | None = None
+    ) -> str:
+        """Return a fresh response_url on this server; posts to it land in ``.responses``.
+
+        With ``channel`` (and ``message_ts`` for a message's buttons) it behaves like the
+        real thing: ``in_channel`` posts a message, ``replace_original`` /
+        ``delete_original`` change the message the buttons were on.
+        """
+        with self._lock:
+            key = f"{name}-{next(self._ids)}"
+            self._targets[key] = _ResponseTarget(name=name, channel=channel, message_ts=message_ts)
+        return f"{self.url}/response/{key}"
+
+    def reset(self) -> None:
+        """Forget calls, messages, responses, violations and pending faults."""
+        with self._lock:
+            self._calls.clear()
+            self._responses.clear()
+            self._violations.clear()
+            self._faults.clear()
+            self._targets.clear()
+            self._state = _State()
+
+    # ---------------------------------------------------------------- inspection
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self._calls if call.method == method]
+
+    @property
+    def responses(self) -> list[ResponsePost]:
+        with self._lock:
+            return list(self._responses)
+
+    def responses_to(self, name: str) -> list[ResponsePost]:
+        with self._lock:
+            return [post for post in self._responses if post.name == name]
+
+    @property
+    def violations(self) -> list[str]:
+        """Block Kit limit violations seen in anything posted (tests assert it is empty)."""
+        with self._lock:
+            return list(self._violations)
+
+    @property
+    def ephemerals(self) -> list[JsonDict]:
+        with self._lock:
+            return [dict(item) for item in self._state.ephemerals]
+
+    def messages(self, channel: str) -> list[JsonDict]:
+        """Top-level messages in ``channel`` as they look now (updates applied), oldest first."""
+        with self._lock:
+            found = self._state.messages.get(channel, {})
+            return [
+                _copy(msg) for msg in found.values() if msg.get("thread_ts") in (None, msg["ts"])
+            ]
+
+    def message(self, channel: str, ts: str) -> JsonDict | None:
+        with self._lock:
+            msg = self._state.messages.get(channel, {}).get(ts)
+            return _copy(msg) if msg is not None else None
+
+    def thread(self, channel: str, ts: str) -> list[JsonDict]:
+        """Replies in the thread under ``ts``, in the order they were posted."""
+        with self._lock:
+            found = self._state.messages.get(channel, {})
+            return [
+                _copy(msg)
+                for msg in found.values()
+                if msg.get("thread_ts") == ts and msg["ts"] != ts
+            ]
+
+    def views(self) -> list[JsonDict]:
+        with self._lock:
+            return [_copy(view) for view in self._state.views.values()]
+
+    def view(self, view_id: str) -> JsonDict | None:
+        with self._lock:
+            view = self._state.views.get(view_id)
+            return _copy(view) if view is not None else None
+
+    # ------------------------------------------------------------ request entry
+    def handle_api(
+        self, method: str, args: JsonDict, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], JsonDict]:
+        """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
+        extra_headers: dict[str, str] = {}
+        fault = self._take_fault(method)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+            fault = None
+        if fault is not None:
+            status = fault.status
+            body: JsonDict = {"ok": False, "error": fault.error}
+            if fault.retry_after is not None:
+                extra_headers["Retry-After"] = str(fault.retry_after)
+        elif not self._authorized(headers, args):
+            status, body = 200, {"ok": False, "error": "invalid_auth"}
+        else:
+            status = 200
+            handler = _METHODS.get(method)
+            if handler is None:
+                body = {"ok": False, "error": "unknown_method"}
+            else:
+                try:
+                    with self._lock:
+                        body = {"ok": True, **handler(self, args)}
+                except SlackApiFault as fault_exc:
+                    body = {"ok": False, "error": fault_exc.error, **fault_exc.extra}
+        call = Call(
+            method=method,
+            args=args,
+            headers=headers,
+            time=self._clock(),
+            status=status,
+            response=body,
+        )
+        with self._lock:
+            self._calls.append(call)
+        return status, extra_headers, body
+
+    def handle_response_url(self, key: str, body: JsonDict) -> tuple[int, JsonDict]:
+        with self._lock:
+            target = self._targets.get(key)
+            if target is None:
+                return 404, {"ok": False, "error": "no_such_response_url"}
+            target.uses += 1
+            if target.uses > self.RESPONSE_URL_LIMIT:
+                return 404, {"ok": False, "error": "used_url"}
+            self._responses.append(
+                ResponsePost(
+                    name=target.name,
+                    url=f"{self.url}/response/{key}",
+                    body=body,
+                    time=self._clock(),
+                )
+            )
+            self._record_violations(
+                f"response_url {target.name}",
+                check_message(body.get("text"), body.get("blocks")),
+            )
+            self._apply_response(target, body)
+        return 200, {"ok": True}
+
+    def _apply_response(self, target: _ResponseTarget, body: JsonDict) -> None:
+        if target.channel is None:
+            return
+        channel_msgs = self._state.messages.setdefault(target.channel, {})
+        if body.get("delete_original") and target.message_ts is not None:
+            channel_msgs.pop(target.message_ts, None)
+        elif body.get("replace_original") and target.message_ts is not None:
+            original = channel_msgs.get(target.message_ts)
+            if original is not None:
+                original["text"] = body.get("text", "")
+                original["blocks"] = body.get("blocks", [])
+                original["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        elif body.get("response_type") == "in_channel":
+            ts = self._next_ts()
+            channel_msgs[ts] = self._new_message(ts, body, thread_ts=body.get("thread_ts"))
+
+    # ------------------------------------------------------------------ helpers
+    def _take_fault(self, method: str) -> _Fault | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                queue.pop(0)
+            return fault
+
+    def _authorized(self, headers: Mapping[str, str], args: Mapping[str, Any]) -> bool:
+        auth = headers.get("authorization", "")
+        if auth.startswith("Bearer "):
+            return auth[len("Bearer ") :] == self.token
+        return args.get("token") == self.token
+
+    def _next_ts(self) -> str:
+        micros = next(self._ts_counter)
+        return f"{self._ts_base + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _record_violations(self, where: str, violations: list[str]) -> None:
+        self._violations.extend(f"{where}: {problem}" for problem in violations)
+
+    def _check_postable(self, args: Mapping[str, Any], method: str) -> str:
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel:
+            raise SlackApiFault("channel_not_found")
+        if channel in self._not_in and not channel.startswith("D"):
+            raise SlackApiFault("not_in_channel")
+        text, blocks = args.get("text"), args.get("blocks")
+        if not text and not blocks and not args.get("attachments"):
+            raise SlackApiFault("no_text")
+        violations = check_message(text if isinstance(text, str) else None, blocks)
+        if violations:
+            self._record_violations(f"{method} {channel}", violations)
+            raise SlackApiFault("invalid_blocks", errors=violations)
+        return channel
+
+    def _new_message(self, ts: str, args: Mapping[str, Any], *, thread_ts: Any) -> JsonDict:
+        msg: JsonDict = {
+            "type": "message",
+            "ts": ts,
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "team": self.team_id,
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks") or [],
+        }
+        if args.get("attachments"):
+            msg["attachments"] = args["attachments"]
+        if thread_ts:
+            msg["thread_ts"] = str(thread_ts)
+        return msg
+
+    def _find_message(self, args: Mapping[str, Any]) -> tuple[str, JsonDict]:
+        channel, ts = args.get("channel"), args.get("ts")
+        if not isinstance(channel, str) or not channel:
+            raise SlackApiFault("channel_not_found")
+        if not isinstance(ts, str) or not ts:
+            raise SlackApiFault("message_not_found")
+        msg = self._state.messages.get(channel, {}).get(ts)
+        if msg is None:
+            raise SlackApiFault("message_not_found")
+        return channel, msg
+
+    def _channel_info(self, channel: str) -> JsonDict:
+        is_im = channel.startswith("D")
+        name = self._channel_names.get(channel, channel.lower())
+        return {
+            "id": channel,
+            "name": name,
+            "is_channel": channel.startswith("C"),
+            "is_group": channel.startswith("G"),
+            "is_im": is_im,
+            "is_private": channel.startswith("G") or is_im,
+            "is_archived": False,
+            "is_member": is_im or channel not in self._not_in,
+            "context_team_id": self.team_id,
+        }
+
+    # ------------------------------------------------------------ API methods
+    def _auth_test(self, args: JsonDict) -> JsonDict:
+        return {
+            "url": "https://fake.slack.com/",
+            "team": self.team_name,
+            "user": "backfill-bot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, args: JsonDict) -> JsonDict:
+        channel = self._check_postable(args, "chat.postMessage")
+        ts = self._next_ts()
+        thread_ts = args.get("thread_ts")
+        msg = self._new_message(ts, args, thread_ts=thread_ts)
+        self._state.messages.setdefault(channel, {})[ts] = msg
+        if thread_ts:
+            parent = self._state.messages.get(channel, {}).get(str(thread_ts))
+            if parent is not None:
+                parent.setdefault("thread_ts", parent["ts"])
+                parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
+        return {"channel": channel, "ts": ts, "message": _copy(msg)}
+
+    def _chat_update(self, args: JsonDict) -> JsonDict:
+        channel, msg = self._find_message(args)
+        if "blocks" in args or "text" in args:
+            violations = check_message(
+                args.get("text", msg.get("text")), args.get("blocks", msg.get("blocks"))
+            )
+            if violations:
+                self._record_violations(f"chat.update {channel}", violations)
+                raise SlackApiFault("invalid_blocks", errors=violations)
+        # Slack keeps whatever the update leaves out; an empty list removes the blocks.
+        if "text" in args:
+            msg["text"] = args["text"]
+        if "blocks" in args:
+            msg["blocks"] = args["blocks"] or []
+        if "attachments" in args:
+            msg["attachments"] = args["attachments"]
+        msg["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        return {"channel": channel, "ts": msg["ts"], "text": msg["text"], "message": _copy(msg)}
+
+    def _chat_post_ephemeral(self, args: JsonDict) -> JsonDict:
+        channel = self._check_postable(args, "chat.postEphemeral")
+        user = args.get("user")
+        if not isinstance(user, str) or user not in self._users:
+            raise SlackApiFault("user_not_in_channel")
+        message_ts = self._next_ts()
+        self._state.ephemerals.append(
+            {
+                "channel": channel,
+                "user": user,
+                "text": args.get("text", ""),
+                "blocks": args.get("blocks") or [],
+                "thread_ts": args.get("thread_ts"),
+                "message_ts": message_ts,
+            }
+        )
+        return {"message_ts": message_ts}
+
+    def _chat_delete(self, args: JsonDict) -> JsonDict:
+        channel, msg = self._find_message(args)
+        del self._state.messages[channel][msg["ts"]]
+        return {"channel": channel, "ts": msg["ts"]}
+
+    def _store_view(self, view: Any, *, view_id: str | None, previous: JsonDict | None) -> JsonDict:
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                raise SlackApiFault("invalid_arguments") from None
+        if not isinstance(view, dict):
+            raise SlackApiFault("invalid_arguments")
+        violations = check_view(view)
+        if violations:
+            self._record_violations("view", violations)
+            raise SlackApiFault("invalid_arguments", response_metadata={"messages": violations})
+        new_id = view_id or f"V{next(self._ids):08d}"
+        stored: JsonDict = {
+            "id": new_id,
+            "team_id": self.team_id,
+            "type": view.get("type"),
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": view.get("external_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(self._clock())}.{next(self._ids)}",
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "root_view_id": (previous or {}).get("root_view_id", new_id),
+            "previous_view_id": None,
+            "app_id": "A0FAKE",
+            "bot_id": self.bot_id,
+        }
+        self._state.views[new_id] = stored
+        return {"view": _copy(stored)}
+
+    def _views_open(self, args: JsonDict) -> JsonDict:
+        if not args.get("trigger_id"):
+            raise SlackApiFault("invalid_trigger_id")
+        return self._store_view(args.get("view"), view_id=None, previous=None)
+
+    def _views_push(self, args: JsonDict) -> JsonDict:
+        if not args.get("trigger_id"):
+            raise SlackApiFault("invalid_trigger_id")
+        return self._store_view(args.get("view"), view_id=None, previous=None)
+
+    def _views_update(self, args: JsonDict) -> JsonDict:
+        view_id = args.get("view_id")
+        if not view_id and args.get("external_id"):
+            for stored in self._state.views.values():
+                if stored.get("external_id") == args["external_id"]:
+                    view_id = stored["id"]
+        if not isinstance(view_id, str) or view_id not in self._state.views:
+            raise SlackApiFault("not_found")
+        previous = self._state.views[view_id]
+        if args.get("hash") and args["hash"] != previous["hash"]:
+            raise SlackApiFault("hash_conflict")
+        return self._store_view(args.get("view"), view_id=view_id, previous=previous)
+
+    def _users_info(self, args: JsonDict) -> JsonDict:
+        user = self._users.get(str(args.get("user", "")))
+        if user is None:
+            raise SlackApiFault("user_not_found")
+        return {"user": user.as_slack(self.team_id)}
+
+    def _conversations_info(self, args: JsonDict) -> JsonDict:
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel:
+            raise SlackApiFault("channel_not_found")
+        return {"channel": self._channel_info(channel)}
+
+    def _conversations_members(self, args: JsonDict) -> JsonDict:
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel:
+            raise SlackApiFault("channel_not_found")
+        members = sorted(self._users)
+        if channel.startswith("D") or channel not in self._not_in:
+            members.append(self.bot_user_id)
+        return {"members": members, "response_metadata": {"next_cursor": ""}}
+
+
+_METHODS: dict[str, Callable[[FakeSlack, JsonDict], JsonDict]] = {
+    "auth.test": FakeSlack._auth_test,
+    "chat.postMessage": FakeSlack._chat_post_message,
+    "chat.update": FakeSlack._chat_update,
+    "chat.postEphemeral": FakeSlack._chat_post_ephemeral,
+    "chat.delete": FakeSlack._chat_delete,
+    "views.open": FakeSlack._views_open,
+    "views.push": FakeSlack._views_push,
+    "views.update": FakeSlack._views_update,
+    "users.info": FakeSlack._users_info,
+    "conversations.info": FakeSlack._conversations_info,
+    "conversations.members": FakeSlack._conversations_members,
+}
+
+
+def _copy(value: Any) -> Any:
+    """Deep copy of JSON-shaped data, so callers cannot change the fake's state."""
+    return json.loads(json.dumps(value))
+
+
+def parse_body(content_type: str, raw: bytes) -> JsonDict:
+    """Parse a JSON or form body the way Slack does; JSON-in-form fields are decoded."""
+    if not raw:
+        return {}
+    text = raw.decode("utf-8")
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        parsed = json.loads(text)
+        if not isinstance(parsed, dict):
+            raise ValueError("JSON body must be an object")
+        return parsed
+    args: JsonDict = dict(parse_qsl(text, keep_blank_values=True))
+    for key in _JSON_FIELDS:
+        value = args.get(key)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            args[key] = json.loads(value)
+    return args
+
+
+def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep test output quiet."""
+
+        def _send(self, status: int, body: JsonDict, headers: Mapping[str, str] = {}) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _read(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > _MAX_BODY:
+                raise ValueError("body too large")
+            return self.rfile.read(length) if length else b""
+
+        def _dispatch(self) -> None:
+            parts = urlsplit(self.path)
+            try:
+                raw = self._read()
+                args = dict(parse_qsl(parts.query, keep_blank_values=True))
+                args.update(parse_body(self.headers.get("Content-Type", ""), raw))
+            except ValueError:
+                self._send(400, {"ok": False, "error": "invalid_form_data"})
+                return
+            if parts.path.startswith("/api/"):
+                method = parts.path[len("/api/") :]
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                status, extra, body = fake.handle_api(method, args, headers)
+                self._send(status, body, extra)
+            elif parts.path.startswith("/response/") and self.command == "POST":
+                status, body = fake.handle_response_url(parts.path[len("/response/") :], args)
+                self._send(status, body)
+            else:
+                self._send(404, {"ok": False, "error": "not_found"})
+
+        def do_POST(self) -> None:
+            self._dispatch()
+
+        def do_GET(self) -> None:
+            self._dispatch()
+
+    return Handler
