@@ -1,0 +1,222 @@
+"""The tables: workspaces, backfill requests and their append-only event trail.
+
+``migrations/versions`` must describe exactly these tables (a test runs ``alembic check``
+against SQLite and PostgreSQL), so a change here needs a new revision there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.ext.mutable import MutableList
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.store.types import StrEnumType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class RequestState(StrEnum):
+    PENDING = "PENDING"  # confirmation card shown
+    SUBMITTING = "SUBMITTING"  # one confirm click claimed it; the API call is in flight
+    SUBMITTED = "SUBMITTED"  # the API accepted it; backfill id known
+    CREATED = "CREATED"
+    SCHEDULED = "SCHEDULED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"  # finished, some runs failed
+    CANCELLED = "CANCELLED"
+    DISMISSED = "DISMISSED"  # the user cancelled before submitting
+    EXPIRED = "EXPIRED"  # never confirmed
+    REJECTED = "REJECTED"  # the API refused it
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATES
+
+
+TRACKED_STATES: frozenset[RequestState] = frozenset(
+    {RequestState.SUBMITTED, RequestState.CREATED, RequestState.SCHEDULED, RequestState.RUNNING}
+)
+FINAL_STATES: frozenset[RequestState] = frozenset(
+    {
+        RequestState.COMPLETED,
+        RequestState.FAILED,
+        RequestState.CANCELLED,
+        RequestState.DISMISSED,
+        RequestState.EXPIRED,
+        RequestState.REJECTED,
+    }
+)
+
+STATE_LENGTH = 16
+_STATE_VALUES = ", ".join(f"'{state.value}'" for state in RequestState)
+
+
+def _state_type() -> StrEnumType[RequestState]:
+    return StrEnumType(RequestState, STATE_LENGTH)
+
+
+def _json_list() -> JSON:
+    # MutableList so that ``ws.admins.append(...)`` is noticed by the session
+    return cast(JSON, MutableList.as_mutable(JSON()))
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    slack_team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    supermetrics_team_id: Mapped[int | None] = mapped_column(BigInteger)
+    token_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    token_set_by: Mapped[str | None] = mapped_column(String(64))
+    token_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    admins: Mapped[list[str]] = mapped_column(_json_list(), default=list)
+    allowed_users: Mapped[list[str]] = mapped_column(_json_list(), default=list)
+    allowed_channels: Mapped[list[str]] = mapped_column(_json_list(), default=list)
+    date_order: Mapped[str | None] = mapped_column(String(3))
+    max_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def has_token(self) -> bool:
+        return self.token_ciphertext is not None
+
+    def __repr__(self) -> str:
+        # never the token ciphertext: repr() ends up in logs and tracebacks
+        return (
+            f"Workspace(slack_team_id={self.slack_team_id!r}, "
+            f"supermetrics_team_id={self.supermetrics_team_id!r}, "
+            f"token={'set' if self.has_token else 'not set'})"
+        )
+
+
+class BackfillRequest(Base):
+    __tablename__ = "backfill_requests"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_STATE_VALUES})", name="state_valid"),
+        CheckConstraint("range_start <= range_end", name="range_ordered"),
+        # the tracker: active requests due for polling
+        Index("ix_backfill_requests_state_next_poll_at", "state", "next_poll_at"),
+        # expiry of unconfirmed requests
+        Index("ix_backfill_requests_state_expires_at", "state", "expires_at"),
+        # "list" / "status": a workspace's recent requests
+        Index("ix_backfill_requests_slack_team_id_created_at", "slack_team_id", "created_at"),
+        Index("ix_backfill_requests_slack_team_id_backfill_id", "slack_team_id", "backfill_id"),
+        # button clicks and thread replies find their request by message
+        Index("ix_backfill_requests_message_channel_message_ts", "message_channel", "message_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slack_team_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.slack_team_id", ondelete="CASCADE")
+    )
+    channel_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    user_tz: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    transfer_id: Mapped[int | None] = mapped_column(BigInteger)
+    transfer_name: Mapped[str | None] = mapped_column(String(255))
+    range_start: Mapped[date] = mapped_column(Date)
+    range_end: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[list[str]] = mapped_column(_json_list(), default=list)
+    state: Mapped[RequestState] = mapped_column(_state_type(), default=RequestState.PENDING)
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    confirmed_by: Mapped[str | None] = mapped_column(String(32))
+    message_channel: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    backfill_id: Mapped[int | None] = mapped_column(BigInteger)
+    dts_status: Mapped[str | None] = mapped_column(String(16))
+    runs_total: Mapped[int] = mapped_column(Integer, default=0)
+    runs_created: Mapped[int] = mapped_column(Integer, default=0)
+    runs_completed: Mapped[int] = mapped_column(Integer, default=0)
+    runs_failed: Mapped[int] = mapped_column(Integer, default=0)
+    error_report: Mapped[list[dict[str, Any]]] = mapped_column(_json_list(), default=list)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    poll_failures: Mapped[int] = mapped_column(Integer, default=0)
+    tracking_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_progress_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request",
+        order_by="RequestEvent.id",
+        viewonly=True,
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"BackfillRequest(id={self.id!r}, slack_team_id={self.slack_team_id!r}, "
+            f"transfer_id={self.transfer_id!r}, range={self.range_start}..{self.range_end}, "
+            f"state={self.state!s}, backfill_id={self.backfill_id!r}, version={self.version!r})"
+        )
+
+
+class RequestEvent(Base):
+    __tablename__ = "request_events"
+    __table_args__ = (
+        Index("ix_request_events_request_id_id", "request_id", "id"),
+        # the announcer: events still to be posted, oldest first
+        Index(
+            "ix_request_events_needs_announcement_announced_at",
+            "needs_announcement",
+            "announced_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("backfill_requests.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[RequestState | None] = mapped_column(_state_type())
+    to_state: Mapped[RequestState | None] = mapped_column(_state_type())
+    actor: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    needs_announcement: Mapped[bool] = mapped_column(Boolean, default=False)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    announce_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    request: Mapped[BackfillRequest] = relationship(back_populates="events", viewonly=True)
+
+    def __repr__(self) -> str:
+        return (
+            f"RequestEvent(id={self.id!r}, request_id={self.request_id!r}, kind={self.kind!r}, "
+            f"{self.from_state}->{self.to_state}, actor={self.actor!r})"
+        )

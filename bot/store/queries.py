@@ -1,0 +1,519 @@
+"""Store functions: keyword-only, session first; none of them commits (``session_scope`` does).
+
+A request's state changes only through :func:`transition`, a conditional UPDATE that
+reports whether it won, so a double click, a Slack retry or a second process can never
+move a request twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from bot.errors import NotFoundError
+from bot.store.models import (
+    FINAL_STATES,
+    TRACKED_STATES,
+    BackfillRequest,
+    RequestEvent,
+    RequestState,
+    Workspace,
+)
+
+# columns only the store itself may write
+_PROTECTED = frozenset({"id", "state", "version", "created_at", "updated_at"})
+_REQUEST_COLUMNS = frozenset(BackfillRequest.__table__.columns.keys())
+
+
+# --- workspaces ------------------------------------------------------------------------
+
+
+def ensure_workspace(session: Session, *, slack_team_id: str, now: datetime) -> Workspace:
+    """Return the workspace row, creating it (race-free) if it does not exist yet."""
+    existing = session.get(Workspace, slack_team_id)
+    if existing is not None:
+        return existing
+    values = {
+        "slack_team_id": slack_team_id,
+        "admins": [],
+        "allowed_users": [],
+        "allowed_channels": [],
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(Workspace).values(**values).on_conflict_do_nothing())
+    workspace = session.get(Workspace, slack_team_id)
+    assert workspace is not None  # inserted above or by a concurrent writer
+    return workspace
+
+
+def get_workspace(session: Session, *, slack_team_id: str) -> Workspace | None:
+    """Return the workspace, or None."""
+    return session.get(Workspace, slack_team_id)
+
+
+def list_workspaces(session: Session) -> list[Workspace]:
+    """Return every workspace, ordered by Slack team id."""
+    return list(session.scalars(select(Workspace).order_by(Workspace.slack_team_id)))
+
+
+def set_workspace_token(
+    session: Session,
+    *,
+    slack_team_id: str,
+    supermetrics_team_id: int,
+    token_ciphertext: bytes,
+    set_by: str,
+    now: datetime,
+) -> Workspace:
+    """Store the workspace's Supermetrics team and encrypted token."""
+    workspace = ensure_workspace(session, slack_team_id=slack_team_id, now=now)
+    workspace.supermetrics_team_id = supermetrics_team_id
+    workspace.token_ciphertext = token_ciphertext
+    workspace.token_set_by = set_by
+    workspace.token_set_at = now
+    workspace.updated_at = now
+    session.flush()
+    return workspace
+
+
+def configure_workspace(
+    session: Session,
+    *,
+    slack_team_id: str,
+    now: datetime,
+    admins: Sequence[str] | None = None,
+    allowed_users: Sequence[str] | None = None,
+    allowed_channels: Sequence[str] | None = None,
+    date_order: str | None = None,
+    max_days: int | None = None,
+) -> Workspace:
+    """Change a workspace's settings; arguments left as None stay unchanged."""
+    workspace = ensure_workspace(session, slack_team_id=slack_team_id, now=now)
+    if admins is not None:
+        workspace.admins = list(dict.fromkeys(admins))
+    if allowed_users is not None:
+        workspace.allowed_users = list(dict.fromkeys(allowed_users))
+    if allowed_channels is not None:
+        workspace.allowed_channels = list(dict.fromkeys(allowed_channels))
+    if date_order is not None:
+        workspace.date_order = date_order
+    if max_days is not None:
+        workspace.max_days = max_days
+    workspace.updated_at = now
+    session.flush()
+    return workspace
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+def create_request(
+    session: Session,
+    *,
+    slack_team_id: str,
+    channel_id: str,
+    user_id: str,
+    user_tz: str | None,
+    text: str,
+    transfer_id: int | None,
+    transfer_name: str | None,
+    range_start: date,
+    range_end: date,
+    days: int,
+    notes: Sequence[str],
+    now: datetime,
+    expires_at: datetime,
+) -> BackfillRequest:
+    """Record a new PENDING request and its "created" event."""
+    ensure_workspace(session, slack_team_id=slack_team_id, now=now)
+    request = BackfillRequest(
+        slack_team_id=slack_team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        user_tz=user_tz,
+        text=text,
+        transfer_id=transfer_id,
+        transfer_name=transfer_name,
+        range_start=range_start,
+        range_end=range_end,
+        days=days,
+        notes=list(notes),
+        state=RequestState.PENDING,
+        error_report=[],
+        runs_total=0,
+        runs_created=0,
+        runs_completed=0,
+        runs_failed=0,
+        poll_failures=0,
+        tracking_paused=False,
+        created_at=now,
+        updated_at=now,
+        expires_at=expires_at,
+        version=1,
+    )
+    session.add(request)
+    session.flush()
+    add_event(
+        session,
+        request_id=request.id,
+        kind="created",
+        actor=user_id,
+        now=now,
+        to_state=RequestState.PENDING,
+        payload={"transfer_id": transfer_id, "range": [str(range_start), str(range_end)]},
+    )
+    return request
+
+
+def get_request(session: Session, *, request_id: int) -> BackfillRequest | None:
+    """Return the request, or None."""
+    return session.get(BackfillRequest, request_id)
+
+
+def refresh_request(session: Session, *, request_id: int) -> BackfillRequest | None:
+    """Return the request as the database holds it now (discarding cached attributes)."""
+    return session.get(BackfillRequest, request_id, populate_existing=True)
+
+
+def find_request_by_backfill(
+    session: Session, *, slack_team_id: str, backfill_id: int
+) -> BackfillRequest | None:
+    """Return the newest request that submitted this backfill, or None."""
+    query = (
+        select(BackfillRequest)
+        .where(
+            BackfillRequest.slack_team_id == slack_team_id,
+            BackfillRequest.backfill_id == backfill_id,
+        )
+        .order_by(BackfillRequest.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def find_request_by_message(
+    session: Session, *, channel_id: str, message_ts: str
+) -> BackfillRequest | None:
+    """Return the request whose card is this message (or whose thread this is), or None."""
+    query = (
+        select(BackfillRequest)
+        .where(
+            BackfillRequest.message_channel == channel_id,
+            BackfillRequest.message_ts == message_ts,
+        )
+        .order_by(BackfillRequest.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def list_requests(
+    session: Session,
+    *,
+    slack_team_id: str,
+    states: Collection[RequestState] | None = None,
+    limit: int = 20,
+) -> list[BackfillRequest]:
+    """Return a workspace's requests, newest first."""
+    query = select(BackfillRequest).where(BackfillRequest.slack_team_id == slack_team_id)
+    if states is not None:
+        query = query.where(BackfillRequest.state.in_(list(states)))
+    query = query.order_by(BackfillRequest.created_at.desc(), BackfillRequest.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+def list_events(session: Session, *, request_id: int) -> list[RequestEvent]:
+    """Return a request's events, oldest first."""
+    query = select(RequestEvent).where(RequestEvent.request_id == request_id)
+    return list(session.scalars(query.order_by(RequestEvent.id)))
+
+
+def _check_values(values: Mapping[str, Any]) -> None:
+    refused = _PROTECTED.intersection(values)
+    if refused:
+        raise ValueError(
+            f"cannot set {sorted(refused)} directly; state changes go through transition()"
+        )
+    unknown = set(values) - _REQUEST_COLUMNS
+    if unknown:
+        raise ValueError(f"backfill_requests has no column(s) {sorted(unknown)}")
+
+
+def _expire_cached(session: Session, request_id: int) -> None:
+    # the UPDATE bypassed the ORM; make a cached object reload on next access
+    cached = session.identity_map.get(identity_key(BackfillRequest, request_id))
+    if cached is not None:
+        session.expire(cached)
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def transition(
+    session: Session,
+    *,
+    request_id: int,
+    expected: RequestState | Collection[RequestState],
+    to: RequestState,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+    values: Mapping[str, Any] | None = None,
+    announce: bool = False,
+    payload: Mapping[str, Any] | None = None,
+) -> bool:
+    """Move a request to ``to`` if it is still in ``expected``; return whether this call won."""
+    changes = dict(values or {})
+    _check_values(changes)
+    candidates = [expected] if isinstance(expected, RequestState) else list(expected)
+    if not candidates:
+        raise ValueError("transition() needs at least one expected state")
+    changes["state"] = to
+    if reason is not None:
+        changes["state_reason"] = reason
+    if to is RequestState.SUBMITTED:
+        changes.setdefault("submitted_at", now)
+    if to in FINAL_STATES:
+        changes.setdefault("finished_at", now)
+    changes["updated_at"] = now
+    changes["version"] = BackfillRequest.version + 1
+    # one conditional UPDATE per expected state (normally one): the first that matches
+    # tells us the state we moved from without a separate read that could go stale
+    won_from: RequestState | None = None
+    for state in dict.fromkeys(candidates):
+        statement = (
+            update(BackfillRequest)
+            .where(BackfillRequest.id == request_id, BackfillRequest.state == state)
+            .values(changes)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(session.execute(statement)) == 1:
+            won_from = state
+            break
+    if won_from is None:
+        return False
+    _expire_cached(session, request_id)
+    event_payload = dict(payload or {})
+    if reason is not None:
+        event_payload.setdefault("reason", reason)
+    add_event(
+        session,
+        request_id=request_id,
+        kind="state",
+        actor=actor,
+        now=now,
+        payload=event_payload,
+        from_state=won_from,
+        to_state=to,
+        needs_announcement=announce,
+    )
+    return True
+
+
+def update_request(
+    session: Session, *, request_id: int, now: datetime, values: Mapping[str, Any]
+) -> None:
+    """Change non-state fields of a request (message ts, counters, next poll time)."""
+    changes = dict(values)
+    _check_values(changes)
+    changes["updated_at"] = now
+    changes["version"] = BackfillRequest.version + 1
+    statement = (
+        update(BackfillRequest)
+        .where(BackfillRequest.id == request_id)
+        .values(changes)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(session.execute(statement)) != 1:
+        raise NotFoundError(f"Backfill request #{request_id} does not exist.")
+    _expire_cached(session, request_id)
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+def add_event(
+    session: Session,
+    *,
+    request_id: int,
+    kind: str,
+    actor: str,
+    now: datetime,
+    payload: Mapping[str, Any] | None = None,
+    from_state: RequestState | None = None,
+    to_state: RequestState | None = None,
+    needs_announcement: bool = False,
+) -> RequestEvent:
+    """Append an event to a request's trail."""
+    event = RequestEvent(
+        request_id=request_id,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        payload=dict(payload or {}),
+        created_at=now,
+        needs_announcement=needs_announcement,
+        announced_at=None,
+        announce_attempts=0,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def pending_announcements(
+    session: Session, *, limit: int = 100, request_id: int | None = None
+) -> list[RequestEvent]:
+    """Return events still to be announced, oldest first."""
+    query = select(RequestEvent).where(
+        RequestEvent.needs_announcement.is_(True), RequestEvent.announced_at.is_(None)
+    )
+    if request_id is not None:
+        query = query.where(RequestEvent.request_id == request_id)
+    return list(session.scalars(query.order_by(RequestEvent.id).limit(limit)))
+
+
+def mark_announced(session: Session, *, event_id: int, now: datetime) -> bool:
+    """Mark an event announced unless someone already did; return whether this call did."""
+    statement = (
+        update(RequestEvent)
+        .where(RequestEvent.id == event_id, RequestEvent.announced_at.is_(None))
+        .values(announced_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    won = _rowcount(session.execute(statement)) == 1
+    cached = session.identity_map.get(identity_key(RequestEvent, event_id))
+    if cached is not None:
+        session.expire(cached)
+    return won
+
+
+def record_announce_failure(session: Session, *, event_id: int) -> int:
+    """Count a failed attempt to announce an event; return the attempts so far."""
+    statement = (
+        update(RequestEvent)
+        .where(RequestEvent.id == event_id)
+        .values(announce_attempts=RequestEvent.announce_attempts + 1)
+        .returning(RequestEvent.announce_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    attempts = session.execute(statement).scalar_one_or_none()
+    cached = session.identity_map.get(identity_key(RequestEvent, event_id))
+    if cached is not None:
+        session.expire(cached)
+    return int(attempts or 0)
+
+
+# --- expiry and the tracker's leases ----------------------------------------------------
+
+
+def expire_pending(session: Session, *, now: datetime, actor: str = "expiry") -> list[int]:
+    """Move unconfirmed requests past their expiry to EXPIRED; return the ids moved."""
+    due = session.scalars(
+        select(BackfillRequest.id)
+        .where(
+            BackfillRequest.state == RequestState.PENDING,
+            BackfillRequest.expires_at <= now,
+        )
+        .order_by(BackfillRequest.id)
+    ).all()
+    return [
+        request_id
+        for request_id in due
+        if transition(
+            session,
+            request_id=request_id,
+            expected=RequestState.PENDING,
+            to=RequestState.EXPIRED,
+            actor=actor,
+            now=now,
+            reason="The request was not confirmed in time.",
+        )
+    ]
+
+
+def _claimable(now: datetime) -> Any:
+    return and_(
+        BackfillRequest.state.in_(list(TRACKED_STATES)),
+        BackfillRequest.tracking_paused.is_(False),
+        BackfillRequest.next_poll_at.is_not(None),
+        BackfillRequest.next_poll_at <= now,
+        or_(BackfillRequest.lease_owner.is_(None), BackfillRequest.lease_expires_at <= now),
+    )
+
+
+def _due_ids(now: datetime, limit: int) -> Select[tuple[int]]:
+    return (
+        select(BackfillRequest.id)
+        .where(_claimable(now))
+        .order_by(BackfillRequest.next_poll_at, BackfillRequest.id)
+        .limit(limit)
+    )
+
+
+def claim_due(
+    session: Session, *, now: datetime, owner: str, lease_seconds: float, limit: int
+) -> list[BackfillRequest]:
+    """Lease up to ``limit`` tracked requests due for polling to ``owner``; return them."""
+    lease = {"lease_owner": owner, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
+    if session.get_bind().dialect.name == "postgresql":
+        # rows another worker is claiming right now are skipped, not waited for
+        ids = list(session.scalars(_due_ids(now, limit).with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(
+                update(BackfillRequest)
+                .where(BackfillRequest.id.in_(ids))
+                .values(lease)
+                .execution_options(synchronize_session=False)
+            )
+    else:
+        # SQLite has one writer at a time; each claim re-checks the lease in its UPDATE
+        ids = []
+        for request_id in session.scalars(_due_ids(now, limit)).all():
+            statement = (
+                update(BackfillRequest)
+                .where(BackfillRequest.id == request_id, _claimable(now))
+                .values(lease)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(session.execute(statement)) == 1:
+                ids.append(request_id)
+    if not ids:
+        return []
+    query = (
+        select(BackfillRequest)
+        .where(BackfillRequest.id.in_(ids))
+        .order_by(BackfillRequest.next_poll_at, BackfillRequest.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def release(
+    session: Session, *, request_id: int, owner: str, next_poll_at: datetime | None
+) -> bool:
+    """Give up the lease and set the next poll time (None: no more polls), if still owned."""
+    statement = (
+        update(BackfillRequest)
+        .where(BackfillRequest.id == request_id, BackfillRequest.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None, next_poll_at=next_poll_at)
+        .execution_options(synchronize_session=False)
+    )
+    won = _rowcount(session.execute(statement)) == 1
+    if won:
+        _expire_cached(session, request_id)
+    return won

@@ -1,0 +1,130 @@
+"""Store functions only the tracker and the announcer need (keyword-only, session first).
+
+Row locks here are what make polling and announcing happen once across processes on
+PostgreSQL; SQLite has a single writer and a single tracker process, so there the
+conditional updates in ``bot.store.queries`` are enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.models import BackfillRequest, RequestEvent, RequestState
+
+CHANGE_EVENT_KINDS = ("state", "progress", "tracking_resumed")
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_for_announcement(session: Session, *, request_id: int) -> BackfillRequest | None:
+    """Lock the request while its events are announced; None when another process holds it.
+
+    PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` (the holder announces everything
+    pending, so skipping loses nothing).  SQLite: a plain read (one process, which
+    serialises announcing in memory).
+    """
+    query = (
+        select(BackfillRequest)
+        .where(BackfillRequest.id == request_id)
+        .execution_options(populate_existing=True)
+    )
+    if _is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
+
+
+def lock_leased(
+    session: Session, *, request_id: int, owner: str, now: datetime
+) -> BackfillRequest | None:
+    """Return the request locked for an update if ``owner`` still holds its lease.
+
+    A worker whose lease expired and was taken over gets None and drops what it saw:
+    the new owner polls again, so nothing is recorded twice.
+    """
+    query = (
+        select(BackfillRequest)
+        .where(
+            BackfillRequest.id == request_id,
+            BackfillRequest.lease_owner == owner,
+        )
+        .execution_options(populate_existing=True)
+    )
+    if _is_postgres(session):
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def last_change_times(session: Session, *, request_ids: Collection[int]) -> dict[int, datetime]:
+    """Return when each request last showed a change (newest state/progress event)."""
+    if not request_ids:
+        return {}
+    rows = session.execute(
+        select(RequestEvent.request_id, func.max(RequestEvent.created_at))
+        .where(
+            RequestEvent.request_id.in_(list(request_ids)),
+            RequestEvent.kind.in_(CHANGE_EVENT_KINDS),
+        )
+        .group_by(RequestEvent.request_id)
+    ).all()
+    result: dict[int, datetime] = {}
+    for request_id, moment in rows:
+        if moment is None:
+            continue
+        # aggregates bypass the column type on SQLite: coerce back to aware UTC
+        result[int(request_id)] = RequestEvent.__table__.c.created_at.type.process_result_value(
+            moment, session.get_bind().dialect
+        )
+    return result
+
+
+def give_up_announcement(session: Session, *, event_id: int) -> bool:
+    """Stop trying to announce an event (after too many failed attempts)."""
+    result = session.execute(
+        update(RequestEvent)
+        .where(RequestEvent.id == event_id, RequestEvent.announced_at.is_(None))
+        .values(needs_announcement=False)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def flag_state_announcements(
+    session: Session, *, request_ids: Collection[int], to_state: RequestState
+) -> int:
+    """Ask for the state events into ``to_state`` of these requests to be announced.
+
+    Used after ``expire_pending``: expiry is an audit event in the store, but the card
+    with the now-useless buttons has to be updated, once, with retries like any other.
+    """
+    if not request_ids:
+        return 0
+    result = session.execute(
+        update(RequestEvent)
+        .where(
+            RequestEvent.request_id.in_(list(request_ids)),
+            RequestEvent.kind == "state",
+            RequestEvent.to_state == to_state,
+            RequestEvent.announced_at.is_(None),
+        )
+        .values(needs_announcement=True)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def pending_request_ids(session: Session, *, limit: int) -> list[int]:
+    """Return requests with events to announce, the one waiting longest first."""
+    rows = session.execute(
+        select(RequestEvent.request_id, func.min(RequestEvent.id).label("first"))
+        .where(RequestEvent.needs_announcement.is_(True), RequestEvent.announced_at.is_(None))
+        .group_by(RequestEvent.request_id)
+        .order_by("first")
+        .limit(limit)
+    ).all()
+    return [int(row[0]) for row in rows]
