@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -48,6 +49,8 @@ class ConsoleNotifier:
         self._on_output = on_output
         self._lock = threading.RLock()
         self._counter = itertools.count(1)
+        # like Slack's ts: unique across console runs that share one database
+        self._epoch = int(time.time())
         self.messages: dict[str, PostedMessage] = {}
 
     # --- the Notifier protocol -------------------------------------------------------
@@ -62,7 +65,7 @@ class ConsoleNotifier:
         thread_ts: str | None = None,
     ) -> str:
         with self._lock:
-            ts = f"{1_700_000_000 + next(self._counter)}.000100"
+            ts = f"{self._epoch}.{next(self._counter):06d}"
             lines = render.render_blocks(blocks, fallback=text, namer=self._namer)
             message = PostedMessage(
                 ts=ts,
@@ -132,12 +135,15 @@ class ConsoleNotifier:
         with self._lock:
             self._emit(text.splitlines() or [""])
 
-    def show_reply(self, *, text: str, blocks: Sequence[Block] = ()) -> None:
+    def show_reply(
+        self, *, text: str, blocks: Sequence[Block] = (), ephemeral: bool = True
+    ) -> None:
         """Print what the service answered the user directly."""
         with self._lock:
             lines = render.render_blocks(blocks, fallback=text, namer=self._namer)
             if lines:
-                self._emit(["", "bot", *render.indent(lines, "  ")])
+                header = "bot (only you can see this)" if ephemeral else "bot"
+                self._emit(["", header, *render.indent(lines, "  ")])
 
     def _emit(self, lines: Sequence[str]) -> None:
         self._out.write("\n".join(lines) + "\n")
