@@ -1,0 +1,16 @@
+"""The transport-neutral use-cases: ``from bot.service import BackfillService, Actor, Reply``."""
+
+from __future__ import annotations
+
+from bot.service.core import BackfillService, new_reference, unexpected
+from bot.service.types import OPEN_SETUP, Actor, DatesForm, Reply
+
+__all__ = [
+    "OPEN_SETUP",
+    "Actor",
+    "BackfillService",
+    "DatesForm",
+    "Reply",
+    "new_reference",
+    "unexpected",
+]

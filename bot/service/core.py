@@ -1,0 +1,184 @@
+"""``BackfillService``: the use-cases behind every transport (Slack, the console).
+
+It takes plain values (an ``Actor``, text, ids, dates) and returns a ``Reply``; the card
+and the thread are posted through the ``Notifier``. Every failure a user can meet is a
+``BotError`` with ``user_message``; anything else is logged with a short reference id and
+turned into a ``BotError`` that quotes it, so no foreign exception leaves the service.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import secrets
+from collections.abc import Callable
+from datetime import date
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import BotError, CommandError
+from bot.notifier import Notifier
+from bot.service.changes import Changes
+from bot.service.deps import Deps, Flusher, log
+from bot.service.intake import Intake
+from bot.service.lookups import Lookups
+from bot.service.setup import Setup
+from bot.service.submission import Submission
+from bot.service.types import Actor, DatesForm, Reply
+from bot.supermetrics.client import DtsClient
+from bot.tokens import TokenVault
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_ID = re.compile(r"^#?(\d{1,18})$")
+_LEADING_VERB = re.compile(r"^\s*backfill\b\s*", re.IGNORECASE)
+
+
+def new_reference() -> str:
+    """A short id that ties what the user saw to the full log entry."""
+    return secrets.token_hex(4)
+
+
+def unexpected(exc: BaseException, where: str) -> BotError:
+    """Log an unexpected failure in full and return the BotError the user will see."""
+    reference = new_reference()
+    log.error("unexpected error in %s [ref %s]", where, reference, exc_info=exc)
+    error = BotError(
+        f"Something went wrong on my side (reference `{reference}`). Nothing else was "
+        "changed; try again, and if it keeps happening give the reference to whoever runs "
+        "the bot."
+    )
+    error.reference = reference  # type: ignore[attr-defined]
+    return error
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Let BotError through; turn anything else into a BotError with a reference id."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except BotError:
+            raise
+        except Exception as exc:
+            raise unexpected(exc, method.__qualname__) from exc
+
+    return wrapper
+
+
+def _parse_id(raw: str, command: str) -> int:
+    match = _ID.match(raw.strip())
+    if not match:
+        raise CommandError(
+            f"`{command}` needs a request or backfill id, e.g. `/backfill {command} 12`."
+        )
+    return int(match.group(1))
+
+
+class BackfillService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        dts: DtsClient,
+        vault: TokenVault,
+        notifier: Notifier,
+        clock: Clock,
+        announcer: Flusher | None = None,
+    ) -> None:
+        if announcer is None:
+            from bot.announcer import Announcer
+
+            announcer = Announcer(
+                settings=settings,
+                session_factory=session_factory,
+                notifier=notifier,
+                clock=clock,
+            )
+        self.deps = Deps(
+            settings=settings,
+            session_factory=session_factory,
+            dts=dts,
+            vault=vault,
+            notifier=notifier,
+            clock=clock,
+            announcer=announcer,
+        )
+        self._intake = Intake(self.deps)
+        self._submission = Submission(self.deps)
+        self._changes = Changes(self.deps)
+        self._lookups = Lookups(self.deps)
+        self._setup = Setup(self.deps)
+
+    @property
+    def settings(self) -> Settings:
+        return self.deps.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.deps.clock
+
+    # --- text commands ----------------------------------------------------------------
+
+    @_guarded
+    def handle_text(self, *, actor: Actor, text: str) -> Reply:
+        """Route ``help``, ``status``, ``list``, ``cancel``, ``setup``; else a backfill request."""
+        cleaned = " ".join(text.split())
+        bare = _LEADING_VERB.sub("", cleaned)
+        word, _, rest = bare.partition(" ")
+        word = word.lower()
+        if not bare or word in {"help", "?", "-h", "--help"}:
+            return self._lookups.help()
+        if word == "status":
+            return self._lookups.status(actor, _parse_id(rest, "status"))
+        if word == "list" and not rest:
+            return self._lookups.list(actor)
+        if word == "cancel":
+            return self._changes.cancel_any(actor, _parse_id(rest, "cancel"))
+        if word == "setup" and not rest:
+            return self._setup.open(actor)
+        return self._intake.request(actor, cleaned)
+
+    # --- buttons and forms ------------------------------------------------------------
+
+    @_guarded
+    def confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        return self._submission.confirm(actor, request_id)
+
+    @_guarded
+    def dates_form(self, *, actor: Actor, request_id: int) -> DatesForm:
+        return self._changes.dates_form(actor, request_id)
+
+    @_guarded
+    def edit_dates(self, *, actor: Actor, request_id: int, start: date, end: date) -> Reply:
+        return self._changes.edit_dates(actor, request_id, start, end)
+
+    @_guarded
+    def dismiss(self, *, actor: Actor, request_id: int) -> Reply:
+        return self._changes.dismiss(actor, request_id)
+
+    @_guarded
+    def cancel_backfill(self, *, actor: Actor, request_id: int) -> Reply:
+        return self._changes.cancel_backfill(actor, request_id)
+
+    @_guarded
+    def choose_transfer(self, *, actor: Actor, request_id: int, transfer_id: int) -> Reply:
+        return self._intake.choose_transfer(actor, request_id, transfer_id)
+
+    @_guarded
+    def retry_failed_days(self, *, actor: Actor, request_id: int) -> Reply:
+        return self._intake.retry_failed_days(actor, request_id)
+
+    @_guarded
+    def set_token(self, *, actor: Actor, supermetrics_team_id: int, token: str) -> Reply:
+        return self._setup.set_token(actor, supermetrics_team_id, token)
+
+    @_guarded
+    def expire_due(self) -> int:
+        return self._changes.expire_due()

@@ -1,0 +1,245 @@
+"""What every use-case needs: the collaborators, a snapshot of a request, access rules.
+
+Database sessions stay short and never span a network call (SQLite has one writer), so
+use-cases read a ``RequestSnapshot`` in one transaction, talk to Slack or Supermetrics,
+then write in another, guarded by ``transition``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, local_today
+from bot.config import Settings
+from bot.errors import AccessDeniedError, BotError, MissingTokenError, NotFoundError
+from bot.notifier import Block, Notifier
+from bot.service.types import Actor
+from bot.slack.cards import RequestSummary
+from bot.store.db import session_scope
+from bot.store.models import BackfillRequest, RequestState, Workspace
+from bot.store.queries import get_request
+from bot.supermetrics.client import DtsClient, DtsTeamClient
+from bot.tokens import TokenVault, workspace_token
+
+log = logging.getLogger("bot.service")
+
+
+class Flusher(Protocol):
+    def flush(self, *, request_id: int | None = None, limit: int = 100) -> int: ...
+
+
+@dataclass(frozen=True)
+class RequestSnapshot:
+    """A request's values read in one transaction, safe to use after it closed."""
+
+    id: int
+    slack_team_id: str
+    channel_id: str
+    user_id: str
+    user_tz: str | None
+    transfer_id: int | None
+    transfer_name: str | None
+    range_start: date
+    range_end: date
+    days: int
+    notes: tuple[str, ...]
+    state: RequestState
+    state_reason: str | None
+    confirmed_by: str | None
+    message_channel: str | None
+    message_ts: str | None
+    backfill_id: int | None
+    dts_status: str | None
+    runs_total: int
+    runs_completed: int
+    runs_failed: int
+    error_report: tuple[dict[str, Any], ...]
+    tracking_paused: bool
+    expires_at: datetime
+    updated_at: datetime
+
+    @property
+    def summary(self) -> RequestSummary:
+        return RequestSummary(
+            request_id=self.id,
+            transfer_id=self.transfer_id,
+            transfer_name=self.transfer_name,
+            range_start=self.range_start,
+            range_end=self.range_end,
+            days=self.days,
+            notes=self.notes,
+            requester=self.user_id,
+        )
+
+
+def snapshot(row: BackfillRequest) -> RequestSnapshot:
+    return RequestSnapshot(
+        id=row.id,
+        slack_team_id=row.slack_team_id,
+        channel_id=row.channel_id,
+        user_id=row.user_id,
+        user_tz=row.user_tz,
+        transfer_id=row.transfer_id,
+        transfer_name=row.transfer_name,
+        range_start=row.range_start,
+        range_end=row.range_end,
+        days=row.days,
+        notes=tuple(row.notes or ()),
+        state=RequestState(row.state),
+        state_reason=row.state_reason,
+        confirmed_by=row.confirmed_by,
+        message_channel=row.message_channel,
+        message_ts=row.message_ts,
+        backfill_id=row.backfill_id,
+        dts_status=row.dts_status,
+        runs_total=row.runs_total or 0,
+        runs_completed=row.runs_completed or 0,
+        runs_failed=row.runs_failed or 0,
+        error_report=tuple(dict(item) for item in (row.error_report or ())),
+        tracking_paused=bool(row.tracking_paused),
+        expires_at=row.expires_at,
+        updated_at=row.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class WorkspaceRules:
+    """The workspace's access lists and parsing preferences, read in one transaction."""
+
+    admins: frozenset[str]
+    allowed_users: frozenset[str]
+    allowed_channels: tuple[str, ...]
+    date_order: str | None
+    max_days: int | None
+    has_token: bool
+
+    @classmethod
+    def of(cls, ws: Workspace) -> WorkspaceRules:
+        return cls(
+            admins=frozenset(ws.admins or ()),
+            allowed_users=frozenset(ws.allowed_users or ()),
+            allowed_channels=tuple(ws.allowed_channels or ()),
+            date_order=ws.date_order,
+            max_days=ws.max_days,
+            has_token=ws.has_token,
+        )
+
+    def is_admin(self, actor: Actor) -> bool:
+        return actor.is_admin or actor.user_id in self.admins
+
+    def check_allowed(self, actor: Actor) -> None:
+        """Refuse people and channels outside the workspace's allow-lists (admins pass)."""
+        if self.is_admin(actor):
+            return
+        if self.allowed_users and actor.user_id not in self.allowed_users:
+            raise AccessDeniedError(
+                "This workspace only takes backfill requests from a list of people, and "
+                "you're not on it. Ask a workspace admin to add you."
+            )
+        if self.allowed_channels and actor.channel_id not in self.allowed_channels:
+            where = ", ".join(f"<#{channel}>" for channel in self.allowed_channels[:10])
+            raise AccessDeniedError(
+                f"Backfill requests aren't taken in this channel. Use {where} instead."
+            )
+
+    def check_may_act(self, actor: Actor, req: RequestSnapshot, verb: str) -> None:
+        """Only the requester or a workspace admin may confirm, edit or cancel a request."""
+        if actor.user_id == req.user_id or self.is_admin(actor):
+            self.check_allowed(actor)
+            return
+        raise AccessDeniedError(
+            f"Only <@{req.user_id}> (who asked for request #{req.id}) or a workspace admin "
+            f"can {verb} it. Nothing was changed."
+        )
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    dts: DtsClient
+    vault: TokenVault
+    notifier: Notifier
+    clock: Clock
+    announcer: Flusher
+
+    def session(self) -> AbstractContextManager[Session]:
+        return session_scope(self.session_factory)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self, tz: str | None) -> date:
+        return local_today(self.clock, tz, self.settings.default_timezone)
+
+    def max_days(self, rules: WorkspaceRules) -> int:
+        return rules.max_days or self.settings.max_backfill_days
+
+    def load(self, session: Session, actor: Actor, request_id: int) -> BackfillRequest:
+        """Return the request if it belongs to the actor's workspace, else NotFoundError."""
+        row = get_request(session, request_id=request_id)
+        if row is None or row.slack_team_id != actor.slack_team_id:
+            raise NotFoundError(
+                f"There is no backfill request #{request_id} in this workspace. "
+                "`/backfill list` shows the recent ones."
+            )
+        return row
+
+    def team_client(self, slack_team_id: str) -> DtsTeamClient:
+        """Return the DTS client bound to the workspace's team and token (MissingTokenError)."""
+        with self.session() as session:
+            team_id, token = workspace_token(session, self.vault, slack_team_id=slack_team_id)
+        return self.dts.team(team_id=team_id, token=token)
+
+    def maybe_team_client(self, slack_team_id: str) -> DtsTeamClient | None:
+        """Like ``team_client`` but None when no token is set (lookups that are optional)."""
+        try:
+            return self.team_client(slack_team_id)
+        except MissingTokenError:
+            return None
+
+    def show_card(self, req: RequestSnapshot, *, text: str, blocks: Sequence[Block]) -> bool:
+        """Replace the request's card; a Slack failure is logged, not fatal (the row is truth)."""
+        if not req.message_channel or not req.message_ts:
+            return False
+        try:
+            self.notifier.update(
+                slack_team_id=req.slack_team_id,
+                channel=req.message_channel,
+                ts=req.message_ts,
+                text=text,
+                blocks=blocks,
+            )
+        except BotError as exc:
+            log.warning("could not update the card of request %s: %s", req.id, exc.user_message)
+            return False
+        return True
+
+    def flush_announcements(self, request_id: int) -> None:
+        """Post pending thread replies now; the tracker retries whatever fails here."""
+        try:
+            self.announcer.flush(request_id=request_id)
+        except Exception:
+            log.exception("announcing request %s failed; the tracker will retry", request_id)
+
+
+def iter_spans(dates: Sequence[date]) -> Iterator[tuple[date, date]]:
+    """Yield (first, last) of each run of consecutive days in the sorted unique dates."""
+    ordered = sorted(set(dates))
+    if not ordered:
+        return
+    start = prev = ordered[0]
+    for day in ordered[1:]:
+        if (day - prev).days == 1:
+            prev = day
+            continue
+        yield start, prev
+        start = prev = day
+    yield start, prev

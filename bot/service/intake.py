@@ -1,0 +1,326 @@
+"""New requests: parse the text, resolve the transfer, warn on overlaps, post the card.
+
+Also the two ways a request is born from another: choosing among transfers that share a
+name, and retrying the failed days of a finished backfill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from bot.errors import (
+    DtsError,
+    MissingTokenError,
+    SlackApiError,
+    StateConflictError,
+    TokenDecryptError,
+)
+from bot.notifier import Block
+from bot.parsing import check_range, parse_command
+from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, iter_spans, log, snapshot
+from bot.service.render import overlap_warnings, pending_card
+from bot.service.types import Actor, Reply
+from bot.slack import cards
+from bot.slack.blocks import format_range, plural
+from bot.store.models import RequestState
+from bot.store.queries import create_request, ensure_workspace, transition, update_request
+from bot.supermetrics.client import DtsTeamClient
+from bot.supermetrics.models import Transfer
+from bot.transfers import match_transfers, no_match_error
+
+INVITE_HINT = (
+    "I can't post in this channel because I'm not a member. Invite me with "
+    "`/invite @Backfill Bot` and send the request again, or send it to me in a direct message."
+)
+MAX_RETRY_SPANS = 10
+_CANT_POST = {"not_in_channel", "channel_not_found", "is_archived"}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A request about to be recorded: what the user asked for, resolved."""
+
+    text: str
+    transfer_id: int | None
+    transfer_name: str | None
+    range_start: date
+    range_end: date
+    days: int
+    notes: tuple[str, ...]
+
+
+class Intake:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    # --- a new request from text ------------------------------------------------------
+
+    def request(self, actor: Actor, text: str) -> Reply:
+        now = self.d.now()
+        with self.d.session() as session:
+            rules = WorkspaceRules.of(
+                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=now)
+            )
+        rules.check_allowed(actor)
+        command = parse_command(
+            text,
+            today=self.d.today(actor.tz),
+            date_order=rules.date_order or self.d.settings.date_order,
+            max_days=self.d.max_days(rules),
+            date_order_explicit=bool(rules.date_order) or self.d.settings.date_order_explicit,
+        )
+        draft = Draft(
+            text=text,
+            transfer_id=command.transfer_id,
+            transfer_name=command.transfer_name,
+            range_start=command.range_start,
+            range_end=command.range_end,
+            days=command.days,
+            notes=tuple(command.notes),
+        )
+        if command.transfer_id is None:
+            return self._by_name(actor, draft)
+        team = self._team_or_none(actor)
+        transfers = self._transfers(team)
+        warnings: list[str] = []
+        name = None
+        if transfers is not None:
+            found = [t for t in transfers if t.transfer_id == command.transfer_id]
+            if found:
+                name = found[0].display_name
+            else:
+                warnings.append(
+                    f"Transfer #{command.transfer_id} is not in the transfer list of this "
+                    "workspace's Supermetrics team; check the id before confirming."
+                )
+        warnings += self.warnings_for(team, command.transfer_id, draft.range_start, draft.range_end)
+        if team is None:
+            warnings.append(
+                "This workspace has no Supermetrics token yet, so confirming will fail: an "
+                "admin can add one with `/backfill setup`."
+            )
+        draft = replace(draft, transfer_name=name)
+        return self.post_new(actor, draft, warnings=warnings)
+
+    def _by_name(self, actor: Actor, draft: Draft) -> Reply:
+        name = draft.transfer_name or ""
+        try:
+            team = self.d.team_client(actor.slack_team_id)
+        except MissingTokenError as exc:
+            raise MissingTokenError(
+                f'To find the transfer named "{name}" I need this workspace\'s Supermetrics '
+                "token, and none is set up yet. An admin can add it with `/backfill setup`; "
+                "meanwhile you can give the transfer id instead."
+            ) from exc
+        transfers = team.list_transfers()
+        matches = match_transfers(name, transfers)
+        if not matches:
+            raise no_match_error(name, transfers)
+        if len(matches) == 1:
+            chosen = matches[0]
+            warnings = self.warnings_for(
+                team, chosen.transfer_id, draft.range_start, draft.range_end
+            )
+            resolved = replace(
+                draft, transfer_id=chosen.transfer_id, transfer_name=chosen.display_name
+            )
+            return self.post_new(actor, resolved, warnings=warnings)
+        return self._post_chooser(actor, draft, matches)
+
+    def _post_chooser(self, actor: Actor, draft: Draft, matches: Sequence[Transfer]) -> Reply:
+        req = self._record(actor, draft)
+        blocks = cards.chooser_card(req.summary, [(t.transfer_id, t.display_name) for t in matches])
+        text = f'Several transfers match "{draft.transfer_name}": which one did you mean?'
+        return self._post_card(actor, req, text=text, blocks=blocks)
+
+    # --- shared steps -------------------------------------------------------------------
+
+    def post_new(self, actor: Actor, draft: Draft, *, warnings: Sequence[str] = ()) -> Reply:
+        """Record the request PENDING and post its confirmation card."""
+        req = self._record(actor, draft)
+        text, blocks = pending_card(req, warnings=warnings)
+        return self._post_card(actor, req, text=text, blocks=blocks)
+
+    def _record(self, actor: Actor, draft: Draft) -> RequestSnapshot:
+        now = self.d.now()
+        with self.d.session() as session:
+            row = create_request(
+                session,
+                slack_team_id=actor.slack_team_id,
+                channel_id=actor.channel_id,
+                user_id=actor.user_id,
+                user_tz=actor.tz,
+                text=draft.text,
+                transfer_id=draft.transfer_id,
+                transfer_name=draft.transfer_name,
+                range_start=draft.range_start,
+                range_end=draft.range_end,
+                days=draft.days,
+                notes=draft.notes,
+                now=now,
+                expires_at=now + timedelta(seconds=self.d.settings.confirmation_ttl_seconds),
+            )
+            return snapshot(row)
+
+    def _post_card(
+        self, actor: Actor, req: RequestSnapshot, *, text: str, blocks: Sequence[Block]
+    ) -> Reply:
+        """Post the card where the request was made; remember its ts for later updates."""
+        try:
+            ts = self.d.notifier.post(
+                slack_team_id=actor.slack_team_id,
+                channel=actor.channel_id,
+                text=text,
+                blocks=blocks,
+            )
+        except SlackApiError as exc:
+            # no card means nobody can confirm it: close the row instead of leaving it open
+            with self.d.session() as session:
+                transition(
+                    session,
+                    request_id=req.id,
+                    expected=RequestState.PENDING,
+                    to=RequestState.DISMISSED,
+                    actor="bot",
+                    now=self.d.now(),
+                    reason=f"The confirmation card could not be posted ({exc.error}).",
+                )
+            if exc.error in _CANT_POST:
+                raise SlackApiError(INVITE_HINT, error=exc.error) from exc
+            raise
+        with self.d.session() as session:
+            update_request(
+                session,
+                request_id=req.id,
+                now=self.d.now(),
+                values={"message_channel": actor.channel_id, "message_ts": ts},
+            )
+        return Reply(text="", request_id=req.id)
+
+    def _team_or_none(self, actor: Actor) -> DtsTeamClient | None:
+        try:
+            return self.d.maybe_team_client(actor.slack_team_id)
+        except TokenDecryptError:
+            log.warning("token of %s cannot be decrypted; skipping lookups", actor.slack_team_id)
+            return None
+
+    def _transfers(self, team: DtsTeamClient | None) -> list[Transfer] | None:
+        """The team's transfers, or None when they can't be read (the card still shows)."""
+        if team is None:
+            return None
+        try:
+            return team.list_transfers()
+        except DtsError as exc:
+            log.info("transfer list unavailable for the card: %s", exc.user_message)
+            return None
+
+    def warnings_for(
+        self, team: DtsTeamClient | None, transfer_id: int, start: date, end: date
+    ) -> list[str]:
+        """Warn about unfinished backfills of the transfer that overlap the range."""
+        if team is None:
+            return []
+        try:
+            incomplete = team.list_incomplete_backfills()
+        except DtsError as exc:
+            return [
+                f"I couldn't check for overlapping backfills of this transfer ({exc.user_message})"
+            ]
+        return overlap_warnings(incomplete, transfer_id=transfer_id, req_start=start, req_end=end)
+
+    # --- born from another request ----------------------------------------------------
+
+    def choose_transfer(self, actor: Actor, request_id: int, transfer_id: int) -> Reply:
+        """Set the transfer a chooser card asked for and turn it into a confirmation card."""
+        with self.d.session() as session:
+            row = self.d.load(session, actor, request_id)
+            req = snapshot(row)
+            rules = WorkspaceRules.of(
+                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
+            )
+        rules.check_may_act(actor, req, "choose the transfer for")
+        if req.state is not RequestState.PENDING:
+            raise StateConflictError(
+                f"Request #{req.id} is already {req.state.value.lower()}; nothing was changed."
+            )
+        team = self._team_or_none(actor)
+        transfers = self._transfers(team) or []
+        name = next(
+            (t.display_name for t in transfers if t.transfer_id == transfer_id),
+            req.transfer_name,
+        )
+        with self.d.session() as session:
+            won = transition(
+                session,
+                request_id=req.id,
+                expected=RequestState.PENDING,
+                to=RequestState.PENDING,
+                actor=actor.user_id,
+                now=self.d.now(),
+                values={"transfer_id": transfer_id, "transfer_name": name},
+                payload={"chosen_transfer_id": transfer_id},
+            )
+            if not won:
+                raise StateConflictError()
+            req = snapshot(self.d.load(session, actor, request_id))
+        warnings = self.warnings_for(team, transfer_id, req.range_start, req.range_end)
+        text, blocks = pending_card(req, warnings=warnings)
+        self.d.show_card(req, text=text, blocks=blocks)
+        return Reply(text="", request_id=req.id)
+
+    def retry_failed_days(self, actor: Actor, request_id: int) -> Reply:
+        """One new confirmation card per contiguous span of the days that failed."""
+        with self.d.session() as session:
+            row = self.d.load(session, actor, request_id)
+            req = snapshot(row)
+            rules = WorkspaceRules.of(
+                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
+            )
+        rules.check_may_act(actor, req, "retry the failed days of")
+        dates = sorted(
+            {
+                date.fromisoformat(str(item["date"])[:10])
+                for item in req.error_report
+                if "date" in item
+            }
+        )
+        if req.transfer_id is None or not dates:
+            raise StateConflictError(
+                f"Request #{req.id} has no failed days recorded, so there is nothing to retry."
+            )
+        spans = list(iter_spans(dates))
+        today = self.d.today(actor.tz)
+        team = self._team_or_none(actor)
+        posted: list[str] = []
+        for start, end in spans[:MAX_RETRY_SPANS]:
+            start, end, _clamped, notes = check_range(
+                start, end, today=today, max_days=self.d.max_days(rules)
+            )
+            draft = Draft(
+                text=f"retry failed days of request #{req.id}",
+                transfer_id=req.transfer_id,
+                transfer_name=req.transfer_name,
+                range_start=start,
+                range_end=end,
+                days=(end - start).days + 1,
+                notes=(
+                    f"Retries failed days of request #{req.id}"
+                    + (f" (backfill #{req.backfill_id})." if req.backfill_id else "."),
+                    *notes,
+                ),
+            )
+            warnings = self.warnings_for(team, req.transfer_id, start, end)
+            self.post_new(actor, draft, warnings=warnings)
+            posted.append(format_range(start, end))
+        text = (
+            f"I posted {plural(len(posted), 'confirmation card')} for the failed days of "
+            f"request #{req.id}: {', '.join(posted)}. Confirm each one to submit it."
+        )
+        if len(spans) > MAX_RETRY_SPANS:
+            text += (
+                f" {len(spans) - MAX_RETRY_SPANS} more spans of failed days were left out; "
+                "retry them after these."
+            )
+        return Reply(text=text, request_id=req.id)

@@ -1,0 +1,214 @@
+"""Confirm: claim the request (PENDING → SUBMITTING), submit once, record what happened.
+
+Only the caller whose conditional update wins talks to Supermetrics, so double clicks,
+Slack retries and a second process never create a second backfill. Failures keep the
+request and its reason: refusals end it (REJECTED); transient trouble puts it back to
+PENDING with a Retry button.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.errors import (
+    DtsError,
+    DtsForbiddenError,
+    DtsNotFoundError,
+    DtsRateLimitedError,
+    DtsRejectedError,
+    DtsUnauthorizedError,
+    StateConflictError,
+    TokenError,
+)
+from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, snapshot
+from bot.service.render import closed, pending_card
+from bot.service.types import Actor, Reply
+from bot.slack import cards
+from bot.slack.blocks import submitted_card
+from bot.store.models import TRACKED_STATES, RequestState
+from bot.store.queries import ensure_workspace, transition
+from bot.supermetrics.models import Backfill
+
+# refusals: sending the same request again would be refused again
+_FINAL_FAILURES = (DtsUnauthorizedError, DtsForbiddenError, DtsNotFoundError, DtsRejectedError)
+
+
+class Submission:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    def confirm(self, actor: Actor, request_id: int) -> Reply:
+        with self.d.session() as session:
+            req = snapshot(self.d.load(session, actor, request_id))
+            rules = WorkspaceRules.of(
+                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
+            )
+        rules.check_may_act(actor, req, "confirm")
+        if req.state is not RequestState.PENDING:
+            return self._not_pending(actor, req)
+        if req.transfer_id is None:
+            raise StateConflictError(
+                f"Request #{req.id} doesn't know its transfer yet: pick one of the buttons "
+                "on the card first."
+            )
+        with self.d.session() as session:
+            won = transition(
+                session,
+                request_id=req.id,
+                expected=RequestState.PENDING,
+                to=RequestState.SUBMITTING,
+                actor=actor.user_id,
+                now=self.d.now(),
+                values={"confirmed_by": actor.user_id, "state_reason": None},
+            )
+        if not won:
+            with self.d.session() as session:
+                return self._not_pending(actor, snapshot(self.d.load(session, actor, request_id)))
+        self.d.show_card(
+            req,
+            text=cards.confirmation_text(req.summary),
+            blocks=cards.submitting_card(req.summary, confirmed_by=actor.user_id),
+        )
+        try:
+            backfill = self._submit(req)
+        except TokenError as exc:
+            self._back_to_pending(actor, req, exc.user_message, retry=False)
+            raise
+        except _FINAL_FAILURES as exc:
+            self._reject(actor, req, exc)
+            raise
+        except DtsError as exc:
+            self._back_to_pending(actor, req, self._transient_message(exc), retry=True)
+            raise
+        except Exception:
+            # the row must not stay SUBMITTING; the error itself is reported by the caller
+            self._back_to_pending(
+                actor, req, "Submitting failed unexpectedly; try again.", retry=True
+            )
+            raise
+        self._record_submitted(actor, req, backfill)
+        return Reply(text="", request_id=req.id)
+
+    def _submit(self, req: RequestSnapshot) -> Backfill:
+        assert req.transfer_id is not None
+        team = self.d.team_client(req.slack_team_id)
+        return team.create_backfill(
+            transfer_id=req.transfer_id, range_start=req.range_start, range_end=req.range_end
+        )
+
+    def _transient_message(self, exc: DtsError) -> str:
+        if isinstance(exc, DtsRateLimitedError) and exc.retry_after:
+            when = self.d.now() + timedelta(seconds=exc.retry_after)
+            return f"{exc.user_message} (after {when.strftime('%H:%M:%S')} UTC). Press Retry then."
+        return f"{exc.user_message} Press Retry to submit it again."
+
+    def _record_submitted(self, actor: Actor, req: RequestSnapshot, backfill: Backfill) -> None:
+        now = self.d.now()
+        with self.d.session() as session:
+            transition(
+                session,
+                request_id=req.id,
+                expected=RequestState.SUBMITTING,
+                to=RequestState.SUBMITTED,
+                actor=actor.user_id,
+                now=now,
+                announce=True,
+                values={
+                    "backfill_id": backfill.backfill_id,
+                    "dts_status": backfill.status.value,
+                    "runs_total": backfill.runs_total,
+                    "runs_created": backfill.runs_created,
+                    "runs_completed": backfill.runs_completed,
+                    "runs_failed": backfill.runs_failed,
+                    "submitted_at": now,
+                    "next_poll_at": now + timedelta(seconds=self.d.settings.poll_min_seconds),
+                    "confirmed_by": actor.user_id,
+                    "state_reason": None,
+                },
+                payload={
+                    "backfill_id": backfill.backfill_id,
+                    "status": backfill.status.value,
+                    "runs_total": backfill.runs_total,
+                    "runs_completed": backfill.runs_completed,
+                    "runs_failed": backfill.runs_failed,
+                },
+            )
+        blocks = submitted_card(
+            request_id=req.id,
+            transfer_id=req.transfer_id,
+            transfer_name=req.transfer_name,
+            range_start=req.range_start,
+            range_end=req.range_end,
+            days=req.days,
+            requester=req.user_id,
+            confirmed_by=actor.user_id,
+            backfill_id=backfill.backfill_id,
+            status=backfill.status.value,
+            runs_total=backfill.runs_total,
+            runs_completed=backfill.runs_completed,
+            runs_failed=backfill.runs_failed,
+            notes=req.notes,
+            can_cancel=True,
+        )
+        self.d.show_card(
+            req,
+            text=f"Backfill #{backfill.backfill_id} submitted by <@{actor.user_id}>.",
+            blocks=blocks,
+        )
+        self.d.flush_announcements(req.id)
+
+    def _back_to_pending(
+        self, actor: Actor, req: RequestSnapshot, reason: str, *, retry: bool
+    ) -> None:
+        with self.d.session() as session:
+            transition(
+                session,
+                request_id=req.id,
+                expected=RequestState.SUBMITTING,
+                to=RequestState.PENDING,
+                actor=actor.user_id,
+                now=self.d.now(),
+                reason=reason,
+                values={"confirmed_by": None},
+                payload={"submit_failed": True},
+            )
+        text, blocks = pending_card(req, problem=reason, retry=retry)
+        self.d.show_card(req, text=text, blocks=blocks)
+
+    def _reject(self, actor: Actor, req: RequestSnapshot, exc: DtsError) -> None:
+        reason = exc.user_message
+        with self.d.session() as session:
+            transition(
+                session,
+                request_id=req.id,
+                expected=RequestState.SUBMITTING,
+                to=RequestState.REJECTED,
+                actor=actor.user_id,
+                now=self.d.now(),
+                reason=reason,
+                payload={
+                    "status_code": exc.status_code,
+                    "code": exc.code,
+                    "request_id": exc.request_id,
+                },
+            )
+        text, blocks = closed(
+            req,
+            f":x: *Not submitted.* {reason}",
+            "Fix the problem above, then send the request again.",
+        )
+        self.d.show_card(req, text=text, blocks=blocks)
+
+    def _not_pending(self, actor: Actor, req: RequestSnapshot) -> Reply:
+        """Explain a click on a request that moved on (quiet for the confirmer's double click)."""
+        if req.state is RequestState.SUBMITTING or req.state in TRACKED_STATES:
+            if req.confirmed_by == actor.user_id:
+                return Reply(text="", request_id=req.id)
+            who = f" by <@{req.confirmed_by}>" if req.confirmed_by else ""
+            raise StateConflictError(
+                f"Request #{req.id} was already confirmed{who}; it is submitted only once."
+            )
+        raise StateConflictError(
+            f"Request #{req.id} is {req.state.value.lower()}, so it can't be confirmed any more."
+            + (f" {req.state_reason}" if req.state_reason else "")
+        )

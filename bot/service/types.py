@@ -1,0 +1,54 @@
+"""Plain values the service takes and returns: who is asking, and what to show them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.notifier import Block
+
+# Reply.opens: the adapter should open this form (Slack: a modal) instead of showing text.
+OPEN_SETUP = "setup"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a command or a click, as the transport identified them."""
+
+    slack_team_id: str
+    user_id: str
+    channel_id: str
+    tz: str | None = None
+    is_admin: bool = False  # the transport's own admin/owner flag (Slack users.info)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the adapter shows the user right away.
+
+    An empty ``text`` with no blocks means "nothing to add": the posted card already is
+    the answer (the adapter shows nothing).
+    """
+
+    text: str
+    blocks: Sequence[Block] = ()
+    ephemeral: bool = True
+    request_id: int | None = None
+    opens: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text and not self.blocks and self.opens is None
+
+
+@dataclass(frozen=True)
+class DatesForm:
+    """What the edit-dates form needs: the current range and the limits to check against."""
+
+    request_id: int
+    range_start: date
+    range_end: date
+    today: date
+    max_days: int
+    tz: str | None
