@@ -197,10 +197,12 @@ def _start_simulator(clock: Clock, speed: float, token: str) -> Any:
     return start_simulator(sim)
 
 
-def _failing_transfer_id(sim: Any) -> int | None:
-    for transfer in getattr(sim, "transfers", list)():
+def _failing_transfer_id() -> int | None:
+    from bot.supermetrics.simulator_state import DEFAULT_TRANSFERS
+
+    for transfer in DEFAULT_TRANSFERS:
         if transfer.display_name == DEMO_FAILING_TRANSFER:
-            return int(transfer.transfer_id)
+            return transfer.transfer_id
     return None
 
 
@@ -271,7 +273,7 @@ def build_environment(
         token = "demo-" + secrets.token_urlsafe(24)
         simulator = _start_simulator(clock, speed, token)
         settings = settings.with_overrides(supermetrics_api_url=simulator.base_url)
-        failing = _failing_transfer_id(simulator.sim)
+        failing = _failing_transfer_id()
         today = clock.now().date()
         if failing is not None:
             simulator.sim.fail_dates(failing, demo_failure_dates(today, failing_days), DEMO_FAILURE)

@@ -23,6 +23,24 @@ _ANGLE = re.compile(r"<([^<>]+)>")
 # *bold*, _italic_, ~strike~ only when they wrap a word, like Slack itself
 _EMPHASIS = re.compile(r"(?<![\w*_~])([*_~])(?=\S)(.+?)(?<=\S)\1(?![\w*_~])")
 _CODE_FENCE = re.compile(r"```\n?(.*?)\n?```", re.DOTALL)
+_SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
+# Slack emoji the bot uses, as narrow symbols every terminal font has
+EMOJI = {
+    "white_check_mark": "✔",
+    "heavy_check_mark": "✔",
+    "warning": "⚠",
+    "x": "✖",
+    "no_entry_sign": "⊘",
+    "calendar": "▦",
+    "arrows_counterclockwise": "↻",
+    "double_vertical_bar": "‖",
+    "arrow_forward": "▶",
+    "hourglass": "⌛",
+    "hourglass_flowing_sand": "⌛",
+    "information_source": "ℹ",
+    "tada": "✔",
+    "rocket": "➚",
+}
 _PROGRESS = re.compile(r"^[A-Z_]+ [▓░]+ \d+/\d+ days?( · \d+ failed)?$")
 
 
@@ -53,6 +71,7 @@ def mrkdwn(text: str, namer: UserNamer = default_namer) -> str:
     text = _CODE_FENCE.sub(lambda m: m.group(1), text)
     text = _ANGLE.sub(lambda m: _angle(m, namer), text)
     text = _EMPHASIS.sub(lambda m: m.group(2), text)
+    text = _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
     # inline code keeps its meaning without the backticks cluttering progress bars
     text = re.sub(r"`([^`\n]+)`", r"\1", text)
     # Slack escapes these three in mrkdwn; unescape last so "&lt;@U1&gt;" stays literal

@@ -46,6 +46,12 @@ def test_mrkdwn_is_simplified_and_mentions_use_names() -> None:
     )
 
 
+def test_the_bots_emoji_become_terminal_symbols() -> None:
+    assert render.mrkdwn(":white_check_mark: done :x: no :unknown_thing: 10:30:00") == (
+        "✔ done ✖ no :unknown_thing: 10:30:00"
+    )
+
+
 def test_underscores_inside_words_are_not_emphasis() -> None:
     assert render.mrkdwn("scope dwh_transfers_write and dwh.transfer.edit") == (
         "scope dwh_transfers_write and dwh.transfer.edit"
