@@ -8,14 +8,20 @@ conditional updates in ``bot.store.queries`` are enough.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.models import BackfillRequest, RequestEvent, RequestState
+from bot.store.models import TRACKED_STATES, BackfillRequest, RequestEvent, RequestState
 
 CHANGE_EVENT_KINDS = ("state", "progress", "tracking_resumed")
+
+
+def _as_utc(moment: datetime | str) -> datetime:
+    # an aggregate loses the column type: SQLite hands back naive text
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _is_postgres(session: Session) -> bool:
@@ -76,10 +82,7 @@ def last_change_times(session: Session, *, request_ids: Collection[int]) -> dict
     for request_id, moment in rows:
         if moment is None:
             continue
-        # aggregates bypass the column type on SQLite: coerce back to aware UTC
-        result[int(request_id)] = RequestEvent.__table__.c.created_at.type.process_result_value(
-            moment, session.get_bind().dialect
-        )
+        result[int(request_id)] = _as_utc(moment)
     return result
 
 
@@ -128,3 +131,30 @@ def pending_request_ids(session: Session, *, limit: int) -> list[int]:
         .limit(limit)
     ).all()
     return [int(row[0]) for row in rows]
+
+
+def schedule_unscheduled(session: Session, *, now: datetime) -> int:
+    """Give tracked requests without a poll time one now (so none is ever forgotten)."""
+    result = session.execute(
+        update(BackfillRequest)
+        .where(
+            BackfillRequest.state.in_(list(TRACKED_STATES)),
+            BackfillRequest.tracking_paused.is_(False),
+            BackfillRequest.next_poll_at.is_(None),
+            BackfillRequest.lease_owner.is_(None),
+        )
+        .values(next_poll_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def release_owned(session: Session, *, owner: str) -> int:
+    """Drop every lease held under ``owner`` (a restarted worker reusing its name)."""
+    result = session.execute(
+        update(BackfillRequest)
+        .where(BackfillRequest.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))

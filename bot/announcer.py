@@ -1,0 +1,287 @@
+"""Posts stored events to Slack: thread replies under the request's card, card updates.
+
+Every observed change is stored as a ``RequestEvent`` first (in the transaction that made
+the change); this module announces what is pending, oldest first, and marks each event
+announced once it is posted.  A crash between the two re-announces instead of losing.
+
+Exactly once across processes: a request's events are announced while holding a lock on
+it (PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` on the request row; in-process: a
+set of busy request ids), one event per transaction, so a second process or thread
+skips a request someone else is announcing and ``mark_announced`` stays conditional.
+
+Slack failures never escape: the event keeps waiting, with an attempt counted and a
+growing pause (in memory) before the next try; after ``MAX_ATTEMPTS`` it is given up
+with a log line.  A deleted card is replaced by a fresh message and the thread moves
+under it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import BotError, SlackApiError
+from bot.notifier import Notifier
+from bot.store.db import session_scope
+from bot.store.models import BackfillRequest, RequestEvent, RequestState
+from bot.store.queries import (
+    list_events,
+    mark_announced,
+    pending_announcements,
+    record_announce_failure,
+    update_request,
+)
+from bot.store.tracking_queries import (
+    give_up_announcement,
+    lock_for_announcement,
+    pending_request_ids,
+)
+from bot.tracking.render import affects_card, is_slack_user, render_card, render_reply
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+RETRY_BASE_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+# per request and flush, so one chatty request cannot starve the others
+MAX_EVENTS_PER_REQUEST = 20
+# the card is gone: post a fresh one instead of updating
+_CARD_GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
+_CANCEL_EVENT_KINDS = {"cancel_requested", "cancel", "cancelled"}
+
+# One per process, shared by every Announcer in it (the service's and the tracker's).
+_busy: set[int] = set()
+_busy_lock = threading.Lock()
+
+
+@contextmanager
+def _claim_in_process(request_id: int) -> Iterator[bool]:
+    with _busy_lock:
+        if request_id in _busy:
+            claimed = False
+        else:
+            _busy.add(request_id)
+            claimed = True
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            with _busy_lock:
+                _busy.discard(request_id)
+
+
+@dataclass
+class _Backoff:
+    attempts: int
+    until: datetime
+
+
+class Announcer:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        notifier: Notifier,
+        clock: Clock,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.notifier = notifier
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self._backoff: dict[int, _Backoff] = {}
+        self._backoff_lock = threading.Lock()
+
+    # --------------------------------------------------------------------- public
+    def flush(self, *, request_id: int | None = None, limit: int = 100) -> int:
+        """Announce pending events (of one request, or of any); return how many were."""
+        now = self.clock.now()
+        if request_id is not None:
+            request_ids = [request_id]
+        else:
+            with session_scope(self.session_factory) as session:
+                request_ids = pending_request_ids(session, limit=limit)
+        announced = 0
+        for rid in request_ids:
+            if request_id is None and self._waiting(rid, now):
+                continue
+            try:
+                announced += self._flush_request(rid)
+            except BotError as exc:
+                # a database hiccup: the events stay pending for the next flush
+                log.warning("announcing request %s failed: %s", rid, exc.user_message)
+        return announced
+
+    # ------------------------------------------------------------------- internals
+    def _waiting(self, request_id: int, now: datetime) -> bool:
+        with self._backoff_lock:
+            backoff = self._backoff.get(request_id)
+            return backoff is not None and backoff.until > now
+
+    def _note_failure(self, request_id: int, attempts: int) -> None:
+        delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+        with self._backoff_lock:
+            self._backoff[request_id] = _Backoff(
+                attempts, self.clock.now() + timedelta(seconds=delay)
+            )
+
+    def _note_success(self, request_id: int) -> None:
+        with self._backoff_lock:
+            self._backoff.pop(request_id, None)
+
+    def _flush_request(self, request_id: int) -> int:
+        announced = 0
+        with _claim_in_process(request_id) as claimed:
+            if not claimed:
+                return 0
+            for _ in range(MAX_EVENTS_PER_REQUEST):
+                outcome = self._announce_next(request_id)
+                if outcome is None:
+                    break
+                if outcome:
+                    announced += 1
+                else:
+                    break
+        return announced
+
+    def _announce_next(self, request_id: int) -> bool | None:
+        """Announce the oldest pending event: True if done, False on failure, None if none."""
+        with session_scope(self.session_factory) as session:
+            request = lock_for_announcement(session, request_id=request_id)
+            if request is None:
+                return None  # another process is announcing this request
+            pending = pending_announcements(session, request_id=request_id, limit=2)
+            if not pending:
+                self._note_success(request_id)
+                return None
+            event = pending[0]
+            is_last = len(pending) == 1
+            try:
+                self._announce(session, request, event, update_card=is_last)
+            except SlackApiError as exc:
+                attempts = record_announce_failure(session, event_id=event.id)
+                if attempts >= self.max_attempts:
+                    give_up_announcement(session, event_id=event.id)
+                    log.error(
+                        "giving up announcing event %s (%s) of request %s after %d attempts: %s",
+                        event.id,
+                        event.kind,
+                        request_id,
+                        attempts,
+                        exc.error,
+                    )
+                    self._note_success(request_id)
+                    return True
+                log.warning(
+                    "announcing event %s of request %s failed (%s); attempt %d, will retry",
+                    event.id,
+                    request_id,
+                    exc.error,
+                    attempts,
+                )
+                self._note_failure(request_id, attempts)
+                return False
+            mark_announced(session, event_id=event.id, now=self.clock.now())
+            return True
+
+    def _announce(
+        self, session: Session, request: BackfillRequest, event: RequestEvent, *, update_card: bool
+    ) -> None:
+        """Refresh the card (when it is the last pending event), then post the reply."""
+        if update_card and affects_card(event):
+            self._update_card(session, request, event)
+        cancelled_by = None
+        if event.kind == "state" and event.to_state is RequestState.CANCELLED:
+            cancelled_by = self._cancelled_by(session, request, event)
+        reply = render_reply(event, request, cancelled_by=cancelled_by)
+        if reply is None:
+            return
+        channel = request.message_channel or request.channel_id
+        thread_ts = request.thread_ts or request.message_ts
+        if thread_ts is None:
+            thread_ts = self._post_fresh_card(session, request)
+        try:
+            self.notifier.post(
+                slack_team_id=request.slack_team_id,
+                channel=channel,
+                text=reply.text,
+                blocks=reply.blocks,
+                thread_ts=thread_ts,
+            )
+        except SlackApiError as exc:
+            if exc.error not in _CARD_GONE:
+                raise
+            thread_ts = self._post_fresh_card(session, request)
+            self.notifier.post(
+                slack_team_id=request.slack_team_id,
+                channel=channel,
+                text=reply.text,
+                blocks=reply.blocks,
+                thread_ts=thread_ts,
+            )
+
+    def _update_card(self, session: Session, request: BackfillRequest, event: RequestEvent) -> None:
+        card = render_card(request)
+        if card is None:
+            return
+        if request.message_ts is None:
+            if event.to_state is not RequestState.EXPIRED:
+                self._post_fresh_card(session, request)
+            return
+        try:
+            self.notifier.update(
+                slack_team_id=request.slack_team_id,
+                channel=request.message_channel or request.channel_id,
+                ts=request.message_ts,
+                text=card.text,
+                blocks=card.blocks,
+            )
+        except SlackApiError as exc:
+            if exc.error not in _CARD_GONE:
+                raise
+            if event.to_state is RequestState.EXPIRED:
+                return  # nothing to expire any more: the card itself is gone
+            log.info("card of request %s is gone (%s); posting a fresh one", request.id, exc.error)
+            self._post_fresh_card(session, request)
+
+    def _post_fresh_card(self, session: Session, request: BackfillRequest) -> str:
+        """Post the card as a new message and move the thread under it; return its ts."""
+        card = render_card(request)
+        channel = request.message_channel or request.channel_id
+        text = card.text if card else "Backfill request"
+        ts = self.notifier.post(
+            slack_team_id=request.slack_team_id,
+            channel=channel,
+            text=text,
+            blocks=card.blocks if card else (),
+        )
+        update_request(
+            session,
+            request_id=request.id,
+            now=self.clock.now(),
+            values={"message_channel": channel, "message_ts": ts, "thread_ts": ts},
+        )
+        # keep the loaded row in step (update_request bypasses the ORM)
+        session.refresh(request)
+        return ts
+
+    def _cancelled_by(
+        self, session: Session, request: BackfillRequest, event: RequestEvent
+    ) -> str | None:
+        """The Slack user who cancelled, or None when it happened outside Slack."""
+        if is_slack_user(event.actor):
+            return event.actor
+        for earlier in reversed(list_events(session, request_id=request.id)):
+            if earlier.id < event.id and earlier.kind in _CANCEL_EVENT_KINDS:
+                return earlier.actor if is_slack_user(earlier.actor) else None
+        return None

@@ -1,0 +1,1 @@
+"""The backfill tracker: polling cadence, observation, rendering and the tick loop."""

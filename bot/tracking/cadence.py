@@ -1,0 +1,115 @@
+"""When to poll next: pure rules for the polling cadence and the per-workspace budget.
+
+Two independent limits decide when a backfill is polled again:
+
+* the cadence: soon after a change, then less often while nothing changes.  The delay
+  grows with the time since the last observed change (so it needs no extra state and
+  survives restarts and hand-overs between workers), between ``poll_min`` and ``poll_max``;
+* the workspace's rate-limit budget, as the API reports it in ``X-RateLimit-Limit`` /
+  ``X-RateLimit-Remaining``, and any ``Retry-After`` a 429 asked for.  The pacer spreads
+  the remaining budget over a window so the tracker never uses it up, keeps a reserve for
+  the people typing commands, and makes only the rate-limited workspace wait.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.supermetrics.models import RateLimit
+
+# Quiet time is multiplied by this to get the next delay: after 2 min without a change
+# the backfill is polled every minute, after 10 min every 5 min (with the defaults).
+QUIET_GROWTH = 0.5
+
+
+def next_poll_delay(*, quiet_seconds: float, poll_min: float, poll_max: float) -> float:
+    """Seconds until the next poll, given how long the backfill has shown no change."""
+    return min(poll_max, max(poll_min, quiet_seconds * QUIET_GROWTH))
+
+
+def failure_delay(*, failures: int, poll_min: float, poll_max: float) -> float:
+    """Seconds to wait after ``failures`` consecutive failed polls (exponential, capped)."""
+    exponent = min(max(failures - 1, 0), 30)
+    return float(min(poll_max, poll_min * (2**exponent)))
+
+
+@dataclass
+class _TeamPace:
+    blocked_until: datetime | None = None  # a 429 asked us to wait until then
+    next_call_at: datetime | None = None  # the budget allows the next call from then
+
+
+class RateLimitPacer:
+    """Per-workspace pacing of DTS calls, in memory (one per tracker process).
+
+    The API's budget is shared by every process using the team's token; the headers it
+    returns already count everyone's calls, so each process spreading what *remains*
+    keeps the total under the limit without talking to the others.
+    """
+
+    def __init__(
+        self,
+        *,
+        window_seconds: float = 60.0,
+        reserve_fraction: float = 0.2,
+    ) -> None:
+        self.window_seconds = window_seconds
+        self.reserve_fraction = reserve_fraction
+        self._teams: dict[int, _TeamPace] = {}
+        self._lock = threading.Lock()
+
+    def spacing(self, rate: RateLimit | None) -> float:
+        """Seconds between calls that spreads the usable remaining budget over a window."""
+        if rate is None or rate.limit is None or rate.remaining is None or rate.limit <= 0:
+            return 0.0
+        reserve = math.ceil(rate.limit * self.reserve_fraction)
+        usable = rate.remaining - reserve
+        if usable <= 0:
+            return self.window_seconds
+        return self.window_seconds / usable
+
+    def available_at(self, team_id: int, *, now: datetime) -> datetime:
+        """The earliest time a call for this team may be made (``now`` if right away)."""
+        with self._lock:
+            pace = self._teams.get(team_id)
+            if pace is None:
+                return now
+            moments = [now]
+            if pace.blocked_until is not None:
+                moments.append(pace.blocked_until)
+            if pace.next_call_at is not None:
+                moments.append(pace.next_call_at)
+            return max(moments)
+
+    def record_call(self, team_id: int, *, now: datetime, rate: RateLimit | None) -> None:
+        """Note a call just made and the budget the API reported with its answer."""
+        gap = timedelta(seconds=self.spacing(rate))
+        with self._lock:
+            pace = self._teams.setdefault(team_id, _TeamPace())
+            pace.next_call_at = now + gap if gap else None
+
+    def block(self, team_id: int, *, until: datetime) -> None:
+        """Make this team wait (a 429's Retry-After); other teams are unaffected."""
+        with self._lock:
+            pace = self._teams.setdefault(team_id, _TeamPace())
+            if pace.blocked_until is None or until > pace.blocked_until:
+                pace.blocked_until = until
+
+    def blocked_until(self, team_id: int, *, now: datetime) -> datetime | None:
+        with self._lock:
+            pace = self._teams.get(team_id)
+            if pace is None or pace.blocked_until is None or pace.blocked_until <= now:
+                return None
+            return pace.blocked_until
+
+    def deferral(
+        self, team_id: int, *, now: datetime, rate: RateLimit | None, rank: int
+    ) -> datetime:
+        """When to try again a request that had to wait: staggered by its ``rank`` in line,
+        so the waiting requests of one team come due one spacing apart, not all at once."""
+        start = self.available_at(team_id, now=now)
+        step = max(self.spacing(rate), 0.05)
+        return start + timedelta(seconds=step * rank)
