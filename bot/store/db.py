@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -74,7 +74,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False, **options: Any) -> Engine:
+def make_engine(url: str, *, echo: bool | Literal["debug"] = False, **options: Any) -> Engine:
     """Create an engine: SQLite with WAL, busy timeout and foreign keys; or PostgreSQL.
 
     ``options`` go to ``create_engine`` (e.g. ``pool_size`` for many worker threads).
