@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m bot console
+	$(BIN)/python -m bot console $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

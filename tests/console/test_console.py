@@ -1,0 +1,194 @@
+"""The console end to end, in-process: real service, tracker, SQLite file and simulator.
+
+"Today" is fixed with ``--today`` (a clock that starts there and flows in real time), and
+the simulator runs fast, so a month-long backfill ends within a second or two.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.store.db import make_engine, make_session_factory, session_scope
+from bot.store.models import RequestState
+from bot.store.queries import get_request, list_requests
+from tests.console.conftest import LiveConsole, run_console
+
+CARD_BUTTONS = "[Confirm] [Edit dates] [Cancel]"
+
+
+def stored_requests(data_dir: Path) -> list[tuple[int, RequestState, str, str, int | None]]:
+    """(id, state, range start, range end, backfill id) of every console request, oldest first."""
+    engine = make_engine(f"sqlite:///{data_dir / 'bot.db'}")
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            rows = list_requests(session, slack_team_id="T-CONSOLE", limit=100)
+            return [
+                (r.id, r.state, r.range_start.isoformat(), r.range_end.isoformat(), r.backfill_id)
+                for r in reversed(rows)
+            ]
+    finally:
+        engine.dispose()
+
+
+def test_request_confirm_and_follow_to_completion(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "backfill transfer 456789 for last January\nconfirm\n")
+    text = result.text
+    assert result.code == 0, text
+    # the confirmation card, rendered from its blocks
+    assert "you › backfill transfer 456789 for last January" in text
+    assert "Backfill Facebook Ads - daily (#456789)?" in text
+    assert "2026-01-01 → 2026-01-31 · 31 daily runs" in text
+    assert CARD_BUTTONS in text
+    # the submission, the thread and the card's progress line
+    assert re.search(r"Backfill #\d+ submitted by @you: Facebook Ads - daily \(#456789\)", text)
+    assert "↳ thread reply on “Backfill Facebook Ads - daily (#456789)" in text
+    assert re.search(r"✎ card updated: RUNNING [▓░]{10} \d+/31 days", text)
+    assert re.search(r"@you Backfill #\d+ completed: ", text)
+    assert "✎ card updated: COMPLETED ▓▓▓▓▓▓▓▓▓▓ 31/31 days" in text
+    assert "Every submitted backfill has finished." in text
+    [(_id, state, start, end, backfill_id)] = stored_requests(tmp_path)
+    assert (state, start, end) == (RequestState.COMPLETED, "2026-01-01", "2026-01-31")
+    assert backfill_id is not None
+
+
+def test_edit_dates_then_confirm_submits_the_new_range(tmp_path: Path) -> None:
+    script = "backfill transfer 456789 for last January\nedit 2026-01-05 2026-01-12\nconfirm\n"
+    result = run_console(tmp_path, script)
+    assert result.code == 0, result.text
+    after_edit = result.text.split("you › edit 2026-01-05 2026-01-12", 1)[1]
+    assert "2026-01-05 → 2026-01-12 · 8 daily runs" in after_edit.split("you › confirm")[0]
+    assert "✎ card updated: COMPLETED ▓▓▓▓▓▓▓▓▓▓ 8/8 days" in result.text
+    [(_id, state, start, end, _bf)] = stored_requests(tmp_path)
+    assert (state, start, end) == (RequestState.COMPLETED, "2026-01-05", "2026-01-12")
+
+
+def test_cancel_before_confirming_submits_nothing(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "backfill transfer 456789 for last January\ncancel\n")
+    assert result.code == 0, result.text
+    after = result.text.split("you › cancel", 1)[1]
+    assert "✎ card updated:" in after
+    assert CARD_BUTTONS not in after
+    assert "Waiting for" not in result.text
+    [(_id, state, _start, _end, backfill_id)] = stored_requests(tmp_path)
+    assert state is RequestState.DISMISSED and backfill_id is None
+
+
+def test_failing_days_are_reported_with_a_retry_button(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "backfill LinkedIn Ads for last January\nconfirm\n")
+    text = result.text
+    assert result.code == 0, text
+    assert "Backfill LinkedIn Ads (#456791)?" in text
+    assert "2 days failed:" in text
+    assert "2026-01-10, 2026-01-20 (2 days): Permission error" in text
+    assert "[Retry failed days]" in text
+    assert "29/31 days · 2 failed" in text
+    [(_id, state, _s, _e, _bf)] = stored_requests(tmp_path)
+    assert state is RequestState.FAILED
+
+
+def test_help_list_status_and_cancel_of_a_running_backfill(live: LiveConsole) -> None:
+    shown = live.type("help")
+    assert "confirm [REQUEST]" in shown and "edit YYYY-MM-DD YYYY-MM-DD" in shown
+    assert "status" in shown and "list" in shown
+
+    live.type("backfill transfer 456789 for last January")
+    live.wait()
+    shown = live.type("confirm")
+    request_id = int(re.findall(r"request #(\d+)", live.text)[0])
+    live.wait()
+    assert "completed" in live.text
+
+    shown = live.type("list")
+    assert "Recently finished" in shown
+    assert f"#{request_id} Facebook Ads - daily (#456789)" in shown
+
+    shown = live.type(f"status {request_id}")
+    assert "COMPLETED ▓▓▓▓▓▓▓▓▓▓ 31/31 days" in shown
+
+    # a long backfill, cancelled while it runs: the answer and the thread both say so
+    live.env.simulator.sim.seconds_per_run = 1000.0
+    live.type("backfill transfer 456790 for last year")
+    live.type("confirm")
+    with session_scope(live.env.runtime.session_factory) as session:
+        newest = list_requests(session, slack_team_id="T-CONSOLE", limit=1)[0]
+        second = newest.id
+    shown = live.type(f"cancel {second}")
+    assert "is cancelled" in shown
+    live.wait()
+    with session_scope(live.env.runtime.session_factory) as session:
+        row = get_request(session, request_id=second)
+        assert row is not None and row.state is RequestState.CANCELLED
+    assert "was cancelled by @you" in live.text
+
+
+def test_bad_input_gets_a_clear_message_and_the_console_keeps_going(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "confirm",
+            "edit tomorrow",
+            "status abc",
+            "status 999",
+            "backfill transfer 456789",
+            "backfill transfer 456789 for last January",
+            "edit 2026-01-31 2026-01-01",
+            "edit 2027-01-01 2027-01-05",
+            "choose",
+            "confirm",
+        ]
+    )
+    result = run_console(tmp_path, script + "\n")
+    text = result.text
+    assert result.code == 0, text
+    messages = re.findall(r"^! (.+)$", text, re.M)
+    assert len(messages) >= 8, text
+    assert messages[0].startswith("No request is waiting for confirmation")
+    assert "edit 2026-01-05 2026-01-12" in messages[1]
+    assert "`status` needs a request or backfill id" in messages[2]
+    assert "no request or backfill #999" in messages[3]
+    # the console kept going: the last request was submitted and finished
+    assert re.search(r"@you Backfill #\d+ completed", text)
+    [(_id, state, start, end, _bf)] = stored_requests(tmp_path)
+    assert (state, start, end) == (RequestState.COMPLETED, "2026-01-01", "2026-01-31")
+
+
+def test_waiting_is_bounded_by_the_timeout(tmp_path: Path) -> None:
+    result = run_console(
+        tmp_path,
+        "backfill transfer 456789 for last January\nconfirm\n",
+        "--timeout",
+        "0.5",
+        speed=1.0,
+    )
+    assert result.code == 1
+    assert "Timed out after 0.5 s with 1 backfill(s) still running" in result.text
+
+
+def test_no_wait_stops_when_the_input_ends(tmp_path: Path) -> None:
+    result = run_console(
+        tmp_path,
+        "backfill transfer 456789 for last January\nconfirm\nquit\nlist\n",
+        "--no-wait",
+        speed=1.0,
+    )
+    assert result.code == 0
+    assert "Stopping with 1 backfill(s) still being tracked" in result.text
+    assert "you › list" not in result.text  # quit ended the input
+
+
+def test_a_restarted_demo_closes_what_the_previous_run_left_open(tmp_path: Path) -> None:
+    first = run_console(tmp_path, "backfill transfer 456789 for last January\n", "--no-wait")
+    assert first.code == 0
+    [(_id, state, *_rest)] = stored_requests(tmp_path)
+    assert state is RequestState.PENDING
+    second = run_console(tmp_path, "confirm\n")
+    assert second.code == 0
+    assert "No request is waiting for confirmation" in second.text
+    [(_id, state, *_rest)] = stored_requests(tmp_path)
+    assert state is RequestState.EXPIRED
+
+
+def test_setup_without_a_terminal_explains_the_cli(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "setup\n")
+    assert result.code == 0
+    assert "python -m bot workspace set --slack-team T-CONSOLE --supermetrics-team" in result.text
