@@ -125,12 +125,10 @@ class ConsoleSession:
 
     def _cancel(self, args: list[str]) -> None:
         if args:
+            # the service's own `cancel <id>`: dismisses a pending request, else cancels
+            # the submitted backfill
             request_id = _number(args[0], usage="cancel [REQUEST]")
-            if self._is_pending(request_id):
-                self._show(self.service.dismiss(actor=self.actor, request_id=request_id))
-            else:
-                # a submitted request, or a backfill id: the service's own `cancel <id>`
-                self._show(self.service.handle_text(actor=self.actor, text=f"cancel {request_id}"))
+            self._show(self.service.handle_text(actor=self.actor, text=f"cancel {request_id}"))
             return
         request_id = self._pending_target([], usage="cancel [REQUEST]")
         self._show(self.service.dismiss(actor=self.actor, request_id=request_id))
@@ -159,19 +157,6 @@ class ConsoleSession:
                 session, slack_team_id=self.actor.slack_team_id, states=states, limit=200
             )
             return [request for request in found if request.user_id == self.actor.user_id]
-
-    def _is_pending(self, request_id: int) -> bool:
-        from bot.store.db import session_scope
-        from bot.store.models import RequestState
-        from bot.store.queries import get_request
-
-        with session_scope(self.session_factory) as session:
-            request = get_request(session, request_id=request_id)
-            return (
-                request is not None
-                and request.slack_team_id == self.actor.slack_team_id
-                and request.state == RequestState.PENDING
-            )
 
     def _pending_target(self, args: list[str], *, usage: str) -> int:
         """Return the request id given, else the newest request waiting for confirmation."""
