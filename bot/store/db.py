@@ -7,9 +7,11 @@ and worker refuse to start unless the database is at the newest revision.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +57,17 @@ def safe_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def _json_default(value: object) -> str:
+    # dates in payloads (run dates in error reports) are stored as ISO strings
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
+
+
 def _sqlite_file(url: URL) -> Path | None:
     database = url.database or ""
     if database in {"", ":memory:"} or database.startswith("file:") or url.query.get("uri"):
@@ -80,6 +93,7 @@ def make_engine(url: str, *, echo: bool | Literal["debug"] = False, **options: A
     ``options`` go to ``create_engine`` (e.g. ``pool_size`` for many worker threads).
     """
     parsed = normalize_url(url)
+    options.setdefault("json_serializer", _dumps)
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -356,3 +356,24 @@ def test_claim_due_skips_final_requests(db: Database) -> None:
             now=NOW,
         )
         assert claim_due(session, now=NOW, owner="w", lease_seconds=60, limit=10) == []
+
+
+def test_dates_in_json_are_stored_as_iso_strings(db: Database) -> None:
+    with session_scope(db.factory) as session:
+        request_id = tracked_request(session, now=NOW, backfill_id=3).id
+        assert transition(
+            session,
+            request_id=request_id,
+            expected=RequestState.SUBMITTED,
+            to=RequestState.FAILED,
+            actor="tracker",
+            now=NOW,
+            values={"error_report": [{"date": date(2024, 1, 3), "error": "quota exceeded"}]},
+            payload={"error_report": [{"date": date(2024, 1, 3), "error": "quota exceeded"}]},
+        )
+    with session_scope(db.factory) as session:
+        request = get_request(session, request_id=request_id)
+        assert request is not None
+        assert request.error_report == [{"date": "2024-01-03", "error": "quota exceeded"}]
+        last = list_events(session, request_id=request_id)[-1]
+        assert last.payload["error_report"][0]["date"] == "2024-01-03"
