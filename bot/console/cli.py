@@ -140,6 +140,10 @@ class _Prompt:
         self.enabled = enabled
         self.waiting = threading.Event()
 
+    def before_output(self) -> None:
+        if self.enabled and self.waiting.is_set():
+            self.out.write("\r\033[K")  # clear the prompt line; after_output redraws it
+
     def after_output(self) -> None:
         if self.enabled and self.waiting.is_set():
             self.out.write(PROMPT)
@@ -164,6 +168,7 @@ def run(
         stdout,
         namer=lambda user: "you" if user == CONSOLE_USER else user,
         on_output=prompt.after_output,
+        before_output=prompt.before_output,
     )
     try:
         env = build_environment(

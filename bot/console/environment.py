@@ -30,9 +30,9 @@ from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-CONSOLE_TEAM = "T-CONSOLE"
-CONSOLE_USER = "U-CONSOLE"
-CONSOLE_CHANNEL = "C-CONSOLE"
+CONSOLE_TEAM = "TCONSOLE"
+CONSOLE_USER = "UCONSOLE"
+CONSOLE_CHANNEL = "CCONSOLE"
 DEMO_SUPERMETRICS_TEAM = 1
 
 # The demo simulator: at DEFAULT_SPEED a 31-day backfill takes about 15 s of real time.

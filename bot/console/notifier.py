@@ -43,10 +43,12 @@ class ConsoleNotifier:
         *,
         namer: render.UserNamer = render.default_namer,
         on_output: Callable[[], None] | None = None,
+        before_output: Callable[[], None] | None = None,
     ) -> None:
         self._out = out
         self._namer = namer
         self._on_output = on_output
+        self._before_output = before_output
         self._lock = threading.RLock()
         self._counter = itertools.count(1)
         # like Slack's ts: unique across console runs that share one database
@@ -146,6 +148,8 @@ class ConsoleNotifier:
                 self._emit(["", header, *render.indent(lines, "  ")])
 
     def _emit(self, lines: Sequence[str]) -> None:
+        if self._before_output is not None:
+            self._before_output()
         self._out.write("\n".join(lines) + "\n")
         self._out.flush()
         if self._on_output is not None:

@@ -22,7 +22,7 @@ def stored_requests(data_dir: Path) -> list[tuple[int, RequestState, str, str, i
     engine = make_engine(f"sqlite:///{data_dir / 'bot.db'}")
     try:
         with session_scope(make_session_factory(engine)) as session:
-            rows = list_requests(session, slack_team_id="T-CONSOLE", limit=100)
+            rows = list_requests(session, slack_team_id="TCONSOLE", limit=100)
             return [
                 (r.id, r.state, r.range_start.isoformat(), r.range_end.isoformat(), r.backfill_id)
                 for r in reversed(rows)
@@ -111,7 +111,7 @@ def test_help_list_status_and_cancel_of_a_running_backfill(live: LiveConsole) ->
     live.type("backfill transfer 456790 for last year")
     live.type("confirm")
     with session_scope(live.env.runtime.session_factory) as session:
-        newest = list_requests(session, slack_team_id="T-CONSOLE", limit=1)[0]
+        newest = list_requests(session, slack_team_id="TCONSOLE", limit=1)[0]
         second = newest.id
     shown = live.type(f"cancel {second}")
     assert "is cancelled" in shown
@@ -191,4 +191,4 @@ def test_a_restarted_demo_closes_what_the_previous_run_left_open(tmp_path: Path)
 def test_setup_without_a_terminal_explains_the_cli(tmp_path: Path) -> None:
     result = run_console(tmp_path, "setup\n")
     assert result.code == 0
-    assert "python -m bot workspace set --slack-team T-CONSOLE --supermetrics-team" in result.text
+    assert "python -m bot workspace set --slack-team TCONSOLE --supermetrics-team" in result.text
