@@ -18,54 +18,27 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.slack.limits import check_message, check_view
+from bot.slack.limits import check_message
+from tests.support.fake_slack_methods import (
+    METHODS,
+    FakeUser,
+    JsonDict,
+    SlackApiFault,
+    SlackState,
+    SlackWebMethods,
+    copy_json,
+)
 
-JsonDict = dict[str, Any]
+__all__ = ["Call", "FakeSlack", "FakeUser", "ResponsePost", "SlackApiFault", "parse_body"]
 
 # Fields that slack_sdk sends JSON-encoded inside form bodies.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 _MAX_BODY = 5 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class FakeUser:
-    """A workspace member as users.info describes them."""
-
-    user_id: str
-    name: str = ""
-    tz: str = "UTC"
-    tz_label: str = ""
-    tz_offset: int = 0
-    is_admin: bool = False
-    is_owner: bool = False
-    is_bot: bool = False
-    deleted: bool = False
-
-    def as_slack(self, team_id: str) -> JsonDict:
-        name = self.name or self.user_id.lower()
-        return {
-            "id": self.user_id,
-            "team_id": team_id,
-            "name": name,
-            "real_name": name.title(),
-            "deleted": self.deleted,
-            "tz": self.tz,
-            "tz_label": self.tz_label or self.tz,
-            "tz_offset": self.tz_offset,
-            "is_admin": self.is_admin,
-            "is_owner": self.is_owner,
-            "is_primary_owner": False,
-            "is_restricted": False,
-            "is_ultra_restricted": False,
-            "is_bot": self.is_bot,
-            "is_app_user": False,
-            "profile": {"real_name": name.title(), "display_name": name},
-        }
 
 
 @dataclass(frozen=True)
@@ -111,23 +84,7 @@ class _ResponseTarget:
     uses: int = 0
 
 
-@dataclass
-class _State:
-    messages: dict[str, dict[str, JsonDict]] = field(default_factory=dict)
-    ephemerals: list[JsonDict] = field(default_factory=list)
-    views: dict[str, JsonDict] = field(default_factory=dict)
-
-
-class SlackApiFault(Exception):
-    """Raised inside a method handler to answer ``{"ok": false, "error": ...}``."""
-
-    def __init__(self, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.extra = extra
-
-
-class FakeSlack:
+class FakeSlack(SlackWebMethods):
     """The Slack Web API on 127.0.0.1, recording every call.  Start it, stop it."""
 
     RESPONSE_URL_LIMIT = 5  # Slack accepts up to five posts per response_url
@@ -159,7 +116,7 @@ class FakeSlack:
         self._responses: list[ResponsePost] = []
         self._targets: dict[str, _ResponseTarget] = {}
         self._violations: list[str] = []
-        self._state = _State()
+        self._state = SlackState()
         self._ts_base = int(clock())
         self._ts_counter = itertools.count(100, 100)
         self._ids = itertools.count(1)
@@ -273,7 +230,7 @@ class FakeSlack:
             self._violations.clear()
             self._faults.clear()
             self._targets.clear()
-            self._state = _State()
+            self._state = SlackState()
 
     # ---------------------------------------------------------------- inspection
     @property
@@ -310,32 +267,34 @@ class FakeSlack:
         with self._lock:
             found = self._state.messages.get(channel, {})
             return [
-                _copy(msg) for msg in found.values() if msg.get("thread_ts") in (None, msg["ts"])
+                copy_json(msg)
+                for msg in found.values()
+                if msg.get("thread_ts") in (None, msg["ts"])
             ]
 
     def message(self, channel: str, ts: str) -> JsonDict | None:
         with self._lock:
             msg = self._state.messages.get(channel, {}).get(ts)
-            return _copy(msg) if msg is not None else None
+            return copy_json(msg) if msg is not None else None
 
     def thread(self, channel: str, ts: str) -> list[JsonDict]:
         """Replies in the thread under ``ts``, in the order they were posted."""
         with self._lock:
             found = self._state.messages.get(channel, {})
             return [
-                _copy(msg)
+                copy_json(msg)
                 for msg in found.values()
                 if msg.get("thread_ts") == ts and msg["ts"] != ts
             ]
 
     def views(self) -> list[JsonDict]:
         with self._lock:
-            return [_copy(view) for view in self._state.views.values()]
+            return [copy_json(view) for view in self._state.views.values()]
 
     def view(self, view_id: str) -> JsonDict | None:
         with self._lock:
             view = self._state.views.get(view_id)
-            return _copy(view) if view is not None else None
+            return copy_json(view) if view is not None else None
 
     # ------------------------------------------------------------ request entry
     def handle_api(
@@ -356,7 +315,7 @@ class FakeSlack:
             status, body = 200, {"ok": False, "error": "invalid_auth"}
         else:
             status = 200
-            handler = _METHODS.get(method)
+            handler = METHODS.get(method)
             if handler is None:
                 body = {"ok": False, "error": "unknown_method"}
             else:
@@ -433,237 +392,6 @@ class FakeSlack:
         if auth.startswith("Bearer "):
             return auth[len("Bearer ") :] == self.token
         return args.get("token") == self.token
-
-    def _next_ts(self) -> str:
-        micros = next(self._ts_counter)
-        return f"{self._ts_base + micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _record_violations(self, where: str, violations: list[str]) -> None:
-        self._violations.extend(f"{where}: {problem}" for problem in violations)
-
-    def _check_postable(self, args: Mapping[str, Any], method: str) -> str:
-        channel = args.get("channel")
-        if not isinstance(channel, str) or not channel:
-            raise SlackApiFault("channel_not_found")
-        if channel in self._not_in and not channel.startswith("D"):
-            raise SlackApiFault("not_in_channel")
-        text, blocks = args.get("text"), args.get("blocks")
-        if not text and not blocks and not args.get("attachments"):
-            raise SlackApiFault("no_text")
-        violations = check_message(text if isinstance(text, str) else None, blocks)
-        if violations:
-            self._record_violations(f"{method} {channel}", violations)
-            raise SlackApiFault("invalid_blocks", errors=violations)
-        return channel
-
-    def _new_message(self, ts: str, args: Mapping[str, Any], *, thread_ts: Any) -> JsonDict:
-        msg: JsonDict = {
-            "type": "message",
-            "ts": ts,
-            "user": self.bot_user_id,
-            "bot_id": self.bot_id,
-            "team": self.team_id,
-            "text": args.get("text", ""),
-            "blocks": args.get("blocks") or [],
-        }
-        if args.get("attachments"):
-            msg["attachments"] = args["attachments"]
-        if thread_ts:
-            msg["thread_ts"] = str(thread_ts)
-        return msg
-
-    def _find_message(self, args: Mapping[str, Any]) -> tuple[str, JsonDict]:
-        channel, ts = args.get("channel"), args.get("ts")
-        if not isinstance(channel, str) or not channel:
-            raise SlackApiFault("channel_not_found")
-        if not isinstance(ts, str) or not ts:
-            raise SlackApiFault("message_not_found")
-        msg = self._state.messages.get(channel, {}).get(ts)
-        if msg is None:
-            raise SlackApiFault("message_not_found")
-        return channel, msg
-
-    def _channel_info(self, channel: str) -> JsonDict:
-        is_im = channel.startswith("D")
-        name = self._channel_names.get(channel, channel.lower())
-        return {
-            "id": channel,
-            "name": name,
-            "is_channel": channel.startswith("C"),
-            "is_group": channel.startswith("G"),
-            "is_im": is_im,
-            "is_private": channel.startswith("G") or is_im,
-            "is_archived": False,
-            "is_member": is_im or channel not in self._not_in,
-            "context_team_id": self.team_id,
-        }
-
-    # ------------------------------------------------------------ API methods
-    def _auth_test(self, args: JsonDict) -> JsonDict:
-        return {
-            "url": "https://fake.slack.com/",
-            "team": self.team_name,
-            "user": "backfill-bot",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
-            "is_enterprise_install": False,
-        }
-
-    def _chat_post_message(self, args: JsonDict) -> JsonDict:
-        channel = self._check_postable(args, "chat.postMessage")
-        ts = self._next_ts()
-        thread_ts = args.get("thread_ts")
-        msg = self._new_message(ts, args, thread_ts=thread_ts)
-        self._state.messages.setdefault(channel, {})[ts] = msg
-        if thread_ts:
-            parent = self._state.messages.get(channel, {}).get(str(thread_ts))
-            if parent is not None:
-                parent.setdefault("thread_ts", parent["ts"])
-                parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
-        return {"channel": channel, "ts": ts, "message": _copy(msg)}
-
-    def _chat_update(self, args: JsonDict) -> JsonDict:
-        channel, msg = self._find_message(args)
-        if "blocks" in args or "text" in args:
-            violations = check_message(
-                args.get("text", msg.get("text")), args.get("blocks", msg.get("blocks"))
-            )
-            if violations:
-                self._record_violations(f"chat.update {channel}", violations)
-                raise SlackApiFault("invalid_blocks", errors=violations)
-        # Slack keeps whatever the update leaves out; an empty list removes the blocks.
-        if "text" in args:
-            msg["text"] = args["text"]
-        if "blocks" in args:
-            msg["blocks"] = args["blocks"] or []
-        if "attachments" in args:
-            msg["attachments"] = args["attachments"]
-        msg["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
-        return {"channel": channel, "ts": msg["ts"], "text": msg["text"], "message": _copy(msg)}
-
-    def _chat_post_ephemeral(self, args: JsonDict) -> JsonDict:
-        channel = self._check_postable(args, "chat.postEphemeral")
-        user = args.get("user")
-        if not isinstance(user, str) or user not in self._users:
-            raise SlackApiFault("user_not_in_channel")
-        message_ts = self._next_ts()
-        self._state.ephemerals.append(
-            {
-                "channel": channel,
-                "user": user,
-                "text": args.get("text", ""),
-                "blocks": args.get("blocks") or [],
-                "thread_ts": args.get("thread_ts"),
-                "message_ts": message_ts,
-            }
-        )
-        return {"message_ts": message_ts}
-
-    def _chat_delete(self, args: JsonDict) -> JsonDict:
-        channel, msg = self._find_message(args)
-        del self._state.messages[channel][msg["ts"]]
-        return {"channel": channel, "ts": msg["ts"]}
-
-    def _store_view(self, view: Any, *, view_id: str | None, previous: JsonDict | None) -> JsonDict:
-        if isinstance(view, str):
-            try:
-                view = json.loads(view)
-            except ValueError:
-                raise SlackApiFault("invalid_arguments") from None
-        if not isinstance(view, dict):
-            raise SlackApiFault("invalid_arguments")
-        violations = check_view(view)
-        if violations:
-            self._record_violations("view", violations)
-            raise SlackApiFault("invalid_arguments", response_metadata={"messages": violations})
-        new_id = view_id or f"V{next(self._ids):08d}"
-        stored: JsonDict = {
-            "id": new_id,
-            "team_id": self.team_id,
-            "type": view.get("type"),
-            "title": view.get("title"),
-            "submit": view.get("submit"),
-            "close": view.get("close"),
-            "blocks": view.get("blocks", []),
-            "private_metadata": view.get("private_metadata", ""),
-            "callback_id": view.get("callback_id", ""),
-            "external_id": view.get("external_id", ""),
-            "state": {"values": {}},
-            "hash": f"{int(self._clock())}.{next(self._ids)}",
-            "clear_on_close": bool(view.get("clear_on_close", False)),
-            "notify_on_close": bool(view.get("notify_on_close", False)),
-            "root_view_id": (previous or {}).get("root_view_id", new_id),
-            "previous_view_id": None,
-            "app_id": "A0FAKE",
-            "bot_id": self.bot_id,
-        }
-        self._state.views[new_id] = stored
-        return {"view": _copy(stored)}
-
-    def _views_open(self, args: JsonDict) -> JsonDict:
-        if not args.get("trigger_id"):
-            raise SlackApiFault("invalid_trigger_id")
-        return self._store_view(args.get("view"), view_id=None, previous=None)
-
-    def _views_push(self, args: JsonDict) -> JsonDict:
-        if not args.get("trigger_id"):
-            raise SlackApiFault("invalid_trigger_id")
-        return self._store_view(args.get("view"), view_id=None, previous=None)
-
-    def _views_update(self, args: JsonDict) -> JsonDict:
-        view_id = args.get("view_id")
-        if not view_id and args.get("external_id"):
-            for stored in self._state.views.values():
-                if stored.get("external_id") == args["external_id"]:
-                    view_id = stored["id"]
-        if not isinstance(view_id, str) or view_id not in self._state.views:
-            raise SlackApiFault("not_found")
-        previous = self._state.views[view_id]
-        if args.get("hash") and args["hash"] != previous["hash"]:
-            raise SlackApiFault("hash_conflict")
-        return self._store_view(args.get("view"), view_id=view_id, previous=previous)
-
-    def _users_info(self, args: JsonDict) -> JsonDict:
-        user = self._users.get(str(args.get("user", "")))
-        if user is None:
-            raise SlackApiFault("user_not_found")
-        return {"user": user.as_slack(self.team_id)}
-
-    def _conversations_info(self, args: JsonDict) -> JsonDict:
-        channel = args.get("channel")
-        if not isinstance(channel, str) or not channel:
-            raise SlackApiFault("channel_not_found")
-        return {"channel": self._channel_info(channel)}
-
-    def _conversations_members(self, args: JsonDict) -> JsonDict:
-        channel = args.get("channel")
-        if not isinstance(channel, str) or not channel:
-            raise SlackApiFault("channel_not_found")
-        members = sorted(self._users)
-        if channel.startswith("D") or channel not in self._not_in:
-            members.append(self.bot_user_id)
-        return {"members": members, "response_metadata": {"next_cursor": ""}}
-
-
-_METHODS: dict[str, Callable[[FakeSlack, JsonDict], JsonDict]] = {
-    "auth.test": FakeSlack._auth_test,
-    "chat.postMessage": FakeSlack._chat_post_message,
-    "chat.update": FakeSlack._chat_update,
-    "chat.postEphemeral": FakeSlack._chat_post_ephemeral,
-    "chat.delete": FakeSlack._chat_delete,
-    "views.open": FakeSlack._views_open,
-    "views.push": FakeSlack._views_push,
-    "views.update": FakeSlack._views_update,
-    "users.info": FakeSlack._users_info,
-    "conversations.info": FakeSlack._conversations_info,
-    "conversations.members": FakeSlack._conversations_members,
-}
-
-
-def _copy(value: Any) -> Any:
-    """Deep copy of JSON-shaped data, so callers cannot change the fake's state."""
-    return json.loads(json.dumps(value))
 
 
 def parse_body(content_type: str, raw: bytes) -> JsonDict:
