@@ -11,17 +11,20 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying
 
 from bot.errors import DtsRateLimitedError, DtsServerError, DtsUnavailableError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_EPSILON = 1e-6
 
 
 def _spent(state: RetryCallState) -> float:
@@ -42,11 +45,13 @@ class RetryPolicy:
     initial_backoff: float = 0.5
     max_backoff: float = 8.0
 
+    def _backoff(self, state: RetryCallState) -> float:
+        # exponential with jitter (own arithmetic: tenacity renamed its parameters in 9.x)
+        exponential = self.initial_backoff * 2 ** (state.attempt_number - 1)
+        return min(self.max_backoff, exponential) + random.uniform(0, self.initial_backoff)
+
     def run(self, attempt: Callable[[], T], *, idempotent: bool, label: str) -> T:
         """Call ``attempt`` until it succeeds or the policy gives up (then re-raise)."""
-        backoff = wait_exponential_jitter(
-            initial=self.initial_backoff, max=self.max_backoff, jitter=self.initial_backoff
-        )
 
         def should_retry(state: RetryCallState) -> bool:
             exc = _error(state)
@@ -59,12 +64,13 @@ class RetryPolicy:
             if isinstance(exc, DtsRateLimitedError) and exc.retry_after is not None:
                 # waiting less than asked is pointless; the stop rule gives up instead
                 return exc.retry_after
-            return max(0.0, min(backoff(state), self.budget_seconds - _spent(state)))
+            return max(0.0, min(self._backoff(state), self.budget_seconds - _spent(state)))
 
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number > self.max_retries:
                 return True
-            return _spent(state) + state.upcoming_sleep > self.budget_seconds
+            remaining = self.budget_seconds - _spent(state)
+            return remaining <= _EPSILON or state.upcoming_sleep > remaining + _EPSILON
 
         def before_sleep(state: RetryCallState) -> None:
             exc = _error(state)
