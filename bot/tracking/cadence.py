@@ -47,13 +47,15 @@ class RateLimitPacer:
 
     The API's budget is shared by every process using the team's token; the headers it
     returns already count everyone's calls, so each process spreading what *remains*
-    keeps the total under the limit without talking to the others.
+    keeps the total under the limit without talking to the others.  The API counts per
+    fixed window (an hour, starting on the hour); the headers say how much is left but
+    not when the window ends, so that comes from ``window_seconds``.
     """
 
     def __init__(
         self,
         *,
-        window_seconds: float = 60.0,
+        window_seconds: float = 3600.0,
         reserve_fraction: float = 0.2,
     ) -> None:
         self.window_seconds = window_seconds
@@ -61,15 +63,25 @@ class RateLimitPacer:
         self._teams: dict[int, _TeamPace] = {}
         self._lock = threading.Lock()
 
-    def spacing(self, rate: RateLimit | None) -> float:
-        """Seconds between calls that spreads the usable remaining budget over a window."""
+    def window_left(self, now: datetime) -> float:
+        """Seconds until the current rate-limit window ends."""
+        position = now.timestamp() % self.window_seconds
+        return max(self.window_seconds - position, 1.0)
+
+    def spacing(self, rate: RateLimit | None, *, now: datetime) -> float:
+        """Seconds between calls that spreads the usable remaining budget over the window.
+
+        A share of the limit (``reserve_fraction``) is left for people's own commands
+        (submit, cancel, status); once only that is left, wait for the next window.
+        """
         if rate is None or rate.limit is None or rate.remaining is None or rate.limit <= 0:
             return 0.0
         reserve = math.ceil(rate.limit * self.reserve_fraction)
         usable = rate.remaining - reserve
+        left = self.window_left(now)
         if usable <= 0:
-            return self.window_seconds
-        return self.window_seconds / usable
+            return left
+        return left / usable
 
     def available_at(self, team_id: int, *, now: datetime) -> datetime:
         """The earliest time a call for this team may be made (``now`` if right away)."""
@@ -86,7 +98,7 @@ class RateLimitPacer:
 
     def record_call(self, team_id: int, *, now: datetime, rate: RateLimit | None) -> None:
         """Note a call just made and the budget the API reported with its answer."""
-        gap = timedelta(seconds=self.spacing(rate))
+        gap = timedelta(seconds=self.spacing(rate, now=now))
         with self._lock:
             pace = self._teams.setdefault(team_id, _TeamPace())
             pace.next_call_at = now + gap if gap else None
@@ -111,5 +123,5 @@ class RateLimitPacer:
         """When to try again a request that had to wait: staggered by its ``rank`` in line,
         so the waiting requests of one team come due one spacing apart, not all at once."""
         start = self.available_at(team_id, now=now)
-        step = max(self.spacing(rate), 0.05)
+        step = max(self.spacing(rate, now=now), 0.05)
         return start + timedelta(seconds=step * rank)

@@ -167,7 +167,10 @@ def render_card(request: BackfillRequest) -> Message | None:
         )
     if state not in CARD_STATES:
         return None
+    # while tracked the card shows the API's own status (CREATED, SCHEDULED, …)
     status = state.value
+    if state in TRACKED_STATES and request.dts_status:
+        status = request.dts_status
     counts = {
         "runs_total": request.runs_total or request.days,
         "runs_completed": request.runs_completed or 0,
