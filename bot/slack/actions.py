@@ -1,0 +1,95 @@
+"""Button clicks on the request card: confirm, retry, edit dates, cancel, choose transfer,
+cancel backfill, retry failed days. Each acks at once; the work runs in a lazy listener.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.errors import CommandError
+from bot.service import Actor, Reply
+from bot.slack import ids
+from bot.slack.listeners import Body, Listeners
+from bot.slack.replies import where_from_body
+from bot.slack.views import edit_dates_view
+
+_CHOOSE = re.compile(rf"^{re.escape(ids.ACTION_CHOOSE_TRANSFER)}(?::\d+)?$")
+
+
+def _ack(ack: Ack) -> None:
+    ack()
+
+
+def _value(body: Body) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
+
+
+def _request_id(body: Body) -> int:
+    raw = _value(body).split(":", 1)[0]
+    if not raw.isdigit():
+        raise CommandError("That button carries no request id; send the request again.")
+    return int(raw)
+
+
+def register(app: App, ls: Listeners) -> None:
+    def simple(use_case: Callable[[Actor, int], Reply]) -> Callable[[Body], None]:
+        """A lazy listener: the clicker as an Actor, the request id from the button."""
+
+        def run(body: Body) -> None:
+            def work() -> None:
+                where = where_from_body(body)
+                reply = use_case(ls.responder.actor(where), _request_id(body))
+                ls.responder.show(where, reply)
+
+            ls.guard(body, work)
+
+        return run
+
+    service = ls.service
+    confirm = simple(lambda a, r: service.confirm(actor=a, request_id=r))
+    app.action(ids.ACTION_CONFIRM)(ack=_ack, lazy=[confirm])
+    app.action(ids.ACTION_RETRY_SUBMIT)(ack=_ack, lazy=[confirm])
+    app.action(ids.ACTION_DISMISS)(
+        ack=_ack, lazy=[simple(lambda a, r: service.dismiss(actor=a, request_id=r))]
+    )
+    app.action(ids.ACTION_CANCEL_BACKFILL)(
+        ack=_ack, lazy=[simple(lambda a, r: service.cancel_backfill(actor=a, request_id=r))]
+    )
+    app.action(ids.ACTION_RETRY_FAILED_DAYS)(
+        ack=_ack, lazy=[simple(lambda a, r: service.retry_failed_days(actor=a, request_id=r))]
+    )
+
+    def choose(body: Body) -> None:
+        def work() -> None:
+            where = where_from_body(body)
+            request_raw, _, transfer_raw = _value(body).partition(":")
+            if not (request_raw.isdigit() and transfer_raw.isdigit()):
+                raise CommandError("That button carries no transfer; send the request again.")
+            reply = service.choose_transfer(
+                actor=ls.responder.actor(where),
+                request_id=int(request_raw),
+                transfer_id=int(transfer_raw),
+            )
+            ls.responder.show(where, reply)
+
+        ls.guard(body, work)
+
+    app.action(_CHOOSE)(ack=_ack, lazy=[choose])
+
+    def open_edit(body: Body, client: Any) -> None:
+        def work() -> None:
+            where = where_from_body(body)
+            form = service.dates_form(actor=ls.responder.actor(where), request_id=_request_id(body))
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=edit_dates_view(form, channel_id=where.channel_id),
+            )
+
+        ls.guard(body, work)
+
+    app.action(ids.ACTION_EDIT)(ack=_ack, lazy=[open_edit])

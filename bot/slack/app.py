@@ -1,0 +1,112 @@
+"""The Bolt app: ``build_app`` wires the listeners and the ONE error handler.
+
+``process_before_response=True``: Bolt answers Slack only after the ack listener has run
+and does the slow part in lazy listeners on our own thread pool, so every request is
+acked within Slack's 3 s whatever Supermetrics, Slack or the database is doing (and on
+FaaS-like hosts the work is not cut off by the response).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.runtime import Runtime
+from bot.service import BackfillService
+from bot.slack import actions, commands, forms
+from bot.slack.listeners import Listeners
+from bot.slack.notifier import SlackNotifier, build_web_client
+from bot.slack.replies import Responder
+from bot.slack.users import UserDirectory
+
+log = logging.getLogger("bot.slack")
+
+LAZY_WORKERS = 16
+
+
+@dataclass
+class SlackBot:
+    """The app and what it owns (thread pools), so a server can shut them down."""
+
+    app: App
+    listeners: Listeners
+    lazy_pool: ThreadPoolExecutor
+    background_pool: ThreadPoolExecutor
+
+    def close(self) -> None:
+        self.lazy_pool.shutdown(wait=True, cancel_futures=False)
+        self.background_pool.shutdown(wait=True, cancel_futures=False)
+
+
+def register(app: App, listeners: Listeners) -> None:
+    """Wire every listener and the one error handler (no import-time side effects)."""
+    commands.register(app, listeners)
+    actions.register(app, listeners)
+    forms.register(app, listeners)
+
+    @app.error
+    def on_error(error: Exception, body: Mapping[str, Any]) -> None:
+        listeners.responder.report(error, body)
+
+
+def create_slack_bot(
+    *,
+    runtime: Runtime,
+    service: BackfillService | None = None,
+    client: WebClient | None = None,
+    users: UserDirectory | None = None,
+    token_verification: bool = False,
+) -> SlackBot:
+    """Build the Bolt app around the service (built from the runtime when not given)."""
+    settings = runtime.settings
+    client = client or build_web_client(settings)
+    notifier = SlackNotifier(client)
+    if service is None:
+        service = BackfillService(
+            settings=settings,
+            session_factory=runtime.session_factory,
+            dts=runtime.dts,
+            vault=runtime.vault,
+            notifier=notifier,
+            clock=runtime.clock,
+        )
+    lazy_pool = ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="slack-lazy")
+    background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")
+    app = App(
+        signing_secret=settings.slack_signing_secret,
+        token=settings.slack_bot_token or None,
+        client=client,
+        process_before_response=True,
+        # auth.test at start-up would make the server depend on Slack being reachable
+        token_verification_enabled=token_verification,
+        listener_executor=lazy_pool,
+        name="backfill-bot",
+    )
+    listeners = Listeners(
+        settings=settings,
+        service=service,
+        responder=Responder(client=client, notifier=notifier, users=users or UserDirectory(client)),
+        session_factory=runtime.session_factory,
+        clock=runtime.clock,
+        background=background_pool,
+    )
+    register(app, listeners)
+    return SlackBot(
+        app=app, listeners=listeners, lazy_pool=lazy_pool, background_pool=background_pool
+    )
+
+
+def build_app(
+    *,
+    runtime: Runtime,
+    service: BackfillService | None = None,
+    client: WebClient | None = None,
+) -> App:
+    """The Bolt app alone (its thread pools end with the process)."""
+    return create_slack_bot(runtime=runtime, service=service, client=client).app

@@ -1,0 +1,89 @@
+"""Text in: the ``/backfill`` slash command, @mentions in channels and direct messages.
+
+All three ack at once and hand the text to ``BackfillService.handle_text`` in a lazy
+listener. Events Slack delivers again (``X-Slack-Retry-Num``) are handled once: the
+first delivery to claim its ``event_id`` in the database wins.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.service import OPEN_SETUP, Reply
+from bot.slack import ids
+from bot.slack.listeners import Body, Listeners, log
+from bot.slack.replies import where_from_body
+from bot.slack.views import setup_view
+from bot.store.db import session_scope
+from bot.store.deliveries import claim_delivery
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+SETUP_IN_CHAT = (
+    "Setup takes the Supermetrics API token, which must not be typed into a chat. Run "
+    "`/backfill setup` instead: it opens a private form."
+)
+
+
+def _ack(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, ls: Listeners) -> None:
+    def run_command(body: Body, client: Any) -> None:
+        def work() -> None:
+            where = where_from_body(body)
+            actor = ls.responder.actor(where)
+            reply = ls.service.handle_text(actor=actor, text=str(body.get("text") or ""))
+            if reply.opens == OPEN_SETUP:
+                client.views_open(
+                    trigger_id=body["trigger_id"], view=setup_view(channel_id=where.channel_id)
+                )
+                return
+            ls.responder.show(where, reply)
+
+        ls.guard(body, work)
+
+    app.command(ids.SLASH_COMMAND)(ack=_ack, lazy=[run_command])
+
+    def run_event(body: Body) -> None:
+        def work() -> None:
+            event = body.get("event") or {}
+            if not _wanted(event):
+                return
+            if not _first_delivery(ls, body):
+                log.info("event %s already handled; ignoring the retry", body.get("event_id"))
+                return
+            where = where_from_body(body)
+            text = _MENTION.sub(" ", str(event.get("text") or "")).strip()
+            reply = ls.service.handle_text(actor=ls.responder.actor(where), text=text)
+            if reply.opens == OPEN_SETUP:
+                reply = Reply(text=SETUP_IN_CHAT)
+            ls.responder.show(where, reply)
+
+        ls.guard(body, work)
+
+    app.event("app_mention")(ack=_ack, lazy=[run_event])
+    app.event("message")(ack=_ack, lazy=[run_event])
+    # Slack sends this when someone opens the bot's Messages tab; acking is all it needs
+    # (unanswered events are retried and logged as unhandled).
+    app.event("app_home_opened")(_ack)
+
+
+def _wanted(event: Body) -> bool:
+    """Mentions, and people's own new direct messages (not edits, not bots, not channels)."""
+    if event.get("bot_id") or event.get("subtype"):
+        return False
+    if event.get("type") == "app_mention":
+        return True
+    return event.get("type") == "message" and event.get("channel_type") == "im"
+
+
+def _first_delivery(ls: Listeners, body: Body) -> bool:
+    event_id = body.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        return True
+    with session_scope(ls.session_factory) as session:
+        return claim_delivery(session, delivery_id=event_id, now=ls.clock.now())

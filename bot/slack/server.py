@@ -1,0 +1,226 @@
+"""``python -m bot serve``: the Slack app over HTTP (waitress) or Socket Mode, plus the tracker.
+
+HTTP: POST /slack/events (commands, interactivity and events share one URL, as in the
+manifest) and GET /healthz. Bolt's WSGI adapter under waitress, a pure-Python threaded
+server: each ack is quick (the work is lazy), so a thread pool of ``WEB_THREADS``
+absorbs bursts without the per-worker memory of a pre-fork server (figures in
+benchmarks/ack_bench.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from sqlalchemy import text
+
+from bot.config import Settings, load_settings
+from bot.errors import BotError, ConfigError
+from bot.runtime import Runtime, build_runtime
+from bot.service import BackfillService
+from bot.slack.app import SlackBot, create_slack_bot
+from bot.slack.notifier import SlackNotifier, build_web_client
+
+log = logging.getLogger("bot.serve")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+
+class WsgiApp:
+    """Routes /slack/events to Bolt and answers /healthz; everything else is 404."""
+
+    def __init__(self, bot: SlackBot, runtime: Runtime) -> None:
+        self.bot = bot
+        self.runtime = runtime
+        self._slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
+            return self._health(start_response)
+        return self._slack(environ, start_response)
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        body: dict[str, object]
+        try:
+            with self.runtime.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            status, body = "200 OK", {"ok": True}
+        except Exception as exc:
+            log.warning("health check: database unavailable: %s", type(exc).__name__)
+            status, body = "503 Service Unavailable", {"ok": False, "error": "database"}
+        raw = json.dumps(body).encode()
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(raw)))]
+        )
+        return [raw]
+
+
+def create_wsgi_app(
+    runtime: Runtime,
+    *,
+    service: BackfillService | None = None,
+    client: WebClient | None = None,
+) -> WsgiApp:
+    """The WSGI app for tests, the benchmark and ``serve`` (``.bot.close()`` when done)."""
+    bot = create_slack_bot(runtime=runtime, service=service, client=client)
+    return WsgiApp(bot, runtime)
+
+
+@dataclass
+class RunningServer:
+    """A waitress server on a thread; ``stop()`` closes it and joins the thread."""
+
+    server: Any
+    thread: threading.Thread
+    port: int
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        self.server.close()
+        self.thread.join(timeout)
+
+
+def serve_in_thread(
+    wsgi: Callable[..., Any], *, host: str = "127.0.0.1", port: int = 0, threads: int = 16
+) -> RunningServer:
+    """Start waitress on a background thread (tests, benchmark); returns once listening."""
+    from waitress.server import create_server
+
+    server = create_server(
+        wsgi, host=host, port=port, threads=threads, ident="backfill-bot", expose_tracebacks=False
+    )
+    bound = int(server.effective_port)  # type: ignore[union-attr]
+    thread = threading.Thread(target=server.run, name=f"waitress-{bound}", daemon=True)
+    thread.start()
+    return RunningServer(server=server, thread=thread, port=bound)
+
+
+# --- python -m bot serve -------------------------------------------------------------
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start without what Slack needs, saying what to set."""
+    if settings.slack_app_token:
+        if not settings.slack_bot_token:
+            raise ConfigError(
+                "Socket Mode (SLACK_APP_TOKEN is set) also needs SLACK_BOT_TOKEN (xoxb-…)."
+            )
+        return
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError(
+            f"Set {' and '.join(missing)} (Slack app → Basic Information / OAuth & "
+            "Permissions), or SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode."
+        )
+
+
+def start_tracker(runtime: Runtime, client: WebClient) -> tuple[threading.Event, threading.Thread]:
+    from bot.tracker import Tracker
+
+    tracker = Tracker(
+        settings=runtime.settings,
+        session_factory=runtime.session_factory,
+        dts=runtime.dts,
+        vault=runtime.vault,
+        notifier=SlackNotifier(client),
+        clock=runtime.clock,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=tracker.run_forever, args=(stop,), name="tracker")
+    thread.start()
+    return stop, thread
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot serve", description=__doc__)
+    parser.add_argument("--host", default="0.0.0.0", help="interface to listen on (HTTP mode)")  # noqa: S104
+    parser.add_argument("--port", type=int, default=None, help="port (default $PORT or 3000)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
+        check_settings(settings)
+        runtime = build_runtime(settings, allow_generate_key=False, check_schema=True)
+    except BotError as exc:
+        print(f"serve: {exc.user_message}", file=sys.stderr)
+        return 2
+    client = build_web_client(settings)
+    wsgi = create_wsgi_app(runtime, client=client)
+    tracker_stop: threading.Event | None = None
+    tracker_thread: threading.Thread | None = None
+    if settings.run_tracker_in_server:
+        tracker_stop, tracker_thread = start_tracker(runtime, client)
+    try:
+        if settings.slack_app_token:
+            _run_socket_mode(wsgi.bot, settings)
+        else:
+            _run_http(wsgi, settings, host=args.host, port=args.port or settings.port)
+    finally:
+        if tracker_stop is not None and tracker_thread is not None:
+            tracker_stop.set()
+            tracker_thread.join(timeout=settings.tracker_tick_seconds + 30)
+        wsgi.bot.close()
+        runtime.close()
+    return 0
+
+
+def _run_http(wsgi: WsgiApp, settings: Settings, *, host: str, port: int) -> None:
+    from waitress.server import create_server
+
+    server = create_server(
+        wsgi, host=host, port=port, threads=settings.web_threads, ident="backfill-bot"
+    )
+
+    def shutdown(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: shutting down", signum)
+        server.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("serving %s and %s on %s:%s", EVENTS_PATH, HEALTH_PATH, host, port)
+    try:
+        server.run()
+    except (OSError, ValueError) as exc:
+        # waitress raises these when the socket is closed under it by the signal handler
+        if not isinstance(exc, OSError) or exc.errno not in (9, None):
+            log.info("server stopped: %s", exc)
+
+
+def _run_socket_mode(bot: SlackBot, settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(bot.app, app_token=settings.slack_app_token)
+    log.info("connecting to Slack in Socket Mode")
+    handler.start()  # type: ignore[no-untyped-call]
