@@ -252,6 +252,33 @@ def wait_until_listening(port: int, proc: subprocess.Popen[bytes], timeout: floa
     raise RuntimeError(f"server did not listen on {port} within {timeout}s")
 
 
+def verdict(results: dict[str, list[LevelResult]], baseline: str) -> list[str]:
+    """Issue 5's goals for the real app, beside the bare baseline measured in this run."""
+    target = {r.concurrency: r for r in results.get("target", [])}
+    bare = {r.concurrency: r for r in results.get(baseline, [])}
+    lines = []
+    if 10 in target:
+        p99 = target[10].percentile(0.99) * 1000
+        lines.append(f"p99 at 10 concurrent: {p99:.1f} ms (goal <= 100 ms): {_met(p99 <= 100)}")
+    if 50 in target:
+        p99, worst = target[50].percentile(0.99) * 1000, max(target[50].latencies, default=0)
+        if 50 in bare:
+            bare_p99 = bare[50].percentile(0.99) * 1000
+            lines.append(
+                f"p99 at 50 concurrent: {p99:.1f} ms vs bare {baseline} {bare_p99:.1f} ms "
+                f"(goal: no worse): {_met(p99 <= bare_p99)}"
+            )
+        lines.append(
+            f"max at 50 concurrent: {worst * 1000:.0f} ms, {target[50].errors} errors "
+            f"(goal: none over 3 s): {_met(worst < 3 and target[50].errors == 0)}"
+        )
+    return lines
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
 def measure_variant(
     variant: str, args: argparse.Namespace, fake: FakeSlack, levels: Sequence[int]
 ) -> list[LevelResult]:
@@ -306,6 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS))
     parser.add_argument("--target", help="module:factory returning the real WSGI app")
     parser.add_argument("--target-threads", type=int, default=16)
+    parser.add_argument(
+        "--baseline", default="waitress-16-pbr", help="bare variant the target is judged against"
+    )
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
     parser.add_argument("--requests-at-1", type=int, default=100)
     parser.add_argument("--requests-per-level", type=int, default=1500)
@@ -338,9 +368,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{os.cpu_count()} CPUs; load generator: threads + httpx, {connections}; loopback")
         print(HEADER)
         started = time.monotonic()
-        for variant in variants:
-            measure_variant(variant, args, fake, levels)
+        results = {variant: measure_variant(variant, args, fake, levels) for variant in variants}
         print(f"total {time.monotonic() - started:.0f}s; Slack calls seen: {len(fake.calls)}")
+    for line in verdict(results, args.baseline):
+        print(line)
     return 0
 
 

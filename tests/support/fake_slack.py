@@ -41,6 +41,12 @@ _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 _MAX_BODY = 5 * 1024 * 1024
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # http.server's default backlog of 5 drops connections (1 s SYN retry) under bursts
+    request_queue_size = 128
+
+
 @dataclass(frozen=True)
 class Call:
     """One request the fake received, and what it answered."""
@@ -127,8 +133,7 @@ class FakeSlack(SlackWebMethods):
     def start(self) -> FakeSlack:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _make_handler(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
