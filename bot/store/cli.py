@@ -199,7 +199,7 @@ def _describe(workspace: Workspace, settings: Settings) -> str:
         ("slack team", workspace.slack_team_id),
         ("supermetrics team", str(workspace.supermetrics_team_id or "not set")),
         ("token", token),
-        ("admins", _ids(workspace.admins, "(none: anyone may set the token)")),
+        ("admins", _ids(workspace.admins, "(none listed)")),
         ("allowed users", _ids(workspace.allowed_users, "(everyone in the workspace)")),
         ("allowed channels", _ids(workspace.allowed_channels, "(any channel)")),
         ("date order", workspace.date_order or f"{settings.date_order} (default)"),
