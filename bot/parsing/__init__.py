@@ -1,0 +1,20 @@
+"""Natural-language backfill commands → transfer + inclusive date range.
+
+The rules are ``RANGE_SEMANTICS.md`` (shared with the product). The grammar is our own
+(``grammar``/``phrases``: spans, relative periods, quarters, ISO weeks, numeric dates);
+dateparser is used only as a fallback for single-date phrases the grammar does not know,
+and is imported lazily (``warm_up()`` pays for it at start-up).
+
+Modules: ``tokens`` (normalise + tokenize), ``vocab`` (words), ``phrases`` (one date
+phrase), ``grammar`` (ranges and spans), ``relative`` (today-based periods), ``numeric``
+(ISO and day-order dates), ``specs`` (resolution to days and year inference),
+``transfer`` (id or name), ``fallback`` (dateparser), ``messages`` (user wording),
+``api`` (the entry points).
+"""
+
+from __future__ import annotations
+
+from .api import DATE_ORDERS, check_range, parse_command, warm_up
+from .model import BackfillCommand
+
+__all__ = ["DATE_ORDERS", "BackfillCommand", "check_range", "parse_command", "warm_up"]

@@ -1,0 +1,188 @@
+"""``parse_command``: text → transfer + inclusive date range, per RANGE_SEMANTICS.md."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+
+from bot.errors import (
+    FutureRangeError,
+    InvalidDateError,
+    MissingRangeError,
+    RangeTooLongError,
+    ReversedRangeError,
+)
+
+from . import fallback, messages
+from .grammar import Candidate, RangeGrammar
+from .model import BackfillCommand
+from .specs import Fixed, Since, Single, notes_of, resolve
+from .tokens import Token, tokenize
+from .transfer import identify_transfer, is_ignorable, mark_transfer_refs
+from .vocab import (
+    FILLER,
+    FULL_MONTH_WORDS,
+    MONTH_NAMES,
+    MONTHS,
+    RANGE_PREPOSITIONS,
+    SPAN_CONNECTORS,
+    UNITS,
+    WEEKDAYS,
+)
+
+DATE_ORDERS = ("MDY", "DMY")
+_FALLBACK_WINDOW = 6
+_FALLBACK_SKIP = FILLER | RANGE_PREPOSITIONS | {"since", "from"}
+_KNOWN_WORDS = FILLER | MONTHS.keys() | WEEKDAYS.keys() | UNITS.keys()
+
+
+def parse_command(
+    text: str,
+    *,
+    today: date,
+    date_order: str = "MDY",
+    max_days: int = 366,
+    date_order_explicit: bool = False,
+) -> BackfillCommand:
+    """Parse a backfill command. Raises a ``CommandError`` subclass whose
+    ``user_message`` says what was wrong and shows an example that works."""
+    order = date_order.upper()
+    if order not in DATE_ORDERS:
+        raise ValueError(f"date_order must be MDY or DMY, not {date_order!r}")
+    if max_days < 1:
+        raise ValueError("max_days must be at least 1")
+    try:
+        return _parse(text, today, order, max_days, date_order_explicit)
+    except OverflowError:
+        # arithmetic past year 1 or 9999: only reachable with extreme counts or todays
+        raise InvalidDateError(messages.out_of_calendar(text)) from None
+
+
+def check_range(
+    start: date, end: date, *, today: date, max_days: int = 366
+) -> tuple[date, date, bool, tuple[str, ...]]:
+    """Validate an explicit inclusive range (edit-dates modal, retrying failed days):
+    refuses reversed, wholly future and over-long ranges; clamps the end to today.
+    Returns (start, end, clamped, notes)."""
+    if end < start:
+        raise ReversedRangeError(messages.reversed_range(start, end))
+    if start > today:
+        raise FutureRangeError(messages.future_range(start, end, today))
+    clamped = end > today
+    notes: tuple[str, ...] = ()
+    if clamped:
+        notes = (messages.clamped_note(end, today),)
+        end = today
+    if (end - start).days + 1 > max_days:
+        raise RangeTooLongError(messages.too_long(start, end, max_days))
+    return start, end, clamped, notes
+
+
+def warm_up() -> None:
+    """Import and exercise dateparser and our grammar once, so that a long-running
+    process's first command is as fast as any other."""
+    today = date.today()
+    fallback.warm_up(today)
+    for sample in ("backfill transfer 1 for last month", "backfill Facebook Ads a fortnight ago"):
+        parse_command(sample, today=today)
+
+
+def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) -> BackfillCommand:
+    tokens = tokenize(text)
+    explicit_ids = mark_transfer_refs(tokens)
+    grammar = RangeGrammar(tokens, today=today, date_order=order, explicit=explicit)
+    chosen = _choose(grammar.candidates(), tokens)
+    if chosen is None:
+        chosen = _fallback(text, tokens, today, order)
+    _check_month_typos(text, tokens, chosen)
+    if chosen is None:
+        has_transfer = bool(explicit_ids) or any(t.kind in {"num", "quoted"} for t in tokens)
+        raise MissingRangeError(messages.missing_range(text, also_transfer=not has_transfer))
+    _check_unread_end(text, tokens, chosen)
+    start, end = resolve(chosen.spec, today)
+    if isinstance(chosen.spec, Since) and start > today:
+        raise FutureRangeError(messages.future_range(start, start, today))
+    start, end, clamped, clamp_notes = check_range(start, end, today=today, max_days=max_days)
+    transfer_id, transfer_name = identify_transfer(
+        text, tokens, explicit_ids, (chosen.start, chosen.end)
+    )
+    return BackfillCommand(
+        transfer_id=transfer_id,
+        transfer_name=transfer_name,
+        range_start=start,
+        range_end=end,
+        days=(end - start).days + 1,
+        clamped=clamped,
+        notes=notes_of(chosen.spec) + clamp_notes,
+    )
+
+
+def _choose(candidates: list[Candidate], tokens: list[Token]) -> Candidate | None:
+    """The range phrase: the earliest one followed only by filler and transfer ids
+    (so a name that contains "May" or "2024" is not taken for the range); otherwise the
+    longest one (the name then follows the range)."""
+    for cand in candidates:
+        if all(is_ignorable(tok) for tok in tokens[cand.end :]):
+            return cand
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (c.end - c.start, -c.start))
+
+
+def _fallback(text: str, tokens: list[Token], today: date, order: str) -> Candidate | None:
+    """Ask dateparser about the last few meaningful words ("a fortnight ago")."""
+    meaningful = [i for i, tok in enumerate(tokens) if not is_ignorable(tok)]
+    if not meaningful:
+        return None
+    last = meaningful[-1]
+    for start in range(max(0, last - _FALLBACK_WINDOW + 1), last + 1):
+        window = tokens[start : last + 1]
+        if any(tok.kind in {"xfer", "quoted"} for tok in window):
+            continue
+        if window[0].kind == "word" and window[0].text in _FALLBACK_SKIP:
+            continue
+        if all(tok.kind == "num" for tok in window):
+            continue
+        phrase = text[window[0].start : window[-1].end].lower()
+        day = fallback.parse_single_date(phrase, today=today, date_order=order)
+        if day is None:
+            continue
+        spec = Fixed(day, day)
+        before = tokens[start - 1] if start > 0 else None
+        if before is not None and before.kind == "word" and before.text in {"since", "from"}:
+            return Candidate(start - 1, last + 1, Since(spec))
+        return Candidate(start, last + 1, Single(spec))
+    return None
+
+
+def _check_month_typos(text: str, tokens: list[Token], chosen: Candidate | None) -> None:
+    """ "Febuary 3 2024": a misspelt month next to a number is an error, not a name."""
+    for idx, tok in enumerate(tokens):
+        if chosen is not None and chosen.start <= idx < chosen.end:
+            continue
+        if tok.kind != "word" or len(tok.text) < 4 or tok.text in _KNOWN_WORDS:
+            continue
+        neighbours = [tokens[k] for k in (idx - 1, idx + 1) if 0 <= k < len(tokens)]
+        if not any(n.kind in {"num", "ord"} for n in neighbours):
+            continue
+        match = difflib.get_close_matches(tok.text, FULL_MONTH_WORDS, n=1, cutoff=0.8)
+        if match:
+            word = text[tok.start : tok.end]
+            raise InvalidDateError(
+                messages.unknown_month(word, MONTH_NAMES[FULL_MONTH_WORDS.index(match[0]) + 1])
+            )
+
+
+def _check_unread_end(text: str, tokens: list[Token], chosen: Candidate) -> None:
+    """ "from March 3 to blursday": the range goes on, but we can't read its end."""
+    size = len(tokens)
+    if chosen.end + 1 >= size:
+        return
+    after = tokens[chosen.end]
+    is_connector = after.kind in {"dash", "dots"} or (
+        after.kind == "word" and after.text in SPAN_CONNECTORS
+    )
+    following = tokens[chosen.end + 1]
+    if is_connector and following.kind not in {"xfer", "quoted"} and not is_ignorable(following):
+        phrase = text[tokens[chosen.start].start : after.end]
+        raise MissingRangeError(messages.unreadable_end(text, phrase))

@@ -1,0 +1,130 @@
+"""The range grammar: spans ("X to Y", "between X and Y", "3-10 March"), open ranges
+("since X") and single phrases, found anywhere in a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .phrases import PhraseParser
+from .specs import Floating, RangeSpec, Since, Single, Span, Spec
+from .vocab import RANGE_PREPOSITIONS, SPAN_CONNECTORS
+
+_SINCE_WORDS = frozenset({"since", "from", "starting", "beginning"})
+_SINCE_LINKS = frozenset({"from", "on", "with", "at"})
+_OPEN_END_WORDS = frozenset({"onwards", "onward", "forward", "forwards", "on"})
+_INCLUSIVE_WORDS = frozenset({"inclusive", "inclusively", "incl"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A range phrase found in tokens[start:end]."""
+
+    start: int
+    end: int
+    spec: RangeSpec
+
+
+class RangeGrammar(PhraseParser):
+    def candidates(self) -> list[Candidate]:
+        """Every range phrase that starts at some token (the longest parse at each)."""
+        found: list[Candidate] = []
+        for i in range(self.size):
+            parsed = self.range_at(i)
+            if parsed is not None:
+                found.append(Candidate(i, parsed[1], parsed[0]))
+        return found
+
+    def range_at(self, i: int) -> tuple[RangeSpec, int] | None:
+        k = i
+        while self.word(k) in RANGE_PREPOSITIONS:
+            k += 1
+        if k >= self.size:
+            return None
+        return self._span(k) or self._since(k) or self._single_range(k)
+
+    def _single_range(self, k: int) -> tuple[RangeSpec, int] | None:
+        parsed = self.single(k)
+        if parsed is None:
+            return None
+        return Single(parsed[0]), parsed[1]
+
+    def _since(self, k: int) -> tuple[RangeSpec, int] | None:
+        """``since March 3``, ``from last Monday``, ``starting from 2024-01-05 onwards``."""
+        word = self.word(k)
+        if word not in _SINCE_WORDS:
+            return None
+        j = k + 1
+        if word in {"starting", "beginning"} and self.word(j) in _SINCE_LINKS:
+            j += 1
+        parsed = self.single(j)
+        if parsed is None:
+            return None
+        spec, end = parsed
+        if self.word(end) in _OPEN_END_WORDS:
+            end += 1
+        elif self.seq(end, ("until", "now")) or self.seq(end, ("till", "now")):
+            end += 2
+        return Since(spec), end
+
+    def _connector(self, j: int, between: bool) -> int | None:
+        kind = self.kind(j)
+        word = self.word(j)
+        ampersand = kind == "punct" and self.tokens[j].text == "&"
+        plain = kind in {"dash", "dots"} or word in SPAN_CONNECTORS
+        if plain or (between and (word == "and" or ampersand)):
+            j += 1
+        elif self.seq(j, ("up", "to")) is not None:
+            j += 2
+        else:
+            return None
+        # "to and including", "through to"
+        if self.word(j) == "and" and self.word(j + 1) == "including":
+            j += 2
+        elif self.word(j) == "to" and word in {"through", "thru", "up"}:
+            j += 1
+        return j
+
+    def _span(self, k: int) -> tuple[RangeSpec, int] | None:
+        """``[from|between] X <to|through|until|-|–|..|and> Y``."""
+        word = self.word(k)
+        between = word == "between"
+        j = k + 1 if word in {"from", "between"} else k
+        first = self.single(j, True)
+        if first is None:
+            return None
+        first_spec, j = first
+        after = self._connector(j, between)
+        if after is None:
+            return None
+        last = self.single(after, True)
+        if last is None:
+            return None
+        last_spec, end = last
+        pair = fill_bare_days(first_spec, last_spec)
+        if pair is None:
+            return None
+        if self.word(end) in _INCLUSIVE_WORDS or self.seq(end, ("both", "inclusive")):
+            end += 2 if self.word(end) == "both" else 1
+        return Span(*pair), end
+
+
+def fill_bare_days(first: Spec, last: Spec) -> tuple[Spec, Spec] | None:
+    """Give a bare day number the month (and year) of the other end: "March 3-10",
+    "3-10 March 2024", "the 3rd to the 10th of March". None if neither end has one."""
+    first_bare = isinstance(first, Floating) and first.unit == "bareday"
+    last_bare = isinstance(last, Floating) and last.unit == "bareday"
+    if first_bare and last_bare:
+        return None
+    if first_bare:
+        assert isinstance(first, Floating)
+        if not (isinstance(last, Floating) and last.unit == "day"):
+            return None
+        year = first.year if first.year is not None else last.year
+        first = replace(first, unit="day", month=last.month, year=year)
+    elif last_bare:
+        assert isinstance(last, Floating)
+        if not (isinstance(first, Floating) and first.unit == "day"):
+            return None
+        year = last.year if last.year is not None else first.year
+        last = replace(last, unit="day", month=first.month, year=year)
+    return first, last

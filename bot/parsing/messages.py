@@ -1,0 +1,120 @@
+"""User-facing wording of parser errors and notes: what was wrong and an example that works."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+_QUOTE_LIMIT = 80
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
+_SPACE_RE = re.compile(r"\s+")
+# Slack reads <...> as links and mentions and `...` as code: keep the echo inert
+_SLACK_SPECIAL = str.maketrans({"<": "‹", ">": "›", "`": "'", '"': "'"})
+
+EXAMPLE_RANGE = 'Try "last month" or "2024-01-01 to 2024-01-31".'
+EXAMPLE_COMMAND = '"backfill transfer 456789 for last month"'
+
+
+def quote(text: str, limit: int = _QUOTE_LIMIT) -> str:
+    """The user's text, shortened and made safe to echo inside double quotes."""
+    flat = _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", text)).strip()
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return '"' + flat.translate(_SLACK_SPECIAL) + '"'
+
+
+def missing_range(text: str, *, also_transfer: bool = False) -> str:
+    if not text.strip():
+        return f"The command is empty. Try {EXAMPLE_COMMAND}."
+    if also_transfer:
+        return (
+            f"I couldn't find a transfer or a date range in {quote(text)}. Try {EXAMPLE_COMMAND}."
+        )
+    return f"I couldn't find a date range in {quote(text)}. {EXAMPLE_RANGE}"
+
+
+def unreadable_end(text: str, phrase: str) -> str:
+    return (
+        f"I couldn't read where the range ends in {quote(text)} (after {quote(phrase, 40)}). "
+        f'Give both ends as dates, e.g. "2024-03-03 to 2024-03-10".'
+    )
+
+
+def missing_transfer(text: str) -> str:
+    return (
+        f"I couldn't tell which transfer to backfill in {quote(text)}. Give its id or its name, "
+        f'e.g. {EXAMPLE_COMMAND} or "backfill Facebook Ads for last month".'
+    )
+
+
+def bad_transfer_id(raw: str) -> str:
+    return (
+        f"{quote(raw)} is not a transfer id: ids are positive whole numbers. Try {EXAMPLE_COMMAND}."
+    )
+
+
+def ambiguous_transfer(text: str, ids: list[int]) -> str:
+    listed = " and ".join(str(i) for i in ids[:2]) + (" …" if len(ids) > 2 else "")
+    return (
+        f"{quote(text)} mentions more than one transfer id ({listed}). "
+        f'Backfill one transfer at a time, e.g. "backfill transfer {ids[0]} for last month".'
+    )
+
+
+def unknown_month(word: str, suggestion: str | None) -> str:
+    hint = f" Did you mean {suggestion}?" if suggestion else ""
+    example = suggestion or "January"
+    return f'I don\'t know the month {quote(word, 30)}.{hint} Try e.g. "{example} 2024".'
+
+
+def future_range(start: date, end: date, today: date) -> str:
+    what = f"{start.isoformat()}" if start == end else f"{start.isoformat()} → {end.isoformat()}"
+    return (
+        f"{what} is in the future (today is {today.isoformat()}), and a backfill can only "
+        'cover days that have passed. Try "yesterday" or "last week".'
+    )
+
+
+def reversed_range(start: date, end: date) -> str:
+    return (
+        f"That range ends ({end.isoformat()}) before it starts ({start.isoformat()}). "
+        f'Put the earlier date first, e.g. "{end.isoformat()} to {start.isoformat()}".'
+    )
+
+
+def too_long(start: date, end: date, max_days: int) -> str:
+    days = (end - start).days + 1
+    try:
+        example_end = start + timedelta(days=max_days - 1)
+        example = f' e.g. "{start.isoformat()} to {example_end.isoformat()}"'
+    except OverflowError:
+        example = ""
+    return (
+        f"{start.isoformat()} → {end.isoformat()} is {days} days, more than the maximum of "
+        f"{max_days} days for one backfill. Split it into shorter ranges,{example}."
+    ).replace(",.", ".")
+
+
+def too_long_phrase(phrase: str, max_days: int) -> str:
+    return (
+        f"{quote(phrase, 40)} covers more than the maximum of {max_days} days for one "
+        'backfill. Try a shorter range, e.g. "last 30 days".'
+    )
+
+
+def empty_phrase(phrase: str) -> str:
+    return f'{quote(phrase, 40)} is an empty range. Try e.g. "last 7 days".'
+
+
+def out_of_calendar(text: str) -> str:
+    return (
+        f"A date in {quote(text)} is outside the calendar I can work with. "
+        'Use dates like "2024-01-05".'
+    )
+
+
+def clamped_note(end: date, today: date) -> str:
+    return (
+        f"The range ended {end.isoformat()}, after today; it was shortened to end today "
+        f"({today.isoformat()})."
+    )
