@@ -58,6 +58,9 @@ def test_twenty_threads_one_confirm(db: Database) -> None:
 
     def confirm(index: int) -> None:
         with session_scope(factory) as session:
+            # read first, as the service does (permission checks), then the guarded write:
+            # on SQLite this must wait for the lock, not fail on a stale snapshot
+            assert get_request(session, request_id=request_id) is not None
             wins.append(
                 transition(
                     session,
