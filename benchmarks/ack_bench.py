@@ -7,7 +7,7 @@ process is the load generator (threads + httpx), firing signed ``/backfill`` com
 
     .venv/bin/python benchmarks/ack_bench.py                       # the bare variants
     .venv/bin/python benchmarks/ack_bench.py --variants waitress-16-pbr \\
-        --target bot.slack.server:bench_wsgi_app                   # bare vs the real app
+        --target ack_bench:real_app                                # bare vs the real app
 
 A variant name is ``<server>[-<threads>][-pbr]``: ``bolt`` is Bolt's built-in
 development server (http.server, one request at a time), ``bolt-threaded`` the same
@@ -80,6 +80,48 @@ def bare_bolt_app(*, process_before_response: bool, api_url: str) -> Any:
         ack()
 
     return app
+
+
+def real_app() -> Any:
+    """``--target ack_bench:real_app``: the real bot, wired as ``python -m bot serve`` wires it.
+
+    A temporary SQLite database (migrated to head), a DTS simulator in this process, and a
+    workspace whose Supermetrics token is set, so commands run their whole path after the ack.
+    """
+    import tempfile
+
+    from cryptography.fernet import Fernet
+
+    from bot.clock import SystemClock
+    from bot.config import load_settings
+    from bot.runtime import build_runtime
+    from bot.slack.notifier import build_web_client
+    from bot.slack.server import create_wsgi_app
+    from bot.store.db import session_scope, upgrade_to_head
+    from bot.store.queries import set_workspace_token
+    from bot.supermetrics.simulator import start_simulator
+    from bot.supermetrics.simulator_state import DtsSimulator
+
+    clock = SystemClock()
+    simulator = start_simulator(DtsSimulator(clock=clock, token="bench-dts-token", team_id=1))
+    settings = load_settings().with_overrides(
+        data_dir=Path(tempfile.mkdtemp(prefix="ack-bench-")),
+        database_url="",
+        supermetrics_api_url=simulator.base_url,
+        encryption_keys=(Fernet.generate_key().decode(),),
+    )
+    upgrade_to_head(settings.resolved_database_url())
+    runtime = build_runtime(settings, clock=clock)
+    with session_scope(runtime.session_factory) as session:
+        set_workspace_token(
+            session,
+            slack_team_id=TEAM_ID,
+            supermetrics_team_id=1,
+            token_ciphertext=runtime.vault.encrypt("bench-dts-token"),
+            set_by=USER_ID,
+            now=clock.now(),
+        )
+    return create_wsgi_app(runtime, client=build_web_client(settings))
 
 
 def serve_waitress(wsgi: Callable[..., Any], port: int, threads: int) -> None:
@@ -369,7 +411,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(HEADER)
         started = time.monotonic()
         results = {variant: measure_variant(variant, args, fake, levels) for variant in variants}
-        print(f"total {time.monotonic() - started:.0f}s; Slack calls seen: {len(fake.calls)}")
+        print(
+            f"total {time.monotonic() - started:.0f}s; Slack Web API calls seen: "
+            f"{len(fake.calls)}, Block Kit violations: {len(fake.violations)}"
+        )
     for line in verdict(results, args.baseline):
         print(line)
     return 0
