@@ -80,8 +80,7 @@ def create_slack_bot(
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")
     app = App(
         signing_secret=settings.slack_signing_secret,
-        token=settings.slack_bot_token or None,
-        client=client,
+        client=client,  # carries the bot token (build_web_client)
         process_before_response=True,
         # auth.test at start-up would make the server depend on Slack being reachable
         token_verification_enabled=token_verification,

@@ -78,9 +78,7 @@ class SlackHarness:
         )
         if with_token:
             self.store_token(DTS_TOKEN)
-        self.wsgi: WsgiApp = create_wsgi_app(
-            self.runtime, client=build_web_client(self.settings)
-        )
+        self.wsgi: WsgiApp = create_wsgi_app(self.runtime, client=build_web_client(self.settings))
         self.server: RunningServer = serve_in_thread(self.wsgi, threads=8)
         self.url = f"{self.server.url}/slack/events"
         self.http = httpx.Client(timeout=10.0)
@@ -205,7 +203,7 @@ class SlackHarness:
 
     def wait_request(self, request_id: int, state: str, timeout: float = 15.0) -> BackfillRequest:
         return wait_for(
-            lambda: (row if (row := self.request(request_id)).state == state else None),
+            lambda: row if (row := self.request(request_id)).state == state else None,
             timeout=timeout,
             what=f"request {request_id} to be {state}",
         )
