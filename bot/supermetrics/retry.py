@@ -47,7 +47,7 @@ class RetryPolicy:
 
     def _backoff(self, state: RetryCallState) -> float:
         # exponential with jitter (own arithmetic: tenacity renamed its parameters in 9.x)
-        exponential = self.initial_backoff * 2 ** (state.attempt_number - 1)
+        exponential = self.initial_backoff * float(2 ** (state.attempt_number - 1))
         return min(self.max_backoff, exponential) + random.uniform(0, self.initial_backoff)
 
     def run(self, attempt: Callable[[], T], *, idempotent: bool, label: str) -> T:
