@@ -6,6 +6,7 @@ import difflib
 from datetime import date
 
 from bot.errors import (
+    CommandError,
     FutureRangeError,
     InvalidDateError,
     MissingRangeError,
@@ -33,6 +34,7 @@ from .vocab import (
 DATE_ORDERS = ("MDY", "DMY")
 _FALLBACK_WINDOW = 6
 _FALLBACK_SKIP = FILLER | RANGE_PREPOSITIONS | {"since", "from"}
+_WEAK_ALONE = frozenset({"sun", "sat", "wed", "mar", "now", "may"})
 _KNOWN_WORDS = FILLER | MONTHS.keys() | WEEKDAYS.keys() | UNITS.keys()
 
 
@@ -90,13 +92,19 @@ def warm_up() -> None:
 def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) -> BackfillCommand:
     tokens = tokenize(text)
     explicit_ids = mark_transfer_refs(tokens)
-    grammar = RangeGrammar(tokens, today=today, date_order=order, explicit=explicit)
+    grammar = RangeGrammar(
+        tokens, today=today, date_order=order, explicit=explicit, max_days=max_days
+    )
     chosen = _choose(grammar.candidates(), tokens)
     if chosen is None:
         chosen = _fallback(text, tokens, today, order)
     _check_month_typos(text, tokens, chosen)
     if chosen is None:
-        has_transfer = bool(explicit_ids) or any(t.kind in {"num", "quoted"} for t in tokens)
+        try:
+            identify_transfer(text, tokens, explicit_ids, (0, 0))
+            has_transfer = True
+        except CommandError:
+            has_transfer = False
         raise MissingRangeError(messages.missing_range(text, also_transfer=not has_transfer))
     _check_unread_end(text, tokens, chosen)
     start, end = resolve(chosen.spec, today)
@@ -124,9 +132,13 @@ def _choose(candidates: list[Candidate], tokens: list[Token]) -> Candidate | Non
     for cand in candidates:
         if all(is_ignorable(tok) for tok in tokens[cand.end :]):
             return cand
-    if not candidates:
+    # a lone "sun" or "sat" next to other words is more likely part of a name
+    plausible = [
+        c for c in candidates if c.end - c.start > 1 or tokens[c.start].text not in _WEAK_ALONE
+    ]
+    if not plausible:
         return None
-    return max(candidates, key=lambda c: (c.end - c.start, -c.start))
+    return max(plausible, key=lambda c: (c.end - c.start, -c.start))
 
 
 def _fallback(text: str, tokens: list[Token], today: date, order: str) -> Candidate | None:
@@ -183,6 +195,8 @@ def _check_unread_end(text: str, tokens: list[Token], chosen: Candidate) -> None
         after.kind == "word" and after.text in SPAN_CONNECTORS
     )
     following = tokens[chosen.end + 1]
-    if is_connector and following.kind not in {"xfer", "quoted"} and not is_ignorable(following):
+    day_like = following.kind == "num" and len(following.text) <= 2
+    unread = following.kind not in {"xfer", "quoted"} and not is_ignorable(following)
+    if is_connector and (unread or day_like):
         phrase = text[tokens[chosen.start].start : after.end]
         raise MissingRangeError(messages.unreadable_end(text, phrase))

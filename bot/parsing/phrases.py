@@ -43,13 +43,20 @@ _PREFIXES = frozenset({"the", "all", "whole", "entire", "full", "calendar", "iso
 
 class PhraseParser:
     def __init__(
-        self, tokens: list[Token], *, today: date, date_order: str, explicit: bool
+        self,
+        tokens: list[Token],
+        *,
+        today: date,
+        date_order: str,
+        explicit: bool,
+        max_days: int = 366,
     ) -> None:
         self.tokens = tokens
         self.size = len(tokens)
         self.today = today
         self.date_order = date_order
         self.explicit = explicit
+        self.max_days = max_days
         self._memo: dict[tuple[int, bool], Parsed | None] = {}
 
     # --- token access ---------------------------------------------------------------
@@ -72,6 +79,9 @@ class PhraseParser:
             i += 1
         return i
 
+    def skip_tight_dash(self, i: int) -> int:
+        return i + 1 if self.kind(i) == "dash" and self.tokens[i].tight else i
+
     def text(self, start: int, end: int) -> str:
         if start >= end or start >= self.size:
             return ""
@@ -82,8 +92,10 @@ class PhraseParser:
     def number(self, i: int) -> tuple[int, int] | None:
         """A count: ``7``, ``seven``, ``twenty-one``, ``a hundred and five``."""
         kind = self.kind(i)
-        if kind == "num" and len(self.tokens[i].text) <= 9:
-            return int(self.tokens[i].text), i + 1
+        if kind == "num":
+            # huge counts stay huge (and are refused as too long) without costly parsing
+            digits = self.tokens[i].text.lstrip("0") or "0"
+            return (int(digits) if len(digits) <= 18 else 10**18), i + 1
         word = self.word(i)
         if word is None:
             return None
@@ -94,6 +106,8 @@ class PhraseParser:
             if 1 <= unit <= 9:
                 return value + unit, k + 1
             return value, j
+        if word == "hundred":
+            return 100, i + 1
         if word in CARDINALS or word in {"a", "an"}:
             value, j = CARDINALS.get(word, 1), i + 1
             if self.word(j) == "hundred":
@@ -232,7 +246,7 @@ class PhraseParser:
             return None if found_year is None else (Floating("year", found_year[0]), found_year[1])
         if word in ORDINAL_WORDS or word in {"twenty", "thirty"}:
             return self._ordinal_period(i) or self._day_first(i, in_span)
-        if word in CARDINALS or word in TENS or word in {"a", "an"}:
+        if word in CARDINALS or word in TENS or word in {"a", "an", "hundred"}:
             return self._ago(i)
         if word in _PREFIXES:
             j = i + 1
@@ -273,7 +287,7 @@ class PhraseParser:
             return relative.current_period(_TO_DATE[word], self.today), i + 1
         unit = UNITS.get(word)
         if unit in {"week", "month", "quarter", "year"}:
-            j = self.seq(i + 1, ("to", "date"))
+            j = self.seq(self.skip_tight_dash(i + 1), ("to", "date"))
             if j is not None:
                 return relative.current_period(unit, self.today), j
         return None
@@ -307,13 +321,20 @@ class PhraseParser:
             include, end = self._inclusion(j + 1, unit)
             phrase = self.text(i, end)
             spec = relative.rolling(
-                value, unit, self.today, include_today=include, future=direction > 0, phrase=phrase
+                value,
+                unit,
+                self.today,
+                include_today=include,
+                future=direction > 0,
+                phrase=phrase,
+                max_days=self.max_days,
             )
             return spec, end
         unit = UNITS.get(self.word(k) or "")
         if unit is not None:
             if direction == 0:
-                end = self.seq(k + 1, ("to", "date")) or self.seq(k + 1, ("so", "far")) or k + 1
+                after = self.skip_tight_dash(k + 1)
+                end = self.seq(after, ("to", "date")) or self.seq(after, ("so", "far")) or k + 1
                 return relative.current_period(unit, self.today), end
             return relative.previous_period(unit, self.today, direction), k + 1
         target = self.word(k) or ""
@@ -402,6 +423,8 @@ class PhraseParser:
         if inner is None:
             return None
         spec, end = inner
+        if not (isinstance(spec, Floating) and spec.unit == "day"):
+            return None
         try:
             day = resolve_spec(spec, self.today)[0]
         except CommandError as exc:
@@ -480,7 +503,10 @@ class PhraseParser:
     ) -> Parsed | None:
         limit = 4 if kind == "q" else 2
         if not 1 <= number <= limit:
-            return None
+            what = "quarters Q1 to Q4" if kind == "q" else "halves H1 and H2"
+            return Invalid(
+                InvalidDateError, f'"{kind.upper()}{number}" does not exist: a year has {what}.'
+            ), j
         if year is None:
             found = self.year_after(j)
             if found is not None:

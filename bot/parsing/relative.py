@@ -62,6 +62,7 @@ def rolling(
     include_today: bool,
     future: bool = False,
     phrase: str = "",
+    max_days: int = 366,
 ) -> Spec:
     """``last N days|weeks``: the N·unit days that end yesterday (or today);
     ``last N months|quarters|years``: N full calendar periods before the current one
@@ -71,14 +72,14 @@ def rolling(
     if unit in _UNIT_DAYS:
         length = count * _UNIT_DAYS[unit]
         if length > _MAX_WINDOW_DAYS:
-            return Invalid(RangeTooLongError, messages.too_long_phrase(phrase, _MAX_WINDOW_DAYS))
+            return Invalid(RangeTooLongError, messages.too_long_phrase(phrase, max_days))
         if future:
             return _fixed(today + timedelta(days=1), today + timedelta(days=length))
         end = today if include_today else today - timedelta(days=1)
         return _fixed(end - timedelta(days=length - 1), end, to_date=include_today)
     months_per = {"month": 1, "quarter": 3, "year": 12}[unit]
     if count * months_per > _MAX_WINDOW_DAYS // 28:
-        return Invalid(RangeTooLongError, messages.too_long_phrase(phrase, _MAX_WINDOW_DAYS))
+        return Invalid(RangeTooLongError, messages.too_long_phrase(phrase, max_days))
     current = current_period(unit, today)
     period_start = current.start
     if future:

@@ -227,8 +227,8 @@ def resolve_span(first: Spec, last: Spec, today: date) -> Interval:
         assert isinstance(first, Floating)
         end = resolve_spec(last, today)[1]
         year = _year_of(last, at_end=True)
-        start_iv = interval(first, year)
-        if start_iv is None or start_iv[0] > end:
+        start_iv = _in_year(first, year)
+        if start_iv[0] > end:
             # "Dec 20 to Jan 5 2025": the start is in the year before
             start_iv = _in_year(first, year - 1)
         return start_iv[0], end
@@ -236,8 +236,8 @@ def resolve_span(first: Spec, last: Spec, today: date) -> Interval:
         assert isinstance(last, Floating)
         start = resolve_spec(first, today)[0]
         year = _year_of(first, at_end=False)
-        end_iv = interval(last, year)
-        if end_iv is None or end_iv[1] < start:
+        end_iv = _in_year(last, year)
+        if end_iv[1] < start:
             # "Dec 20 2024 to Jan 5": the end is in the year after
             end_iv = _in_year(last, year + 1)
         return start, end_iv[1]
@@ -251,7 +251,9 @@ def _latest_span(first: Floating, last: Floating, today: date) -> Interval:
         if end_iv is None:
             continue
         start_iv = interval(first, end_year)
-        if start_iv is None or start_iv[0] > end_iv[1]:
+        if start_iv is None:
+            continue
+        if start_iv[0] > end_iv[1]:
             start_iv = interval(first, end_year - 1)
         if start_iv is not None and start_iv[0] <= today:
             return start_iv[0], end_iv[1]

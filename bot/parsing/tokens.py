@@ -24,7 +24,6 @@ _CHAR_MAP = {
     "\u00bb": '"',
     "\u2018": "'",
     "\u2019": "'",
-    "\u2026": ".",  # an ellipsis character: "2024-01-01…2024-01-31" reads as ".."
 }
 
 _TOKEN_RE = re.compile(
@@ -41,7 +40,7 @@ _TOKEN_RE = re.compile(
     |(?P<num>\d+)
     |(?P<apyear>'\d{2})(?!\w)
     |(?P<word>[^\W\d_]\w*(?:'[^\W\d_]+)?)
-    |(?P<dots>\.{2,})
+    |(?P<dots>\.{2,}|\u2026)
     |(?P<dash>-)
     |(?P<comma>,)
     |(?P<punct>\S)

@@ -88,6 +88,15 @@ def _trim(segment: list[Token], bare_ids: list[str]) -> list[Token]:
     return segment[start:end]
 
 
+def _balanced(text: str, start: int, end: int) -> str:
+    """The name, with the closing bracket the tokenizer dropped: "Ads (daily)"."""
+    name = text[start:end]
+    for opening, closing in ("()", "[]"):
+        if name.count(opening) > name.count(closing) and text[end : end + 1] == closing:
+            name += closing
+    return name
+
+
 def identify_transfer(
     text: str, tokens: list[Token], explicit_ids: list[str], used: tuple[int, int]
 ) -> tuple[int | None, str | None]:
@@ -106,7 +115,7 @@ def identify_transfer(
         for part in parts:
             kept = _trim(part, bare_ids)
             if kept:
-                names.append(text[kept[0].start : kept[-1].end])
+                names.append(_balanced(text, kept[0].start, kept[-1].end))
     ids: list[int] = []
     for raw in [*explicit_ids, *bare_ids]:
         value = int(raw)
