@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from slack_bolt import Ack, App
 
@@ -81,13 +80,13 @@ def register(app: App, ls: Listeners) -> None:
 
     app.action(_CHOOSE)(ack=_ack, lazy=[choose])
 
-    def open_edit(body: Body, client: Any) -> None:
+    def open_edit(body: Body) -> None:
         def work() -> None:
             where = where_from_body(body)
             form = service.dates_form(actor=ls.responder.actor(where), request_id=_request_id(body))
-            client.views_open(
-                trigger_id=body["trigger_id"],
-                view=edit_dates_view(form, channel_id=where.channel_id),
+            ls.responder.open_view(
+                str(body.get("trigger_id") or ""),
+                edit_dates_view(form, channel_id=where.channel_id),
             )
 
         ls.guard(body, work)

@@ -8,7 +8,6 @@ first delivery to claim its ``event_id`` in the database wins.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from slack_bolt import Ack, App
 
@@ -32,14 +31,14 @@ def _ack(ack: Ack) -> None:
 
 
 def register(app: App, ls: Listeners) -> None:
-    def run_command(body: Body, client: Any) -> None:
+    def run_command(body: Body) -> None:
         def work() -> None:
             where = where_from_body(body)
             actor = ls.responder.actor(where)
             reply = ls.service.handle_text(actor=actor, text=str(body.get("text") or ""))
             if reply.opens == OPEN_SETUP:
-                client.views_open(
-                    trigger_id=body["trigger_id"], view=setup_view(channel_id=where.channel_id)
+                ls.responder.open_view(
+                    str(body.get("trigger_id") or ""), setup_view(channel_id=where.channel_id)
                 )
                 return
             ls.responder.show(where, reply)

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError as SdkSlackApiError
 from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from bot.errors import BotError
 from bot.service import Actor, Reply, unexpected
-from bot.slack.notifier import SlackNotifier
+from bot.slack.notifier import SlackNotifier, slack_error
 from bot.slack.users import UserDirectory
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,15 @@ class Responder:
             tz=user.tz,
             is_admin=user.is_admin,
         )
+
+    def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None:
+        """Open a modal; a Slack refusal becomes the bot's SlackApiError (shown, not logged)."""
+        try:
+            self.client.views_open(trigger_id=trigger_id, view=dict(view))
+        except SdkSlackApiError as exc:
+            raise slack_error(str(exc.response.get("error") or "")) from exc
+        except (SlackClientError, OSError) as exc:
+            raise slack_error("connection_error") from exc
 
     def show(self, where: Where, reply: Reply) -> None:
         """Show a reply to the asker (nothing when the reply is empty)."""

@@ -16,7 +16,8 @@ from bot.service import DatesForm
 from bot.slack import ids
 from bot.slack.blocks import context, section
 
-DATE_ACTION = "date"
+START_ACTION = "start_date"
+END_ACTION = "end_date"
 TEAM_ACTION = "team_id"
 TOKEN_ACTION = "token"
 
@@ -62,14 +63,14 @@ def _modal(
     return view
 
 
-def _datepicker(block_id: str, label: str, initial: date) -> Block:
+def _datepicker(block_id: str, action_id: str, label: str, initial: date) -> Block:
     return {
         "type": "input",
         "block_id": block_id,
         "label": {"type": "plain_text", "text": label},
         "element": {
             "type": "datepicker",
-            "action_id": DATE_ACTION,
+            "action_id": action_id,
             "initial_date": initial.isoformat(),
         },
     }
@@ -81,8 +82,8 @@ def edit_dates_view(form: DatesForm, *, channel_id: str) -> dict[str, Any]:
     )
     blocks = [
         section(f"Change the days of request #{form.request_id}. Both days are included."),
-        _datepicker(ids.BLOCK_EDIT_START, "First day", form.range_start),
-        _datepicker(ids.BLOCK_EDIT_END, "Last day", form.range_end),
+        _datepicker(ids.BLOCK_EDIT_START, START_ACTION, "First day", form.range_start),
+        _datepicker(ids.BLOCK_EDIT_END, END_ACTION, "Last day", form.range_end),
         context(
             f"Today is {form.today.isoformat()} in your timezone; at most {form.max_days} days."
         ),
@@ -93,8 +94,8 @@ def edit_dates_view(form: DatesForm, *, channel_id: str) -> dict[str, Any]:
 def read_dates(values: dict[str, Any]) -> tuple[date | None, date | None]:
     """The two picked dates from ``view.state.values`` (None where nothing was picked)."""
 
-    def one(block_id: str) -> date | None:
-        raw = values.get(block_id, {}).get(DATE_ACTION, {}).get("selected_date")
+    def one(block_id: str, action_id: str) -> date | None:
+        raw = values.get(block_id, {}).get(action_id, {}).get("selected_date")
         if not raw:
             return None
         try:
@@ -102,7 +103,7 @@ def read_dates(values: dict[str, Any]) -> tuple[date | None, date | None]:
         except ValueError:
             return None
 
-    return one(ids.BLOCK_EDIT_START), one(ids.BLOCK_EDIT_END)
+    return one(ids.BLOCK_EDIT_START, START_ACTION), one(ids.BLOCK_EDIT_END, END_ACTION)
 
 
 def setup_view(*, channel_id: str, current_team_id: int | None = None) -> dict[str, Any]:
