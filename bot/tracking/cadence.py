@@ -38,8 +38,8 @@ def failure_delay(*, failures: int, poll_min: float, poll_max: float) -> float:
 
 @dataclass
 class _TeamPace:
-    blocked_until: datetime | None = None  # a 429 asked us to wait until then
-    next_call_at: datetime | None = None  # the budget allows the next call from then
+    blocked_until: datetime | None = None  # a 429 (or a spent budget) says wait until then
+    theoretical: datetime | None = None  # when the calls so far "should" have ended
 
 
 class RateLimitPacer:
@@ -50,6 +50,11 @@ class RateLimitPacer:
     keeps the total under the limit without talking to the others.  The API counts per
     fixed window (an hour, starting on the hour); the headers say how much is left but
     not when the window ends, so that comes from ``window_seconds``.
+
+    Pacing is a leaky bucket (GCRA): each call moves a theoretical time forward by the
+    current spacing, and a call is allowed while that time is less than ``burst_seconds``
+    ahead of now, so a tick may poll a few requests of one team together while the
+    average rate stays within the budget.
     """
 
     def __init__(
@@ -57,9 +62,11 @@ class RateLimitPacer:
         *,
         window_seconds: float = 3600.0,
         reserve_fraction: float = 0.2,
+        burst_seconds: float = 30.0,
     ) -> None:
         self.window_seconds = window_seconds
         self.reserve_fraction = reserve_fraction
+        self.burst = timedelta(seconds=burst_seconds)
         self._teams: dict[int, _TeamPace] = {}
         self._lock = threading.Lock()
 
@@ -68,20 +75,23 @@ class RateLimitPacer:
         position = now.timestamp() % self.window_seconds
         return max(self.window_seconds - position, 1.0)
 
-    def spacing(self, rate: RateLimit | None, *, now: datetime) -> float:
-        """Seconds between calls that spreads the usable remaining budget over the window.
+    def usable(self, rate: RateLimit | None) -> int | None:
+        """Calls left for the tracker in this window (None: the API sent no figures).
 
         A share of the limit (``reserve_fraction``) is left for people's own commands
-        (submit, cancel, status); once only that is left, wait for the next window.
+        (submit, cancel, status).
         """
         if rate is None or rate.limit is None or rate.remaining is None or rate.limit <= 0:
+            return None
+        return rate.remaining - math.ceil(rate.limit * self.reserve_fraction)
+
+    def spacing(self, rate: RateLimit | None, *, now: datetime) -> float:
+        """Seconds between calls that spreads the usable budget over the rest of the window."""
+        usable = self.usable(rate)
+        if usable is None:
             return 0.0
-        reserve = math.ceil(rate.limit * self.reserve_fraction)
-        usable = rate.remaining - reserve
         left = self.window_left(now)
-        if usable <= 0:
-            return left
-        return left / usable
+        return left if usable <= 0 else left / usable
 
     def available_at(self, team_id: int, *, now: datetime) -> datetime:
         """The earliest time a call for this team may be made (``now`` if right away)."""
@@ -89,19 +99,26 @@ class RateLimitPacer:
             pace = self._teams.get(team_id)
             if pace is None:
                 return now
-            moments = [now]
-            if pace.blocked_until is not None:
-                moments.append(pace.blocked_until)
-            if pace.next_call_at is not None:
-                moments.append(pace.next_call_at)
-            return max(moments)
+            moment = now
+            if pace.blocked_until is not None and pace.blocked_until > moment:
+                moment = pace.blocked_until
+            if pace.theoretical is not None and pace.theoretical - self.burst > moment:
+                moment = pace.theoretical - self.burst
+            return moment
 
     def record_call(self, team_id: int, *, now: datetime, rate: RateLimit | None) -> None:
         """Note a call just made and the budget the API reported with its answer."""
+        usable = self.usable(rate)
         gap = timedelta(seconds=self.spacing(rate, now=now))
         with self._lock:
             pace = self._teams.setdefault(team_id, _TeamPace())
-            pace.next_call_at = now + gap if gap else None
+            if usable is not None and usable <= 0:
+                # only the reserve is left: nothing more until the window turns
+                until = now + timedelta(seconds=self.window_left(now))
+                pace.blocked_until = max(pace.blocked_until or until, until)
+                return
+            start = pace.theoretical if pace.theoretical and pace.theoretical > now else now
+            pace.theoretical = start + gap
 
     def block(self, team_id: int, *, until: datetime) -> None:
         """Make this team wait (a 429's Retry-After); other teams are unaffected."""
@@ -110,18 +127,13 @@ class RateLimitPacer:
             if pace.blocked_until is None or until > pace.blocked_until:
                 pace.blocked_until = until
 
-    def blocked_until(self, team_id: int, *, now: datetime) -> datetime | None:
-        with self._lock:
-            pace = self._teams.get(team_id)
-            if pace is None or pace.blocked_until is None or pace.blocked_until <= now:
-                return None
-            return pace.blocked_until
-
     def deferral(
         self, team_id: int, *, now: datetime, rate: RateLimit | None, rank: int
     ) -> datetime:
-        """When to try again a request that had to wait: staggered by its ``rank`` in line,
-        so the waiting requests of one team come due one spacing apart, not all at once."""
+        """When to retry a request that had to wait, staggered by its ``rank`` in line.
+
+        The waiting requests of one team come due one spacing apart, not all at once.
+        """
         start = self.available_at(team_id, now=now)
         step = max(self.spacing(rate, now=now), 0.05)
         return start + timedelta(seconds=step * rank)

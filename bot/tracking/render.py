@@ -39,7 +39,7 @@ REPLY_STATES = {
     *FINISHED,
 }
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
 
 
 def is_slack_user(actor: str | None) -> bool:
