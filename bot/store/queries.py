@@ -12,107 +12,61 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from bot.errors import NotFoundError
+from bot.store.events import (
+    add_event,
+    mark_announced,
+    pending_announcements,
+    record_announce_failure,
+)
 from bot.store.models import (
     FINAL_STATES,
     TRACKED_STATES,
     BackfillRequest,
     RequestEvent,
     RequestState,
-    Workspace,
 )
+from bot.store.workspaces import (
+    configure_workspace,
+    ensure_workspace,
+    get_workspace,
+    list_workspaces,
+    set_workspace_token,
+)
+
+# workspace and event functions live in their own modules; every store function the
+# other parts call is importable from here
+__all__ = [
+    "add_event",
+    "claim_due",
+    "configure_workspace",
+    "create_request",
+    "ensure_workspace",
+    "expire_pending",
+    "find_request_by_backfill",
+    "find_request_by_message",
+    "get_request",
+    "get_workspace",
+    "list_events",
+    "list_requests",
+    "list_workspaces",
+    "mark_announced",
+    "pending_announcements",
+    "record_announce_failure",
+    "refresh_request",
+    "release",
+    "set_workspace_token",
+    "transition",
+    "update_request",
+]
 
 # columns only the store itself may write
 _PROTECTED = frozenset({"id", "state", "version", "created_at", "updated_at"})
 _REQUEST_COLUMNS = frozenset(BackfillRequest.__table__.columns.keys())
-
-
-# --- workspaces ------------------------------------------------------------------------
-
-
-def ensure_workspace(session: Session, *, slack_team_id: str, now: datetime) -> Workspace:
-    """Return the workspace row, creating it (race-free) if it does not exist yet."""
-    existing = session.get(Workspace, slack_team_id)
-    if existing is not None:
-        return existing
-    values = {
-        "slack_team_id": slack_team_id,
-        "admins": [],
-        "allowed_users": [],
-        "allowed_channels": [],
-        "created_at": now,
-        "updated_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(Workspace).values(**values).on_conflict_do_nothing())
-    workspace = session.get(Workspace, slack_team_id)
-    assert workspace is not None  # inserted above or by a concurrent writer
-    return workspace
-
-
-def get_workspace(session: Session, *, slack_team_id: str) -> Workspace | None:
-    """Return the workspace, or None."""
-    return session.get(Workspace, slack_team_id)
-
-
-def list_workspaces(session: Session) -> list[Workspace]:
-    """Return every workspace, ordered by Slack team id."""
-    return list(session.scalars(select(Workspace).order_by(Workspace.slack_team_id)))
-
-
-def set_workspace_token(
-    session: Session,
-    *,
-    slack_team_id: str,
-    supermetrics_team_id: int,
-    token_ciphertext: bytes,
-    set_by: str,
-    now: datetime,
-) -> Workspace:
-    """Store the workspace's Supermetrics team and encrypted token."""
-    workspace = ensure_workspace(session, slack_team_id=slack_team_id, now=now)
-    workspace.supermetrics_team_id = supermetrics_team_id
-    workspace.token_ciphertext = token_ciphertext
-    workspace.token_set_by = set_by
-    workspace.token_set_at = now
-    workspace.updated_at = now
-    session.flush()
-    return workspace
-
-
-def configure_workspace(
-    session: Session,
-    *,
-    slack_team_id: str,
-    now: datetime,
-    admins: Sequence[str] | None = None,
-    allowed_users: Sequence[str] | None = None,
-    allowed_channels: Sequence[str] | None = None,
-    date_order: str | None = None,
-    max_days: int | None = None,
-) -> Workspace:
-    """Change a workspace's settings; arguments left as None stay unchanged."""
-    workspace = ensure_workspace(session, slack_team_id=slack_team_id, now=now)
-    if admins is not None:
-        workspace.admins = list(dict.fromkeys(admins))
-    if allowed_users is not None:
-        workspace.allowed_users = list(dict.fromkeys(allowed_users))
-    if allowed_channels is not None:
-        workspace.allowed_channels = list(dict.fromkeys(allowed_channels))
-    if date_order is not None:
-        workspace.date_order = date_order
-    if max_days is not None:
-        workspace.max_days = max_days
-    workspace.updated_at = now
-    session.flush()
-    return workspace
 
 
 # --- requests --------------------------------------------------------------------------
@@ -340,82 +294,6 @@ def update_request(
     if _rowcount(session.execute(statement)) != 1:
         raise NotFoundError(f"Backfill request #{request_id} does not exist.")
     _expire_cached(session, request_id)
-
-
-# --- events ----------------------------------------------------------------------------
-
-
-def add_event(
-    session: Session,
-    *,
-    request_id: int,
-    kind: str,
-    actor: str,
-    now: datetime,
-    payload: Mapping[str, Any] | None = None,
-    from_state: RequestState | None = None,
-    to_state: RequestState | None = None,
-    needs_announcement: bool = False,
-) -> RequestEvent:
-    """Append an event to a request's trail."""
-    event = RequestEvent(
-        request_id=request_id,
-        kind=kind,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        payload=dict(payload or {}),
-        created_at=now,
-        needs_announcement=needs_announcement,
-        announced_at=None,
-        announce_attempts=0,
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def pending_announcements(
-    session: Session, *, limit: int = 100, request_id: int | None = None
-) -> list[RequestEvent]:
-    """Return events still to be announced, oldest first."""
-    query = select(RequestEvent).where(
-        RequestEvent.needs_announcement.is_(True), RequestEvent.announced_at.is_(None)
-    )
-    if request_id is not None:
-        query = query.where(RequestEvent.request_id == request_id)
-    return list(session.scalars(query.order_by(RequestEvent.id).limit(limit)))
-
-
-def mark_announced(session: Session, *, event_id: int, now: datetime) -> bool:
-    """Mark an event announced unless someone already did; return whether this call did."""
-    statement = (
-        update(RequestEvent)
-        .where(RequestEvent.id == event_id, RequestEvent.announced_at.is_(None))
-        .values(announced_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    won = _rowcount(session.execute(statement)) == 1
-    cached = session.identity_map.get(identity_key(RequestEvent, event_id))
-    if cached is not None:
-        session.expire(cached)
-    return won
-
-
-def record_announce_failure(session: Session, *, event_id: int) -> int:
-    """Count a failed attempt to announce an event; return the attempts so far."""
-    statement = (
-        update(RequestEvent)
-        .where(RequestEvent.id == event_id)
-        .values(announce_attempts=RequestEvent.announce_attempts + 1)
-        .returning(RequestEvent.announce_attempts)
-        .execution_options(synchronize_session=False)
-    )
-    attempts = session.execute(statement).scalar_one_or_none()
-    cached = session.identity_map.get(identity_key(RequestEvent, event_id))
-    if cached is not None:
-        session.expire(cached)
-    return int(attempts or 0)
 
 
 # --- expiry and the tracker's leases ----------------------------------------------------
