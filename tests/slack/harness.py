@@ -112,10 +112,16 @@ class SlackHarness:
     # --- what Slack sends -------------------------------------------------------------
 
     def command(
-        self, text: str, *, user: FakeUser = REQUESTER, channel: str = CHANNEL, **kwargs: Any
+        self,
+        text: str,
+        *,
+        user: FakeUser = REQUESTER,
+        channel: str = CHANNEL,
+        name: str = "command",
+        **kwargs: Any,
     ) -> tuple[httpx.Response, str]:
-        """Send ``/backfill text``; return the ack and the response_url used."""
-        response_url = self.fake.response_url("command", channel=channel)
+        """Send ``/backfill text``; return the ack and the response_url (posts named ``name``)."""
+        response_url = self.fake.response_url(name, channel=channel)
         ack = signing.slash_command(
             self.url,
             SECRET,
@@ -228,8 +234,15 @@ class SlackHarness:
         row = wait_for(ready, what=f"card of request number {count}")
         return row, self.card(row.id)
 
-    def response_texts(self) -> list[str]:
-        return [str(post.body.get("text", "")) for post in self.fake.responses]
+    def response_texts(self, name: str | None = None) -> list[str]:
+        posts = self.fake.responses if name is None else self.fake.responses_to(name)
+        return [str(post.body.get("text", "")) for post in posts]
+
+    def response_body(self, name: str) -> dict[str, Any]:
+        """Wait for the one post to the response_url named ``name``; return its body."""
+        posts = wait_for(lambda: self.fake.responses_to(name), what=f"a response to {name}")
+        assert len(posts) == 1, posts
+        return dict(posts[0].body)
 
     def ephemeral_texts(self, user: FakeUser | None = None) -> list[str]:
         return [
