@@ -109,7 +109,7 @@ def empty_phrase(phrase: str) -> str:
 def out_of_calendar(text: str) -> str:
     return (
         f"A date in {quote(text)} is outside the calendar I can work with. "
-        'Use dates like "2024-01-05".'
+        'Try a date such as "2024-01-05".'
     )
 
 

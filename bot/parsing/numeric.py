@@ -55,13 +55,17 @@ def year_part(raw: str) -> Spec:
     """``2025Q4``, ``2025-q4``, ``2025H2``."""
     compact = raw.replace("-", "")
     year, kind, number = int(compact[:4]), compact[4], int(compact[5:])
-    if kind == "q" and not 1 <= number <= 4:
-        return Invalid(InvalidDateError, f'"{raw.upper()}": a year has quarters Q1 to Q4.')
-    if kind == "h" and not 1 <= number <= 2:
-        return Invalid(InvalidDateError, f'"{raw.upper()}": a year has halves H1 and H2.')
+    if (kind == "q" and not 1 <= number <= 4) or (kind == "h" and not 1 <= number <= 2):
+        return Invalid(InvalidDateError, no_such_part(raw.upper(), kind))
     if year < 1:
-        return Invalid(InvalidDateError, f'"{raw}": there is no year 0.')
+        return Invalid(InvalidDateError, f'"{raw}": there is no year 0. Try e.g. "2024-Q3".')
     return Floating("quarter" if kind == "q" else "half", year, index=number)
+
+
+def no_such_part(raw: str, kind: str) -> str:
+    if kind == "q":
+        return f'"{raw}" does not exist: a year has quarters Q1 to Q4. Try e.g. "Q3 2024".'
+    return f'"{raw}" does not exist: a year has halves H1 and H2. Try e.g. "H2 2024".'
 
 
 def _valid(year: int | None, month: int, day: int) -> bool:

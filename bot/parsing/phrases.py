@@ -503,10 +503,8 @@ class PhraseParser:
     ) -> Parsed | None:
         limit = 4 if kind == "q" else 2
         if not 1 <= number <= limit:
-            what = "quarters Q1 to Q4" if kind == "q" else "halves H1 and H2"
-            return Invalid(
-                InvalidDateError, f'"{kind.upper()}{number}" does not exist: a year has {what}.'
-            ), j
+            message = numeric.no_such_part(f"{kind.upper()}{number}", kind)
+            return Invalid(InvalidDateError, message), j
         if year is None:
             found = self.year_after(j)
             if found is not None:

@@ -1,0 +1,34 @@
+"""Fixtures for the parser tests: the shared corpus and a parse helper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def repo_root() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file():
+            return parent
+    raise RuntimeError("no pyproject.toml above the tests")
+
+
+def corpus_path() -> Path:
+    """``../shared/corpus/commands.jsonl`` beside the repository root."""
+    return repo_root().parent / "shared" / "corpus" / "commands.jsonl"
+
+
+def load_corpus() -> list[dict[str, Any]]:
+    path = corpus_path()
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return repo_root()
