@@ -72,9 +72,6 @@ class SimBackfill:
         """How many of the first ``done`` runs failed."""
         return bisect.bisect_left(self.failures, done)
 
-    def overlaps(self, start: date, end: date) -> bool:
-        return self.range_start <= end and start <= self.range_end
-
     def moment(self, simulated: float) -> datetime:
         """The real time at which ``simulated`` seconds will have passed."""
         return self.created_at + timedelta(seconds=round(simulated / self.speed))

@@ -7,6 +7,7 @@ clock when asked (``sim_lifecycle``), and the wire format lives in ``sim_wire``.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import threading
@@ -83,12 +84,14 @@ class DtsSimulator:
         self.seconds_per_run = seconds_per_run
         self.rate_limit = rate_limit
         self.calls: list[tuple[str, str]] = []
+        self.max_calls: int | None = None  # a long-running server keeps only the recent ones
         self._lock = threading.RLock()
         self._tokens: dict[str, _Token] = {}
         self._teams: dict[int, _Team] = {}
         self._records: dict[int, SimBackfill] = {}
         self._latest: dict[tuple[int, int], int] = {}
-        self._open_by_transfer: dict[tuple[int, int], dict[int, None]] = {}
+        # per (team, transfer): ranges not known to be final, sorted and disjoint
+        self._spans: dict[tuple[int, int], list[tuple[date, date, int]]] = {}
         self._fail_dates: dict[int, dict[date, str]] = {}
         self._faults: list[_Fault] = []
         self._usage: dict[tuple[int, int], int] = {}
@@ -206,6 +209,8 @@ class DtsSimulator:
         path = path.split("?", 1)[0]
         with self._lock:
             self.calls.append((method, path))
+            if self.max_calls is not None and len(self.calls) > self.max_calls:
+                del self.calls[: len(self.calls) - self.max_calls // 2]
             now = self.clock.now()
             request_id = wire.request_id(now, self._random)
             fault = self._faults.pop(0) if self._faults else None
@@ -320,13 +325,16 @@ class DtsSimulator:
                 f"range_start ({start.isoformat()}) must be on or before range_end "
                 f"({end.isoformat()}).",
             )
-        open_ids = self._open_by_transfer.setdefault((team_id, transfer_id), {})
-        for other_id in list(open_ids):
-            other = self._records[other_id]
+        # Incomplete ranges of one transfer never overlap (that is the rule), and final
+        # ones are dropped when a new range covers them, so the list stays disjoint and
+        # only the run of spans just left of `end` can touch [start, end]: O(log n).
+        spans = self._spans.setdefault((team_id, transfer_id), [])
+        right = bisect.bisect_right(spans, (end, date.max, 0))
+        left = right
+        while left > 0 and spans[left - 1][1] >= start:
+            other = self._records[spans[left - 1][2]]
             status = other.status(now)
-            if status not in INCOMPLETE_STATUSES:
-                del open_ids[other_id]
-            elif other.overlaps(start, end):
+            if status in INCOMPLETE_STATUSES:
                 advice = (
                     "Cancel it first to run these days again."
                     if status.is_final
@@ -338,6 +346,7 @@ class DtsSimulator:
                     f"({other.range_start.isoformat()} to {other.range_end.isoformat()}, "
                     f"status {status.value}) of this transfer. {advice}",
                 )
+            left -= 1
         failing = {
             (end - day).days: error
             for day, error in self._fail_dates.get(transfer_id, {}).items()
@@ -361,7 +370,7 @@ class DtsSimulator:
         self._next_id += 1
         self._records[record.backfill_id] = record
         self._latest[(team_id, transfer_id)] = record.backfill_id
-        open_ids[record.backfill_id] = None
+        spans[left:right] = [(start, end, record.backfill_id)]
         self._teams[team_id].open_ids[record.backfill_id] = None
         return record
 
@@ -383,8 +392,10 @@ class DtsSimulator:
             record = self._records[backfill_id]
             if record.status(now) not in INCOMPLETE_STATUSES:
                 final.append(backfill_id)
-            elif len(found) < MAX_LISTED:
-                found.append(record)
+                continue
+            found.append(record)
+            if len(found) == MAX_LISTED:
+                break
         for backfill_id in final:
             del team.open_ids[backfill_id]
         return found
