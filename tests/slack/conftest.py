@@ -5,18 +5,27 @@ from pathlib import Path
 
 import pytest
 
+from bot.slack.limits import check_message
 from tests.slack.harness import SlackHarness, harness
+
+
+def _check_limits(h: SlackHarness) -> None:
+    """Every message, update, ephemeral, view and response_url post kept Slack's limits."""
+    assert h.fake.violations == [], "Block Kit limits broken in a Slack call"
+    for post in h.fake.responses:
+        body = post.body
+        assert check_message(body.get("text"), body.get("blocks")) == [], post
 
 
 @pytest.fixture
 def bot(tmp_path: Path) -> Iterator[SlackHarness]:
     with harness(tmp_path) as h:
         yield h
-        assert h.fake.violations == [], "Block Kit limits broken in a Slack call"
+        _check_limits(h)
 
 
 @pytest.fixture
 def bot_without_token(tmp_path: Path) -> Iterator[SlackHarness]:
     with harness(tmp_path, with_token=False) as h:
         yield h
-        assert h.fake.violations == []
+        _check_limits(h)

@@ -1,0 +1,111 @@
+"""The service without HTTP: routing, examples in help, name matching, the error guard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.errors import BotError, CommandError, NotFoundError, StateConflictError
+from bot.parsing import parse_command
+from bot.service import OPEN_SETUP, Actor
+from bot.service.deps import iter_spans
+from bot.service.lookups import EXAMPLES
+from bot.store.db import session_scope
+from bot.store.models import BackfillRequest
+from bot.supermetrics.models import Transfer
+from bot.transfers import match_transfers, no_match_error
+from tests.service.conftest import TEAM, ServiceWorld
+
+ALICE = Actor(slack_team_id=TEAM, user_id="U0ALICE", channel_id="C0GEN", tz="Pacific/Auckland")
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_help_example_parses(example: str) -> None:
+    command = parse_command(example, today=date(2026, 2, 10))
+    assert command.transfer_id is not None or command.transfer_name
+    assert command.range_start <= command.range_end <= date(2026, 2, 10)
+
+
+TRANSFERS = [
+    Transfer(1, "Facebook Ads - daily"),
+    Transfer(2, "FB ads - daily"),
+    Transfer(3, "Google Ads"),
+    Transfer(4, "Google Ads (EU)"),
+]
+
+
+def test_name_matching_exact_first_then_unique_partial() -> None:
+    assert [t.transfer_id for t in match_transfers("google ads", TRANSFERS)] == [3]
+    assert [t.transfer_id for t in match_transfers("GOOGLE  ADS eu", TRANSFERS)] == [4]
+    assert [t.transfer_id for t in match_transfers("Facebook", TRANSFERS)] == [1]
+    assert [t.transfer_id for t in match_transfers("ads daily", TRANSFERS)] == [1, 2]
+    assert match_transfers("Snapchat", TRANSFERS) == []
+    message = no_match_error("Gogle Ads", TRANSFERS).user_message
+    assert message.index("Google Ads") < message.index("FB ads")  # closest first
+
+
+def test_spans_of_consecutive_days() -> None:
+    days = [date(2026, 1, d) for d in (5, 1, 2, 3, 9, 10)]
+    assert list(iter_spans(days)) == [
+        (date(2026, 1, 1), date(2026, 1, 3)),
+        (date(2026, 1, 5), date(2026, 1, 5)),
+        (date(2026, 1, 9), date(2026, 1, 10)),
+    ]
+
+
+def test_today_is_the_users_local_date(world: ServiceWorld) -> None:
+    # 15:00 UTC on 10 February is already 11 February in Auckland
+    world.service.handle_text(actor=ALICE, text="transfer 456789 yesterday")
+    with session_scope(world.session_factory) as session:
+        [row] = session.query(BackfillRequest).all()
+        assert row.range_start == row.range_end == date(2026, 2, 10)
+
+
+def test_routing_of_sub_commands(world: ServiceWorld) -> None:
+    assert "/backfill status" in world.service.handle_text(actor=ALICE, text="").text
+    assert "/backfill list" in world.service.handle_text(actor=ALICE, text="backfill help").text
+    with pytest.raises(CommandError, match="status 12"):
+        world.service.handle_text(actor=ALICE, text="status")
+    with pytest.raises(NotFoundError):
+        world.service.handle_text(actor=ALICE, text="status 4242")
+    admin = Actor(slack_team_id=TEAM, user_id="U0ADA", channel_id="C0GEN", is_admin=True)
+    assert world.service.handle_text(actor=admin, text="setup").opens == OPEN_SETUP
+
+
+def test_card_posting_failure_other_than_membership_is_a_bot_error(world: ServiceWorld) -> None:
+    from bot.errors import SlackApiError
+
+    world.notifier.fail_with = SlackApiError("Slack is down", error="fatal_error")
+    with pytest.raises(SlackApiError):
+        world.service.handle_text(actor=ALICE, text="transfer 456789 last month")
+    with session_scope(world.session_factory) as session:
+        [row] = session.query(BackfillRequest).all()
+        assert row.state == "DISMISSED"
+
+
+def test_unexpected_failures_become_a_bot_error_with_a_reference(world: ServiceWorld) -> None:
+    world.notifier.fail_with = RuntimeError("boom")
+    with pytest.raises(BotError) as caught:
+        world.service.handle_text(actor=ALICE, text="transfer 456789 last month")
+    assert "reference `" in caught.value.user_message
+    assert "boom" not in caught.value.user_message
+
+
+def test_confirm_twice_by_the_same_person_is_quiet_then_conflicts_for_others(
+    world: ServiceWorld,
+) -> None:
+    reply = world.service.handle_text(actor=ALICE, text="transfer 456789 last month")
+    assert reply.request_id is not None and reply.is_empty
+    world.service.confirm(actor=ALICE, request_id=reply.request_id)
+    again = world.service.confirm(actor=ALICE, request_id=reply.request_id)
+    assert again.is_empty
+    admin = Actor(slack_team_id=TEAM, user_id="U0ADA", channel_id="C0GEN", is_admin=True)
+    with pytest.raises(StateConflictError, match="already confirmed by <@U0ALICE>"):
+        world.service.confirm(actor=admin, request_id=reply.request_id)
+    assert len(world.sim.backfills()) == 1
+    with pytest.raises(NotFoundError):
+        world.service.confirm(
+            actor=Actor(slack_team_id="T0OTHER", user_id="U0ALICE", channel_id="C0GEN"),
+            request_id=reply.request_id,
+        )
