@@ -22,7 +22,14 @@ from bot.clock import SystemClock
 from bot.supermetrics.sim_wire import SimResponse
 from bot.supermetrics.simulator_state import DEFAULT_TRANSFERS, DtsSimulator, FaultKind
 
-__all__ = ["DtsSimulator", "FaultKind", "RunningSimulator", "main", "start_simulator"]
+__all__ = [
+    "DEFAULT_TRANSFERS",
+    "DtsSimulator",
+    "FaultKind",
+    "RunningSimulator",
+    "main",
+    "start_simulator",
+]
 
 log = logging.getLogger(__name__)
 
