@@ -53,6 +53,8 @@ def main(argv: list[str]) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # one line per HTTP request drowns what matters; the client logs failures itself
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         runtime = build_runtime(settings, allow_generate_key=False, check_schema=True)
     except BotError as exc:
