@@ -188,7 +188,7 @@ class Intake:
                     reason=f"The confirmation card could not be posted ({exc.error}).",
                 )
             if exc.error in _CANT_POST:
-                raise SlackApiError(INVITE_HINT, error=exc.error) from exc
+                return Reply(text=INVITE_HINT, request_id=req.id)
             raise
         with self.d.session() as session:
             update_request(

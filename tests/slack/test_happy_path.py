@@ -52,5 +52,7 @@ def test_confirm_submits_once_and_posts_the_first_thread_reply(bot: SlackHarness
     card = bot.card(row.id)
     assert action_ids(card) == [ids.ACTION_CANCEL_BACKFILL]
     assert f"backfill #{backfill.backfill_id}" in block_text(card)
+    # users.info is cached: one lookup for the command and the click together
+    assert len(bot.fake.calls_to("users.info")) == 1
     kinds = [(e.kind, e.to_state) for e in bot.events(row.id)]
     assert ("state", "SUBMITTING") in kinds and ("state", "SUBMITTED") in kinds
