@@ -55,8 +55,9 @@ def parse_command(
         raise ValueError("max_days must be at least 1")
     try:
         return _parse(text, today, order, max_days, date_order_explicit)
-    except OverflowError:
-        # arithmetic past year 1 or 9999: only reachable with extreme counts or todays
+    except (OverflowError, ValueError):
+        # date arithmetic past year 1 or 9999 (the arguments were checked above): only
+        # reachable with extreme counts or a today at the very ends of the calendar
         raise InvalidDateError(messages.out_of_calendar(text)) from None
 
 
