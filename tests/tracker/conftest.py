@@ -3,6 +3,8 @@ a migrated SQLite file, and helpers that submit backfills the way the service do
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -337,3 +339,27 @@ def env(
     finally:
         slack.stop()
         running.stop()
+
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    import psycopg
+
+    schema = f"tracker_{uuid.uuid4().hex[:12]}"
+    libpq = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    try:
+        admin = psycopg.connect(libpq, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc}).", pytrace=False)
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,17 +11,13 @@ from typing import Any
 import pytest
 
 from bot.clock import SystemClock
-from bot.slack.notifier import SlackNotifier, build_web_client
-from bot.store.db import make_engine, make_session_factory, session_scope, upgrade_to_head
+from bot.store.db import session_scope
 from bot.store.models import FINAL_STATES, RequestState
 from bot.store.queries import list_events, pending_announcements
 from bot.supermetrics.simulator import DtsSimulator, start_simulator
-from bot.tokens import TokenVault
-from bot.tracker import Tracker
-from bot.tracking.polling_client import build_polling_client
 from tests.support.fake_slack import FakeSlack, FakeUser
-from tests.tracker.conftest import SM_TEAM, SM_TOKEN, TEAM, USER, TrackerEnv, make_settings
-from tests.tracker.workers import Gate, kill, start_worker, stop, wait_for
+from tests.tracker.conftest import SM_TEAM, SM_TOKEN, USER, TrackerEnv
+from tests.tracker.workers import Gate, kill, service_side, start_worker, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -82,66 +79,26 @@ def check_threads(env: TrackerEnv, request_ids: list[int]) -> None:
 def test_a_killed_worker_is_replaced_and_every_status_is_announced_once(
     tmp_path: Path,
 ) -> None:
-    clock = SystemClock()
     # real time, 20x: a day's run takes 0.5 s, CREATED/SCHEDULED 0.25 s each
-    sim = DtsSimulator(clock=clock, token=SM_TOKEN, team_id=SM_TEAM, speed=20)
+    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=20)
     gate = Gate(sim)
     running = start_simulator(gate)  # type: ignore[arg-type]
     slack = FakeSlack(users=[FakeUser(USER)]).start()
     workers = []
+    cleanups: list[Callable[[], None]] = []
     try:
-        settings = make_settings(
+        env, worker_env = service_side(
             tmp_path,
+            sim=sim,
             api_url=running.base_url,
-            slack_url=slack.base_url,
-            token=slack.token,
+            slack=slack,
             poll_min_seconds=0.3,
             poll_max_seconds=1.0,
             progress_reply_interval_seconds=1.0,
             tracker_lease_seconds=2.0,
             tracker_tick_seconds=0.1,
         )
-        upgrade_to_head(settings.resolved_database_url())
-        engine = make_engine(settings.resolved_database_url())
-        factory = make_session_factory(engine)
-        vault = TokenVault(settings.encryption_keys)
-        # the test plays the service: it submits and flushes the first reply
-        service_dts = build_polling_client(settings)
-        notifier = SlackNotifier(build_web_client(settings))
-        env = TrackerEnv(
-            clock=clock,  # type: ignore[arg-type]
-            sim=sim,
-            running=running,
-            slack=slack,
-            settings=settings,
-            session_factory=factory,
-            vault=vault,
-            dts=service_dts,
-            notifier=notifier,
-            tracker=Tracker(
-                settings=settings,
-                session_factory=factory,
-                dts=service_dts,
-                vault=vault,
-                notifier=notifier,
-                clock=clock,
-                owner="service",
-            ),
-        )
-        env.add_workspace(TEAM, SM_TEAM, SM_TOKEN)
-        worker_env = {
-            "DATABASE_URL": settings.database_url,
-            "BOT_ENCRYPTION_KEY": settings.encryption_keys[0],
-            "SUPERMETRICS_API_URL": running.base_url,
-            "SUPERMETRICS_TIMEOUT_SECONDS": "30",
-            "SLACK_API_URL": slack.base_url,
-            "SLACK_BOT_TOKEN": slack.token,
-            "POLL_MIN_SECONDS": "0.3",
-            "POLL_MAX_SECONDS": "1",
-            "PROGRESS_REPLY_INTERVAL_SECONDS": "1",
-            "TRACKER_TICK_SECONDS": "0.1",
-            "TRACKER_LEASE_SECONDS": "2",
-        }
+        cleanups += env.cleanups
         first = start_worker(worker_env, tmp_path / "worker-a.log")
         workers.append(first)
         subs = [
@@ -175,26 +132,26 @@ def test_a_killed_worker_is_replaced_and_every_status_is_announced_once(
             timeout=45,
             what="every backfill to complete",
         )
-
-        def settled() -> bool:
-            with session_scope(factory) as session:
-                return not pending_announcements(session)
-
-        wait_for(settled, timeout=15, what="every announcement")
+        wait_for(lambda: settled(env), timeout=15, what="every announcement")
         assert stop(second) == 0  # SIGTERM: a clean exit
         check_threads(env, ids)
         log = (tmp_path / "worker-b.log").read_text()
         assert "Traceback" not in log, log
-        service_dts.close()
-        engine.dispose()
     finally:
         for process in workers:
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=5)
         gate.open()
+        for cleanup in cleanups:
+            cleanup()
         slack.stop()
         running.stop()
+
+
+def settled(env: TrackerEnv) -> bool:
+    with session_scope(env.session_factory) as session:
+        return not pending_announcements(session)
 
 
 def test_the_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:

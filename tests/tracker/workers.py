@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.clock import SystemClock
+from bot.slack.notifier import SlackNotifier, build_web_client
+from bot.store.db import make_engine, make_session_factory, upgrade_to_head
 from bot.supermetrics.simulator import DtsSimulator
+from bot.tokens import TokenVault
+from bot.tracker import Tracker
+from bot.tracking.polling_client import build_polling_client
+from tests.support.fake_slack import FakeSlack
+from tests.tracker.conftest import SM_TEAM, SM_TOKEN, TEAM, TrackerEnv, make_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,6 +39,7 @@ class Gate:
         self._open.set()
         self._lock = threading.Lock()
         self.waiting = 0
+        self.served = 0
 
     def close(self) -> None:
         self._open.clear()
@@ -43,6 +52,8 @@ class Gate:
             with self._lock:
                 self.waiting += 1
             self._open.wait(timeout=60)
+        with self._lock:
+            self.served += 1
         return self.sim.handle(method, path, headers, body)
 
 
@@ -83,3 +94,67 @@ def stop(process: subprocess.Popen[bytes], *, timeout: float = 15) -> int:
         process.kill()
         process.wait(timeout=5)
         raise
+
+
+def service_side(
+    tmp_path: Path,
+    *,
+    sim: DtsSimulator,
+    api_url: str,
+    slack: FakeSlack,
+    database_url: str | None = None,
+    **overrides: Any,
+) -> tuple[TrackerEnv, dict[str, str]]:
+    """The test's own side (it plays the service: submits and flushes the first reply),
+    and the environment for worker processes sharing its database, API and Slack."""
+    clock = SystemClock()
+    settings = make_settings(
+        tmp_path, api_url=api_url, slack_url=slack.base_url, token=slack.token, **overrides
+    )
+    if database_url:
+        settings = settings.with_overrides(database_url=database_url)
+    url = settings.resolved_database_url()
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    vault = TokenVault(settings.encryption_keys)
+    dts = build_polling_client(settings)
+    notifier = SlackNotifier(build_web_client(settings))
+    tracker = Tracker(
+        settings=settings,
+        session_factory=factory,
+        dts=dts,
+        vault=vault,
+        notifier=notifier,
+        clock=clock,
+        owner="service",
+    )
+    env = TrackerEnv(
+        clock=clock,  # type: ignore[arg-type]
+        sim=sim,
+        running=None,  # type: ignore[arg-type]
+        slack=slack,
+        settings=settings,
+        session_factory=factory,
+        vault=vault,
+        dts=dts,
+        notifier=notifier,
+        tracker=tracker,
+    )
+    env.cleanups += [dts.close, engine.dispose]
+    env.add_workspace(TEAM, SM_TEAM, SM_TOKEN)
+    worker_env = {
+        "DATABASE_URL": url,
+        "BOT_ENCRYPTION_KEY": settings.encryption_keys[0],
+        "SUPERMETRICS_API_URL": api_url,
+        "SUPERMETRICS_TIMEOUT_SECONDS": "30",
+        "SLACK_API_URL": slack.base_url,
+        "SLACK_BOT_TOKEN": slack.token,
+        "POLL_MIN_SECONDS": str(settings.poll_min_seconds),
+        "POLL_MAX_SECONDS": str(settings.poll_max_seconds),
+        "PROGRESS_REPLY_INTERVAL_SECONDS": str(settings.progress_reply_interval_seconds),
+        "TRACKER_TICK_SECONDS": str(settings.tracker_tick_seconds),
+        "TRACKER_LEASE_SECONDS": str(settings.tracker_lease_seconds),
+        "TRACKER_BATCH_SIZE": str(settings.tracker_batch_size),
+    }
+    return env, worker_env
