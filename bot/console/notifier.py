@@ -101,6 +101,10 @@ class ConsoleNotifier:
             message = self.messages.get(ts)
             previous = message.blocks if message is not None else []
             lines = render.render_blocks(blocks, fallback=text, namer=self._namer)
+            if message is not None and lines == render.render_blocks(
+                previous, fallback=message.text, namer=self._namer
+            ):
+                return  # nothing a reader could see has changed
             if message is None:
                 message = PostedMessage(ts=ts, channel=channel, text=text, blocks=[])
                 self.messages[ts] = message

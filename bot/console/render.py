@@ -61,6 +61,8 @@ def _angle(match: re.Match[str], namer: UserNamer) -> str:
         return label or target
     if target.startswith("!"):
         return "@" + target[1:]
+    if "://" not in target and not target.startswith("mailto:"):
+        return match.group(0)  # not a link: a placeholder such as <id>, shown as typed
     if label:
         return f"{label} ({target})"
     return target

@@ -52,6 +52,12 @@ def test_the_bots_emoji_become_terminal_symbols() -> None:
     )
 
 
+def test_angle_brackets_that_are_not_links_stay_as_typed() -> None:
+    assert render.mrkdwn("`/backfill status <id>` · <mailto:a@b.c|mail>") == (
+        "/backfill status <id> · mail (mailto:a@b.c)"
+    )
+
+
 def test_underscores_inside_words_are_not_emphasis() -> None:
     assert render.mrkdwn("scope dwh_transfers_write and dwh.transfer.edit") == (
         "scope dwh_transfers_write and dwh.transfer.edit"
@@ -170,6 +176,19 @@ def test_an_update_without_a_progress_line_shows_the_whole_card() -> None:
     ts = notifier.post(slack_team_id="T", channel="C", text="Confirm?")
     notifier.update(slack_team_id="T", channel="C", ts=ts, text="Cancelled by <@U1>.")
     assert out.getvalue().endswith("  ✎ card updated:\n  │ Cancelled by @U1.\n")
+
+
+def test_an_update_that_changes_nothing_visible_is_not_printed() -> None:
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out)
+    ts = notifier.post(slack_team_id="T", channel="C", text="card", blocks=_card("RUNNING", 3))
+    printed = out.getvalue()
+    notifier.update(slack_team_id="T", channel="C", ts=ts, text="card", blocks=_card("RUNNING", 3))
+    assert out.getvalue() == printed
+    notifier.update(slack_team_id="T", channel="C", ts=ts, text="card", blocks=_card("RUNNING", 4))
+    assert out.getvalue().endswith(
+        "  ✎ card updated: RUNNING ▓░░░░░░░░░ 4/31 days  [Cancel backfill]\n"
+    )
 
 
 def test_concurrent_writers_never_interleave_a_message() -> None:
