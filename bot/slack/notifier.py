@@ -61,7 +61,7 @@ def build_web_client(settings: Settings) -> WebClient:
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=1),
             ServerErrorRetryHandler(max_retry_count=2),
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=1),
         ],
     )
 

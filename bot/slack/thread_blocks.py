@@ -61,8 +61,12 @@ def parse_error_report(report: Iterable[Mapping[str, Any]]) -> list[tuple[date, 
 
 def group_failures(report: Iterable[Mapping[str, Any]]) -> list[FailureGroup]:
     """Group failed days by error message: most days first, then earliest date."""
-    by_error: dict[str, set[date]] = {}
+    # one error per day: the API reports a day once, but a repeated day must not count twice
+    first_error: dict[date, str] = {}
     for day, error in parse_error_report(report):
+        first_error.setdefault(day, error)
+    by_error: dict[str, set[date]] = {}
+    for day, error in first_error.items():
         by_error.setdefault(error, set()).add(day)
     groups = [FailureGroup(error, tuple(sorted(days))) for error, days in by_error.items()]
     groups.sort(key=lambda group: (-len(group.dates), group.dates[0], group.error))
