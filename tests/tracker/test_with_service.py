@@ -52,3 +52,24 @@ def test_through_the_service_confirm_then_cancel_from_slack(env: TrackerEnv) -> 
     )
     assert len(texts) == 4  # each status exactly once, nothing after the cancel
     assert buttons(env.slack.message(CHANNEL, card_ts) or {}) == []
+
+
+def test_status_resumes_a_paused_backfill_and_the_thread_says_so(env: TrackerEnv) -> None:
+    service = _service(env)
+    actor = Actor(slack_team_id=TEAM, user_id=USER, channel_id=CHANNEL, tz="UTC")
+    sub = env.submit()
+    env.sim.inject("500", count=3)
+    for seconds in (5, 5, 10):
+        env.tick(seconds)
+    assert env.request(sub.request_id).tracking_paused
+    assert env.replies(sub)[-1].startswith(":double_vertical_bar: I stopped checking")
+
+    reply = service.handle_text(actor=actor, text=f"status {sub.request_id}")
+    assert "resumed" in reply.text or any("resumed" in str(b) for b in reply.blocks)
+    env.tick(1)  # polled again at once: it had moved on to RUNNING meanwhile
+    assert env.replies(sub)[-2:] == [
+        f":arrow_forward: Tracking of backfill #{sub.backfill_id} resumed (asked by <@{USER}>).",
+        f":arrows_counterclockwise: Backfill #{sub.backfill_id} is running.",
+    ]
+    env.run_until(lambda: env.state(sub.request_id) is RequestState.COMPLETED)
+    assert env.replies(sub)[-1].startswith(":white_check_mark:")
