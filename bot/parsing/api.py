@@ -33,7 +33,9 @@ from .vocab import (
 
 DATE_ORDERS = ("MDY", "DMY")
 _FALLBACK_WINDOW = 6
-_FALLBACK_SKIP = FILLER | RANGE_PREPOSITIONS | {"since", "from"}
+# words a fallback phrase should not start with ("in" stays: "in 2 days" is future)
+_FALLBACK_SKIP = (FILLER | RANGE_PREPOSITIONS | {"since", "from"}) - {"in"}
+_COUNTED = UNITS.keys() | {"hour", "hours", "hr", "hrs", "minute", "minutes", "min", "mins"}
 _WEAK_ALONE = frozenset({"sun", "sat", "wed", "mar", "now", "may"})
 _KNOWN_WORDS = FILLER | MONTHS.keys() | WEEKDAYS.keys() | UNITS.keys()
 
@@ -154,7 +156,11 @@ def _fallback(text: str, tokens: list[Token], today: date, order: str) -> Candid
             continue
         if window[0].kind == "word" and window[0].text in _FALLBACK_SKIP:
             continue
-        if all(tok.kind == "num" for tok in window):
+        # a leading number is more likely the transfer id than part of the date
+        if window[0].kind == "num" and (len(window) == 1 or window[1].kind != "word"):
+            continue
+        if window[0].kind == "num" and (window[1].text not in _COUNTED or len(window) == 2):
+            # "7 days" alone is a length, not a date; "7 days ago" is a date
             continue
         phrase = text[window[0].start : window[-1].end].lower()
         day = fallback.parse_single_date(phrase, today=today, date_order=order)

@@ -24,7 +24,8 @@ def _parser(date_order: str, today: date) -> DateDataParser:
     return DateDataParser(
         languages=["en"],
         settings={
-            "RELATIVE_BASE": datetime(today.year, today.month, today.day),
+            # noon: "3 hours ago" is still today, "36 hours ago" the day before yesterday
+            "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12),
             "PREFER_DATES_FROM": "past",
             "DATE_ORDER": date_order,
             "REQUIRE_PARTS": ["day"],

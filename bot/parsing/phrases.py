@@ -470,6 +470,10 @@ class PhraseParser:
             year = self.year_after(k + 1)
             if year is not None:
                 return Floating("day", year[0], month, value), year[1]
+            short = self.tokens[k + 1].text if self.kind(k + 1) == "num" else ""
+            if len(short) == 2:
+                # "3 March 24": a two-digit year after a day and a month
+                return Floating("day", 2000 + int(short), month, value), k + 2
             return Floating("day", None, month, value), k + 1
         if in_span:
             year = self.year_after(j) if self.kind(j) != "dash" else None
@@ -559,7 +563,11 @@ class PhraseParser:
             dated = self._month_led(j)
         if dated is None and self.word(j) == "the":
             dated = self._day_first(j + 1, False)
-        if dated is not None and isinstance(dated[0], Floating) and dated[0].unit == "day":
+        if (
+            dated is not None
+            and isinstance(dated[0], Floating)
+            and dated[0].unit in {"day", "bareday"}
+        ):
             return dated
         weekday = WEEKDAYS[self.tokens[i].text]
         return relative.weekday_on_or_before(weekday, self.today, strictly_before=False), i + 1

@@ -36,6 +36,7 @@ _TOKEN_RE = re.compile(
     |(?P<numdate>\d{1,2}(?P<nsep>[/.-])\d{1,2}(?P=nsep)\d{2,4})(?!\d)
     |(?P<md>\d{1,2}/\d{1,2})(?![\d/])
     |(?P<hash>\#\ ?\d+)(?!\w)
+    |(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\ ?[ap]\.?m\.?)?|\d{1,2}\ ?[ap]\.?m\.?)(?!\w)
     |(?P<ord>\d+(?:st|nd|rd|th))(?![^\W_])
     |(?P<num>\d+)
     |(?P<apyear>'\d{2})(?!\w)

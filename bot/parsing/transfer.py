@@ -11,7 +11,8 @@ from .vocab import FILLER, ID_WORDS, TRANSFER_WORDS
 
 MAX_TRANSFER_ID = 2**63 - 1
 _MAX_NAME_CHARS = 200
-_NEUTRAL_KINDS = frozenset({"comma", "dash", "dots", "punct"})
+# punctuation, and times of day ("at 10am"): a backfill covers whole days
+_NEUTRAL_KINDS = frozenset({"comma", "dash", "dots", "punct", "time"})
 
 
 def mark_transfer_refs(tokens: list[Token]) -> list[str]:
