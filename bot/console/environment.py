@@ -21,12 +21,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock, zone
 from bot.config import DEFAULT_SUPERMETRICS_API_URL, Settings
 from bot.console.notifier import ConsoleNotifier
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from bot.service import BackfillService
+    from bot.supermetrics.simulator import RunningSimulator
+    from bot.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +126,13 @@ class ConsoleEnvironment:
     """The running pieces, and how to stop them."""
 
     settings: Settings
-    runtime: Any
-    service: Any
-    tracker: Any
+    runtime: Runtime
+    service: BackfillService
+    tracker: Tracker
     notifier: ConsoleNotifier
     clock: Clock
     slack_team_id: str
-    simulator: Any | None = None
+    simulator: RunningSimulator | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -150,6 +156,7 @@ class ConsoleEnvironment:
             self._thread.join(timeout=10)
             self._thread = None
         try:
+            self.tracker.dts.close()
             self.runtime.close()
         finally:
             if self.simulator is not None:
@@ -182,7 +189,7 @@ def _prepare_database(settings: Settings) -> None:
         upgrade_to_head(settings.resolved_database_url())
 
 
-def _start_simulator(clock: Clock, speed: float, token: str) -> Any:
+def _start_simulator(clock: Clock, speed: float, token: str) -> RunningSimulator:
     from bot.supermetrics.simulator import DtsSimulator, start_simulator
 
     sim = DtsSimulator(
@@ -194,6 +201,7 @@ def _start_simulator(clock: Clock, speed: float, token: str) -> Any:
         start_delay=DEMO_START_DELAY,
         seconds_per_run=DEMO_SECONDS_PER_RUN,
     )
+    sim.max_calls = 10_000  # a long console session keeps only the recent request log
     return start_simulator(sim)
 
 
@@ -207,7 +215,7 @@ def _failing_transfer_id() -> int | None:
 
 
 def _seed_demo_workspace(
-    runtime: Any, *, slack_team_id: str, user_id: str, token: str, now: datetime
+    runtime: Runtime, *, slack_team_id: str, user_id: str, token: str, now: datetime
 ) -> None:
     """Store the demo workspace and its token; close what a previous demo run left open."""
     from bot.store.db import session_scope
@@ -264,6 +272,7 @@ def build_environment(
     from bot.runtime import build_runtime
     from bot.service import BackfillService
     from bot.tracker import Tracker
+    from bot.tracking.polling_client import build_polling_client
 
     clock = clock or SystemClock()
     settings = console_settings(settings)
@@ -297,10 +306,12 @@ def build_environment(
             notifier=notifier,
             clock=clock,
         )
+        # as in `worker`: the tracker's client never sleeps inside a call
+        polling = build_polling_client(settings, clock=clock)
         tracker = Tracker(
             settings=settings,
             session_factory=runtime.session_factory,
-            dts=runtime.dts,
+            dts=polling,
             vault=runtime.vault,
             notifier=notifier,
             clock=clock,

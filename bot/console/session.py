@@ -12,13 +12,21 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.console.notifier import ConsoleNotifier
 from bot.errors import BotError, CommandError, NotFoundError
 from bot.service.types import OPEN_SETUP, Actor, Reply
+from bot.store.db import session_scope
+from bot.store.models import TRACKED_STATES, BackfillRequest, RequestState
+from bot.store.queries import get_request, list_requests, pending_announcements
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.service import BackfillService
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +50,8 @@ class ConsoleSession:
     def __init__(
         self,
         *,
-        service: Any,
-        session_factory: Any,
+        service: BackfillService,
+        session_factory: sessionmaker[Session],
         notifier: ConsoleNotifier,
         actor: Actor,
         read_secret: Callable[[str], str] | None = None,
@@ -148,9 +156,7 @@ class ConsoleSession:
 
     # --- which request an answer is about ----------------------------------------
 
-    def _requests(self, states: Any) -> list[Any]:
-        from bot.store.db import session_scope
-        from bot.store.queries import list_requests
+    def _requests(self, states: Collection[RequestState]) -> list[BackfillRequest]:
 
         with session_scope(self.session_factory) as session:
             found = list_requests(
@@ -160,7 +166,6 @@ class ConsoleSession:
 
     def _pending_target(self, args: list[str], *, usage: str) -> int:
         """Return the request id given, else the newest request waiting for confirmation."""
-        from bot.store.models import RequestState
 
         if args:
             return _number(args[0], usage=usage)
@@ -174,7 +179,6 @@ class ConsoleSession:
 
     def _finished_target(self, args: list[str]) -> int:
         """Return the request id given, else the newest finished request with failed days."""
-        from bot.store.models import RequestState
 
         if args:
             return _number(args[0], usage="retry [REQUEST]")
@@ -215,9 +219,6 @@ class ConsoleSession:
 
     def unfinished(self) -> list[int]:
         """Return the submitted requests still running or with announcements to make."""
-        from bot.store.db import session_scope
-        from bot.store.models import TRACKED_STATES, RequestState
-        from bot.store.queries import get_request, pending_announcements
 
         waiting: list[int] = []
         with session_scope(self.session_factory) as session:
