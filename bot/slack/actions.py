@@ -1,5 +1,5 @@
 """Button clicks on the request card: confirm, retry, edit dates, cancel, choose transfer,
-cancel backfill, retry failed days. Each acks at once; the work runs in a lazy listener.
+cancel backfill, retry failed days. Each acks at once; the work runs after the ack.
 """
 
 from __future__ import annotations
@@ -7,20 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.errors import CommandError
 from bot.service import Actor, Reply
 from bot.slack import ids
-from bot.slack.listeners import Body, Listeners
+from bot.slack.listeners import Body, Listeners, acked_then
 from bot.slack.replies import where_from_body
 from bot.slack.views import edit_dates_view
 
 _CHOOSE = re.compile(rf"^{re.escape(ids.ACTION_CHOOSE_TRANSFER)}(?::\d+)?$")
-
-
-def _ack(ack: Ack) -> None:
-    ack()
 
 
 def _value(body: Body) -> str:
@@ -37,7 +33,7 @@ def _request_id(body: Body) -> int:
 
 def register(app: App, ls: Listeners) -> None:
     def simple(use_case: Callable[[Actor, int], Reply]) -> Callable[[Body], None]:
-        """A lazy listener: the clicker as an Actor, the request id from the button."""
+        """Work for a click: the clicker as an Actor, the request id from the button."""
 
         def run(body: Body) -> None:
             def work() -> None:
@@ -45,23 +41,20 @@ def register(app: App, ls: Listeners) -> None:
                 reply = use_case(ls.responder.actor(where), _request_id(body))
                 ls.responder.show(where, reply)
 
-            ls.guard(body, work)
+            ls.later(body, work)
 
         return run
 
     service = ls.service
     confirm = simple(lambda a, r: service.confirm(actor=a, request_id=r))
-    app.action(ids.ACTION_CONFIRM)(ack=_ack, lazy=[confirm])
-    app.action(ids.ACTION_RETRY_SUBMIT)(ack=_ack, lazy=[confirm])
-    app.action(ids.ACTION_DISMISS)(
-        ack=_ack, lazy=[simple(lambda a, r: service.dismiss(actor=a, request_id=r))]
-    )
-    app.action(ids.ACTION_CANCEL_BACKFILL)(
-        ack=_ack, lazy=[simple(lambda a, r: service.cancel_backfill(actor=a, request_id=r))]
-    )
-    app.action(ids.ACTION_RETRY_FAILED_DAYS)(
-        ack=_ack, lazy=[simple(lambda a, r: service.retry_failed_days(actor=a, request_id=r))]
-    )
+    app.action(ids.ACTION_CONFIRM)(acked_then(confirm))
+    app.action(ids.ACTION_RETRY_SUBMIT)(acked_then(confirm))
+    dismiss = simple(lambda a, r: service.dismiss(actor=a, request_id=r))
+    cancel = simple(lambda a, r: service.cancel_backfill(actor=a, request_id=r))
+    retry_days = simple(lambda a, r: service.retry_failed_days(actor=a, request_id=r))
+    app.action(ids.ACTION_DISMISS)(acked_then(dismiss))
+    app.action(ids.ACTION_CANCEL_BACKFILL)(acked_then(cancel))
+    app.action(ids.ACTION_RETRY_FAILED_DAYS)(acked_then(retry_days))
 
     def choose(body: Body) -> None:
         def work() -> None:
@@ -76,9 +69,9 @@ def register(app: App, ls: Listeners) -> None:
             )
             ls.responder.show(where, reply)
 
-        ls.guard(body, work)
+        ls.later(body, work)
 
-    app.action(_CHOOSE)(ack=_ack, lazy=[choose])
+    app.action(_CHOOSE)(acked_then(choose))
 
     def open_edit(body: Body) -> None:
         def work() -> None:
@@ -89,6 +82,6 @@ def register(app: App, ls: Listeners) -> None:
                 edit_dates_view(form, channel_id=where.channel_id),
             )
 
-        ls.guard(body, work)
+        ls.later(body, work)
 
-    app.action(ids.ACTION_EDIT)(ack=_ack, lazy=[open_edit])
+    app.action(ids.ACTION_EDIT)(acked_then(open_edit))

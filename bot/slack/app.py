@@ -1,9 +1,9 @@
 """The Bolt app: ``build_app`` wires the listeners and the ONE error handler.
 
-``process_before_response=True``: Bolt answers Slack only after the ack listener has run
-and does the slow part in lazy listeners on our own thread pool, so every request is
-acked within Slack's 3 s whatever Supermetrics, Slack or the database is doing (and on
-FaaS-like hosts the work is not cut off by the response).
+``process_before_response=True``: Bolt answers Slack as soon as the listener has acked
+(its default would first hop to a thread and back, ~15 ms per ack); the listener only
+acks and hands the slow part to our work pool (``Listeners.later``), so every request is
+acked within Slack's 3 s whatever Supermetrics, Slack or the database is doing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from bot.slack.users import UserDirectory
 
 log = logging.getLogger("bot.slack")
 
-LAZY_WORKERS = 16
+# Few workers on purpose: the work shares the GIL with the threads acking Slack, and
+# the gate in ``Listeners`` already lets acks go first; more threads only add contention.
+WORK_THREADS = 4
 
 
 @dataclass
@@ -36,11 +38,11 @@ class SlackBot:
 
     app: App
     listeners: Listeners
-    lazy_pool: ThreadPoolExecutor
+    work_pool: ThreadPoolExecutor
     background_pool: ThreadPoolExecutor
 
     def close(self) -> None:
-        self.lazy_pool.shutdown(wait=True, cancel_futures=False)
+        self.work_pool.shutdown(wait=True, cancel_futures=False)
         self.background_pool.shutdown(wait=True, cancel_futures=False)
 
 
@@ -76,7 +78,7 @@ def create_slack_bot(
             notifier=notifier,
             clock=runtime.clock,
         )
-    lazy_pool = ThreadPoolExecutor(max_workers=LAZY_WORKERS, thread_name_prefix="slack-lazy")
+    work_pool = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")
     app = App(
         signing_secret=settings.slack_signing_secret,
@@ -84,7 +86,7 @@ def create_slack_bot(
         process_before_response=True,
         # auth.test at start-up would make the server depend on Slack being reachable
         token_verification_enabled=token_verification,
-        listener_executor=lazy_pool,
+        listener_executor=work_pool,  # Bolt's own background tasks, if any
         name="backfill-bot",
     )
     listeners = Listeners(
@@ -93,11 +95,12 @@ def create_slack_bot(
         responder=Responder(client=client, notifier=notifier, users=users or UserDirectory(client)),
         session_factory=runtime.session_factory,
         clock=runtime.clock,
+        work_pool=work_pool,
         background=background_pool,
     )
     register(app, listeners)
     return SlackBot(
-        app=app, listeners=listeners, lazy_pool=lazy_pool, background_pool=background_pool
+        app=app, listeners=listeners, work_pool=work_pool, background_pool=background_pool
     )
 
 

@@ -1,7 +1,7 @@
 """Text in: the ``/backfill`` slash command, @mentions in channels and direct messages.
 
-All three ack at once and hand the text to ``BackfillService.handle_text`` in a lazy
-listener. Events Slack delivers again (``X-Slack-Retry-Num``) are handled once: the
+All three ack at once and hand the text to ``BackfillService.handle_text`` after the
+ack (``Listeners.later``). Events Slack delivers again (``X-Slack-Retry-Num``) are handled once: the
 first delivery to claim its ``event_id`` in the database wins.
 """
 
@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 
 from bot.service import OPEN_SETUP, Reply
 from bot.slack import ids
-from bot.slack.listeners import Body, Listeners, log
+from bot.slack.listeners import Body, Listeners, acked_then, log
 from bot.slack.replies import where_from_body
 from bot.slack.views import setup_view
 from bot.store.db import session_scope
@@ -43,9 +43,9 @@ def register(app: App, ls: Listeners) -> None:
                 return
             ls.responder.show(where, reply)
 
-        ls.guard(body, work)
+        ls.later(body, work)
 
-    app.command(ids.SLASH_COMMAND)(ack=_ack, lazy=[run_command])
+    app.command(ids.SLASH_COMMAND)(acked_then(run_command))
 
     def run_event(body: Body) -> None:
         def work() -> None:
@@ -62,10 +62,10 @@ def register(app: App, ls: Listeners) -> None:
                 reply = Reply(text=SETUP_IN_CHAT)
             ls.responder.show(where, reply)
 
-        ls.guard(body, work)
+        ls.later(body, work)
 
-    app.event("app_mention")(ack=_ack, lazy=[run_event])
-    app.event("message")(ack=_ack, lazy=[run_event])
+    app.event("app_mention")(acked_then(run_event))
+    app.event("message")(acked_then(run_event))
     # Slack sends this when someone opens the bot's Messages tab; acking is all it needs
     # (unanswered events are retried and logged as unhandled).
     app.event("app_home_opened")(_ack)

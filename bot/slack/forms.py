@@ -58,21 +58,8 @@ def date_errors(ls: Listeners, view: Body) -> tuple[dict[str, str], EditMeta | N
 
 
 def register(app: App, ls: Listeners) -> None:
-    def ack_edit(ack: Ack, view: Body) -> None:
-        try:
-            errors, _meta = date_errors(ls, view)
-        except Exception as exc:  # never let a bug turn into Slack's generic error
-            errors = {ids.BLOCK_EDIT_START: unexpected(exc, "edit dates check").user_message}
-        if errors:
-            ack(response_action="errors", errors=errors)
-        else:
-            ack()
-
-    def apply_edit(body: Body, view: Body) -> None:
+    def apply_edit(body: Body, view: Body, meta: EditMeta) -> None:
         def work() -> None:
-            errors, meta = date_errors(ls, view)
-            if errors or meta is None:
-                return  # already shown inline
             start, end = read_dates((view.get("state") or {}).get("values") or {})
             assert start is not None and end is not None
             where = where_from_body(body)
@@ -81,9 +68,23 @@ def register(app: App, ls: Listeners) -> None:
             )
             ls.responder.show(where, reply)
 
-        ls.guard(body, work)
+        ls.later(body, work)
 
-    app.view(ids.VIEW_EDIT_DATES)(ack=ack_edit, lazy=[apply_edit])
+    def on_edit(ack: Ack, body: Body, view: Body) -> None:
+        try:
+            errors, meta = date_errors(ls, view)
+        except Exception as exc:  # never let a bug turn into Slack's generic error
+            errors, meta = (
+                {ids.BLOCK_EDIT_START: unexpected(exc, "edit dates check").user_message},
+                None,
+            )
+        if errors or meta is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        apply_edit(body, view, meta)
+
+    app.view(ids.VIEW_EDIT_DATES)(on_edit)
 
     def ack_setup(ack: Ack, body: Body, view: Body) -> None:
         team_raw, token = read_setup((view.get("state") or {}).get("values") or {})

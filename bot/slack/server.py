@@ -2,7 +2,7 @@
 
 HTTP: POST /slack/events (commands, interactivity and events share one URL, as in the
 manifest) and GET /healthz. Bolt's WSGI adapter under waitress, a pure-Python threaded
-server: each ack is quick (the work is lazy), so a thread pool of ``WEB_THREADS``
+server: each ack is quick (the work runs after it), so a thread pool of ``WEB_THREADS``
 absorbs bursts without the per-worker memory of a pre-fork server (figures in
 benchmarks/ack_bench.py).
 """
@@ -52,7 +52,10 @@ class WsgiApp:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
             return self._health(start_response)
-        return self._slack(environ, start_response)
+        with self.bot.listeners.gate.acking():
+            # Bolt builds the whole response before returning it (a list), so the ack
+            # is complete when this block ends
+            return self._slack(environ, start_response)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         body: dict[str, object]
