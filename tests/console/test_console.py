@@ -6,13 +6,17 @@ the simulator runs fast, so a month-long backfill ends within a second or two.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import pytest
+
+from bot.console import cli
 from bot.store.db import make_engine, make_session_factory, session_scope
 from bot.store.models import RequestState
 from bot.store.queries import get_request, list_requests
-from tests.console.conftest import LiveConsole, run_console
+from tests.console.conftest import TODAY, TZ, LiveConsole, console_settings, run_console
 
 CARD_BUTTONS = "[Confirm] [Edit dates] [Cancel]"
 
@@ -210,3 +214,31 @@ def test_retry_offers_a_new_confirmation_per_span_of_failed_days(live: LiveConso
             session, slack_team_id="TCONSOLE", states={RequestState.PENDING}, limit=10
         )
     assert sorted(r.range_start.isoformat() for r in pending) == ["2026-01-10", "2026-01-20"]
+
+
+def test_at_a_terminal_it_prompts_and_does_not_wait_by_default(tmp_path: Path) -> None:
+    args = cli.build_parser().parse_args(["--tz", TZ, "--today", TODAY.isoformat(), "--speed", "1"])
+    out = io.StringIO()
+    code = cli.run(
+        args,
+        settings=console_settings(tmp_path),
+        stdin=io.StringIO("backfill transfer 456789 for last January\nconfirm\n"),
+        stdout=out,
+        interactive=True,
+    )
+    assert code == 0
+    text = out.getvalue()
+    assert text.count(cli.PROMPT) >= 3  # one per line read, plus the one that met the end
+    assert "you › backfill transfer" not in text  # a terminal echoes what you type itself
+    assert "Stopping with 1 backfill(s) still being tracked" in text
+
+
+def test_options_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in (["--tz", "Mars/Olympus"], ["--speed", "0"], ["--today", "2026-13-01"]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.build_parser().parse_args(bad)
+        assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'Mars/Olympus' is not a timezone" in err
+    assert "'0' must be more than 0" in err
+    assert "'2026-13-01' is not a date like 2026-01-31" in err
