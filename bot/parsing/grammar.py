@@ -110,11 +110,13 @@ class RangeGrammar(PhraseParser):
 
 def fill_bare_days(first: Spec, last: Spec) -> tuple[Spec, Spec] | None:
     """Give a bare day number the month (and year) of the other end: "March 3-10",
-    "3-10 March 2024", "the 3rd to the 10th of March". None if neither end has one."""
+    "3-10 March 2024", "the 3rd to the 10th of March". None if the other end is not a
+    day; two bare days stay bare (the same month, found from today)."""
     first_bare = isinstance(first, Floating) and first.unit == "bareday"
     last_bare = isinstance(last, Floating) and last.unit == "bareday"
     if first_bare and last_bare:
-        return None
+        # "from the 1st to the 15th": both in one month, resolved against today
+        return first, last
     if first_bare:
         assert isinstance(first, Floating)
         if not (isinstance(last, Floating) and last.unit == "day"):

@@ -40,6 +40,17 @@ def iso_month(raw: str) -> Spec:
     return Floating("month", year, month)
 
 
+def month_year(raw: str) -> Spec:
+    """``11/2025``: a month and a year."""
+    month, year = (int(p) for p in raw.split("/"))
+    if not 1 <= month <= 12 or year < 1:
+        return Invalid(
+            InvalidDateError,
+            f'"{raw}" is not a month: there is no month {month}. Try e.g. "11/2025".',
+        )
+    return Floating("month", year, month)
+
+
 def iso_week(raw: str) -> Spec:
     year_text, week_text = raw.replace("-", "").split("w")
     year, week = int(year_text), int(week_text)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from bot.errors import CommandError, InvalidDateError
 
 from . import numeric, relative
+from .periods import safe_date
 from .specs import Fixed, Floating, Invalid, Spec, resolve_spec
 from .tokens import Token
 from .vocab import (
@@ -108,6 +109,8 @@ class PhraseParser:
             return value, j
         if word == "hundred":
             return 100, i + 1
+        if word in {"a", "an"} and self.word(i + 1) in {"couple", "dozen"}:
+            return self.number(i + 1)
         if word in CARDINALS or word in {"a", "an"}:
             value, j = CARDINALS.get(word, 1), i + 1
             if self.word(j) == "hundred":
@@ -120,6 +123,8 @@ class PhraseParser:
                 return value * 100, j
             if word in {"a", "an"} and self.word(j) not in UNITS:
                 return None
+            if word in {"couple", "dozen"} and self.word(j) == "of":
+                j += 1  # "a couple of days"
             return value, j
         return None
 
@@ -204,6 +209,8 @@ class PhraseParser:
             return numeric.iso_date(raw), i + 1
         if kind == "ym":
             return numeric.iso_month(raw), i + 1
+        if kind == "my":
+            return numeric.month_year(raw), i + 1
         if kind == "isoweek":
             return numeric.iso_week(raw), i + 1
         if kind == "yq":
@@ -230,7 +237,7 @@ class PhraseParser:
         simple = self._simple_relative(i)
         if simple is not None:
             return simple
-        found = self._edge_of(i) or self._week_of(i) or self._to_date(i)
+        found = self._edge_of(i) or self._week_of(i) or self._to_date(i) or self._before_last(i)
         if found is not None:
             return found
         match = _QH_RE.fullmatch(word)
@@ -292,6 +299,14 @@ class PhraseParser:
                 return relative.current_period(unit, self.today), j
         return None
 
+    def _before_last(self, i: int) -> Parsed | None:
+        """``the week before last``, ``the month before last``: two periods back."""
+        unit = UNITS.get(self.tokens[i].text)
+        j = self.seq(i + 1, ("before", "last"))
+        if unit is None or j is None:
+            return None
+        return relative.previous_period(unit, self.today, -2), j
+
     def _ago(self, i: int) -> Parsed | None:
         """``3 days ago``, ``two weeks ago``, ``a month ago``."""
         count = self.number(i)
@@ -330,6 +345,8 @@ class PhraseParser:
                 max_days=self.max_days,
             )
             return spec, end
+        if self.word(k) == "weekend":
+            return relative.weekend(self.today, direction), k + 1
         unit = UNITS.get(self.word(k) or "")
         if unit is not None:
             if direction == 0:
@@ -475,6 +492,10 @@ class PhraseParser:
                 # "3 March 24": a two-digit year after a day and a month
                 return Floating("day", 2000 + int(short), month, value), k + 2
             return Floating("day", None, month, value), k + 1
+        if month_word is not None and k > j:
+            in_month = self._day_of_period(value, k)
+            if in_month is not None:
+                return in_month
         if in_span:
             year = self.year_after(j) if self.kind(j) != "dash" else None
             if year is not None and year[0] >= 1000:
@@ -483,6 +504,34 @@ class PhraseParser:
         if ordinal:
             return Floating("bareday", None, None, value), j
         return None
+
+    def _day_of_period(self, day: int, k: int) -> Parsed | None:
+        """``the 1st of last month``, ``the 15th of this month``."""
+        inner = self.single(k)
+        if inner is None:
+            return None
+        spec, end = inner
+        if isinstance(spec, Floating) and spec.unit == "month" and not spec.before_current:
+            return Floating("day", spec.year, spec.month, day), end
+        if isinstance(spec, Floating) and spec.unit == "month":
+            # "the 5th of last January": that January first, then its 5th
+            try:
+                month_start, month_end = resolve_spec(spec, self.today)
+            except CommandError as exc:
+                return Invalid(type(exc), exc.user_message), end
+            spec = Fixed(month_start, month_end)
+        if not isinstance(spec, Fixed) or spec.start.day != 1:
+            return None
+        if (spec.start.year, spec.start.month) != (spec.end.year, spec.end.month):
+            return None
+        found = safe_date(spec.start.year, spec.start.month, day)
+        if found is None:
+            what = f"{MONTH_NAMES[spec.start.month]} {spec.start.year}"
+            return Invalid(
+                InvalidDateError,
+                f'{what} has no day {day}. Try e.g. "the 1st of last month".',
+            ), end
+        return Fixed(found, found), end
 
     def _year_led(self, i: int) -> Parsed | None:
         """``2024``, ``2024 Q3``, ``2025 H2``, ``2024 March``, ``2024 week 12``."""

@@ -125,3 +125,10 @@ def weekday_this_week(weekday: int, today: date, offset_weeks: int = 0) -> Fixed
     """``this Friday`` / ``next Friday``: that day of the current (or a later) ISO week."""
     day = periods.week_start(today) + timedelta(days=weekday + 7 * offset_weeks)
     return _fixed(day, day)
+
+
+def weekend(today: date, direction: int) -> Fixed:
+    """``last weekend``: Saturday and Sunday of the previous ISO week; ``this weekend``
+    those of the current one; ``next weekend`` of the next."""
+    saturday = periods.week_start(today) + timedelta(days=5 + 7 * direction)
+    return _fixed(saturday, saturday + timedelta(days=1))

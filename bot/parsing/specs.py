@@ -218,6 +218,12 @@ def resolve_span(first: Spec, last: Spec, today: date) -> Interval:
         if isinstance(part, Invalid):
             raise part.error(part.message)
     assert not isinstance(first, Invalid) and not isinstance(last, Invalid)
+    if (
+        isinstance(first, Floating)
+        and isinstance(last, Floating)
+        and first.unit == last.unit == "bareday"
+    ):
+        return _latest_bare_span(first, last, today)
     first_open = isinstance(first, Floating) and first.year is None
     last_open = isinstance(last, Floating) and last.year is None
     if first_open and last_open:
@@ -242,6 +248,21 @@ def resolve_span(first: Spec, last: Spec, today: date) -> Interval:
             end_iv = _in_year(last, year + 1)
         return start, end_iv[1]
     return resolve_spec(first, today)[0], resolve_spec(last, today)[1]
+
+
+def _latest_bare_span(first: Floating, last: Floating, today: date) -> Interval:
+    """ "the 1st to the 15th": in the most recent month where the 1st has come."""
+    assert first.day is not None and last.day is not None
+    year, month = today.year, today.month
+    if first.year is not None or last.year is not None:
+        raise _no_such(first)
+    for _ in range(_YEARS_BACK):
+        start = periods.safe_date(year, month, first.day)
+        end = periods.safe_date(year, month, last.day)
+        if start is not None and end is not None and start <= today:
+            return start, end
+        year, month = periods.shift_month(year, month, -1)
+    raise _no_such(first if first.day > 28 else last)
 
 
 def _latest_span(first: Floating, last: Floating, today: date) -> Interval:

@@ -34,6 +34,7 @@ _TOKEN_RE = re.compile(
     |(?P<yq>\d{4}-?[qh]\d)(?!\w)
     |(?P<ym>\d{4}[-/]\d{1,2})(?!\d)(?![-/.]\d)
     |(?P<numdate>\d{1,2}(?P<nsep>[/.-])\d{1,2}(?P=nsep)\d{2,4})(?!\d)
+    |(?P<my>\d{1,2}/\d{4})(?![\d/])
     |(?P<md>\d{1,2}/\d{1,2})(?![\d/])
     |(?P<hash>\#\ ?\d+)(?!\w)
     |(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\ ?[ap]\.?m\.?)?|\d{1,2}\ ?[ap]\.?m\.?)(?!\w)
@@ -98,6 +99,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         if kind == "hash":
             value = "#" + value[1:].strip()
+        elif kind == "word" and value.endswith("'s"):
+            value = value[:-2]  # "last month's data": the grammar reads "month"
         tight = start > 0 and end < size and norm[start - 1] != " " and norm[end] != " "
         tokens.append(Token(kind, value, start, end, tight))
     return tokens

@@ -134,6 +134,7 @@ ORDINAL_WORDS: dict[str, int] = {
 UNITS: dict[str, str] = {
     "day": "day",
     "days": "day",
+    "d": "day",
     "week": "week",
     "weeks": "week",
     "wk": "week",

@@ -276,3 +276,40 @@ def test_case_and_spacing_do_not_matter() -> None:
         "could you pls backfill the transfer 456789 for last January?",
     ):
         assert parse_command(variant, today=today) == plain
+
+
+MORE: list[tuple[str, str, str, str]] = [
+    (SAT, "from the 1st to the 15th", "2026-11-01", "2026-11-15"),
+    (SAT, "the 1st of last month", "2026-10-01", "2026-10-01"),
+    (SAT, "the 15th of this month", "2026-11-15", "2026-11-15"),
+    (SAT, "from the 1st of last month to yesterday", "2026-10-01", "2026-11-27"),
+    (SAT, "last weekend", "2026-11-21", "2026-11-22"),
+    (SAT, "the week before last", "2026-11-09", "2026-11-15"),
+    (SAT, "the month before last", "2026-09-01", "2026-09-30"),
+    (SAT, "the last couple of days", "2026-11-26", "2026-11-27"),
+    (SAT, "last 30d", "2026-10-29", "2026-11-27"),
+    (SAT, "11/2025", "2025-11-01", "2025-11-30"),
+    (SAT, "last month's data", "2026-10-01", "2026-10-31"),
+    (SAT, "yesterday's numbers", "2026-11-27", "2026-11-27"),
+    (SAT, "for January 5th through the 10th", "2026-01-05", "2026-01-10"),
+    (SAT, "the fifth through the tenth of January", "2026-01-05", "2026-01-10"),
+    (SAT, "January through March", "2026-01-01", "2026-03-31"),
+    (SAT, "q3 of this year", "2026-07-01", "2026-09-30"),
+    (SAT, "Q3 '24", "2024-07-01", "2024-09-30"),
+    (SAT, "2nd half 2025", "2025-07-01", "2025-12-31"),
+    (SAT, "the entire month of January", "2026-01-01", "2026-01-31"),
+    (SAT, "all of last month", "2026-10-01", "2026-10-31"),
+    (SAT, "the current quarter", "2026-10-01", SAT),
+    (SAT, "this quarter so far", "2026-10-01", SAT),
+    (SAT, "1/1 - 1/15", "2026-01-01", "2026-01-15"),
+    (SAT, "1/1/2024-1/15/2024", "2024-01-01", "2024-01-15"),
+    (SAT, "2024-1-5", "2024-01-05", "2024-01-05"),
+    (SAT, "over the past 2 weeks", "2026-11-14", "2026-11-27"),
+    (SAT, "- last 7 days", "2026-11-21", "2026-11-27"),
+]
+
+
+@pytest.mark.parametrize(("today", "phrase", "start", "end"), MORE)
+def test_more_ranges(today: str, phrase: str, start: str, end: str) -> None:
+    command = parse_command(f"backfill transfer 456789 {phrase}", today=date.fromisoformat(today))
+    assert (command.range_start.isoformat(), command.range_end.isoformat()) == (start, end)
