@@ -5,11 +5,13 @@ The rules are ``RANGE_SEMANTICS.md`` (shared with the product). The grammar is o
 dateparser is used only as a fallback for single-date phrases the grammar does not know,
 and is imported lazily (``warm_up()`` pays for it at start-up).
 
-Modules: ``tokens`` (normalise + tokenize), ``vocab`` (words), ``phrases`` (one date
-phrase), ``grammar`` (ranges and spans), ``relative`` (today-based periods), ``numeric``
-(ISO and day-order dates), ``specs`` (resolution to days and year inference),
-``transfer`` (id or name), ``fallback`` (dateparser), ``messages`` (user wording),
-``api`` (the entry points).
+Modules: ``tokens`` (normalise + tokenize), ``vocab`` (words), ``reader`` (token access,
+counts, days, years), ``phrases`` (one date phrase: dispatch) with ``calendar_phrases``
+and ``relative_phrases``, ``grammar`` (ranges and spans), ``relative`` (today-based
+periods), ``numeric`` (ISO and day-order dates), ``specs`` (resolution to days and year
+inference), ``periods`` (calendar arithmetic), ``transfer`` (id or name), ``fallback``
+(dateparser), ``messages`` (user wording), ``model`` (BackfillCommand), ``api`` (entry
+points).
 """
 
 from __future__ import annotations

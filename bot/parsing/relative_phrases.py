@@ -1,0 +1,201 @@
+"""Phrases counted from today: "yesterday", "last 7 days", "MTD", "start of last month"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.errors import CommandError
+
+from . import relative
+from .reader import EXCLUDING, INCLUDING, QH_RE, TO_DATE, Parsed, TokenReader
+from .specs import Fixed, Floating, Invalid, resolve_spec
+from .vocab import (
+    LAST_WORDS,
+    MONTHS,
+    PERIOD_ADJECTIVES,
+    THIS_WORDS,
+    UNITS,
+    WEEKDAYS,
+)
+
+
+class RelativePhrases(TokenReader):
+    def _simple_relative(self, i: int) -> Parsed | None:
+        today = self.today
+        word = self.tokens[i].text
+        if word in {"today", "now", "tonight"}:
+            return Fixed(today, today), i + 1
+        if word in {"yesterday", "yday"}:
+            day = today - timedelta(days=1)
+            return Fixed(day, day), i + 1
+        if word == "tomorrow":
+            day = today + timedelta(days=1)
+            return Fixed(day, day), i + 1
+        j = self.seq(i, ("day", "before", "yesterday"))
+        if j is not None:
+            return Fixed(today - timedelta(days=2), today - timedelta(days=2)), j
+        j = self.seq(i, ("day", "after", "tomorrow"))
+        if j is not None:
+            return Fixed(today + timedelta(days=2), today + timedelta(days=2)), j
+        return None
+
+    def _to_date(self, i: int) -> Parsed | None:
+        word = self.tokens[i].text
+        if word in TO_DATE:
+            return relative.current_period(TO_DATE[word], self.today), i + 1
+        unit = UNITS.get(word)
+        if unit in {"week", "month", "quarter", "year"}:
+            j = self.seq(self.skip_tight_dash(i + 1), ("to", "date"))
+            if j is not None:
+                return relative.current_period(unit, self.today), j
+        return None
+
+    def _before_last(self, i: int) -> Parsed | None:
+        """``the week before last``, ``the month before last``: two periods back."""
+        unit = UNITS.get(self.tokens[i].text)
+        j = self.seq(i + 1, ("before", "last"))
+        if unit is None or j is None:
+            return None
+        return relative.previous_period(unit, self.today, -2), j
+
+    def _ago(self, i: int) -> Parsed | None:
+        """``3 days ago``, ``two weeks ago``, ``a month ago``."""
+        count = self.number(i)
+        if count is None:
+            return None
+        value, j = count
+        unit = UNITS.get(self.word(j) or "")
+        if unit is None or self.word(j + 1) not in {"ago", "back"}:
+            return None
+        return relative.ago(value, unit, self.today, self.text(i, j + 2)), j + 2
+
+    def _relative(self, i: int) -> Parsed | None:
+        """``last/this/next`` + unit, count, month, weekday or quarter."""
+        word = self.tokens[i].text
+        direction = -1 if word in LAST_WORDS else 0 if word in THIS_WORDS else 1
+        k = i + 1
+        while self.word(k) in PERIOD_ADJECTIVES:
+            k += 1
+        count = self.number(k) if direction else None
+        if count is not None:
+            value, j = count
+            while self.word(j) in PERIOD_ADJECTIVES:
+                j += 1
+            unit = UNITS.get(self.word(j) or "")
+            if unit is None:
+                return None
+            include, end = self._inclusion(j + 1, unit)
+            phrase = self.text(i, end)
+            spec = relative.rolling(
+                value,
+                unit,
+                self.today,
+                include_today=include,
+                future=direction > 0,
+                phrase=phrase,
+                max_days=self.max_days,
+            )
+            return spec, end
+        if self.word(k) == "weekend":
+            return relative.weekend(self.today, direction), k + 1
+        unit = UNITS.get(self.word(k) or "")
+        if unit is not None:
+            if direction == 0:
+                after = self.skip_tight_dash(k + 1)
+                end = self.seq(after, ("to", "date")) or self.seq(after, ("so", "far")) or k + 1
+                return relative.current_period(unit, self.today), end
+            return relative.previous_period(unit, self.today, direction), k + 1
+        target = self.word(k) or ""
+        if target in MONTHS:
+            return self._relative_month(MONTHS[target], direction), k + 1
+        if target in WEEKDAYS:
+            weekday = WEEKDAYS[target]
+            if direction < 0:
+                spec = relative.weekday_on_or_before(weekday, self.today, strictly_before=True)
+                return spec, k + 1
+            return relative.weekday_this_week(weekday, self.today, direction), k + 1
+        match = QH_RE.fullmatch(target)
+        if match is not None and match.group(1) == "q" and 1 <= int(match.group(2)) <= 4:
+            quarter = int(match.group(2))
+            if direction < 0:
+                return Floating("quarter", None, index=quarter, before_current=True), k + 1
+            year = self.today.year + (1 if direction > 0 else 0)
+            return Floating("quarter", year, index=quarter), k + 1
+        return None
+
+    def _relative_month(self, month: int, direction: int) -> Floating:
+        if direction < 0:
+            return Floating("month", None, month, before_current=True)
+        if direction == 0:
+            return Floating("month", self.today.year, month)
+        year = self.today.year if month > self.today.month else self.today.year + 1
+        return Floating("month", year, month)
+
+    def _inclusion(self, j: int, unit: str) -> tuple[bool, int]:
+        """``including today`` / ``incl. this month`` / ``excluding today`` after a count."""
+        word = self.word(j)
+        if (
+            word in INCLUDING
+            or word in EXCLUDING
+            or (word == "not" and self.word(j + 1) == "including")
+        ):
+            include = word in INCLUDING
+            k = j + (2 if word == "not" else 1)
+            if self.word(k) == "of":
+                k += 1
+            if self.word(k) == "today":
+                return include, k + 1
+            if self.word(k) == "the":
+                k += 1
+            if self.word(k) in THIS_WORDS and UNITS.get(self.word(k + 1) or "") == unit:
+                return include, k + 2
+        return False, j
+
+    def _edge_of(self, i: int) -> Parsed | None:
+        """``start of last month`` (its first day), ``end of March 2024`` (its last day)."""
+        first = None
+        for words, is_first in (
+            (("start", "of"), True),
+            (("beginning", "of"), True),
+            (("begin", "of"), True),
+            (("first", "day", "of"), True),
+            (("end", "of"), False),
+            (("last", "day", "of"), False),
+        ):
+            j = self.seq(i, words)
+            if j is not None:
+                first = is_first
+                break
+        if first is None:
+            return None
+        assert j is not None
+        if self.word(j) == "the":
+            j += 1
+        inner = self.single(j)
+        if inner is None:
+            return None
+        spec, end = inner
+        try:
+            start_day, end_day = resolve_spec(spec, self.today)
+        except CommandError as exc:
+            return Invalid(type(exc), exc.user_message), end
+        day = start_day if first else end_day
+        return Fixed(day, day), end
+
+    def _week_of(self, i: int) -> Parsed | None:
+        """``week of March 3``: the ISO week (Monday → Sunday) holding that day."""
+        j = self.seq(i, ("week", "of"))
+        if j is None:
+            return None
+        inner = self.single(j)
+        if inner is None:
+            return None
+        spec, end = inner
+        if not (isinstance(spec, Floating) and spec.unit == "day"):
+            return None
+        try:
+            day = resolve_spec(spec, self.today)[0]
+        except CommandError as exc:
+            return Invalid(type(exc), exc.user_message), end
+        monday = day - timedelta(days=day.weekday())
+        return Fixed(monday, monday + timedelta(days=6)), end
