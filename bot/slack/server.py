@@ -101,8 +101,14 @@ class RunningServer:
         if self.stopped.is_set():
             return
         self.stopped.set()
-        self.server.close()
+        # close from inside the server's own loop (via its wake-up pipe), so the loop
+        # sees an empty socket map at once instead of after its 1 s select timeout
+        self.server.trigger.pull_trigger(self.server.close)
         self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.server.close()
+            self.thread.join(timeout)
+        self.server.task_dispatcher.shutdown()
 
 
 def serve_in_thread(
