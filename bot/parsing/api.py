@@ -10,6 +10,7 @@ from bot.errors import (
     FutureRangeError,
     InvalidDateError,
     MissingRangeError,
+    MissingTransferError,
     RangeTooLongError,
     ReversedRangeError,
 )
@@ -106,8 +107,10 @@ def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) ->
         try:
             identify_transfer(text, tokens, explicit_ids, (0, 0))
             has_transfer = True
-        except CommandError:
+        except MissingTransferError:
             has_transfer = False
+        except CommandError:
+            has_transfer = True  # two ids, say: still a transfer, and no range
         raise MissingRangeError(messages.missing_range(text, also_transfer=not has_transfer))
     _check_unread_end(text, tokens, chosen)
     start, end = resolve(chosen.spec, today)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.errors import CommandError, InvalidDateError
 
-from . import numeric, relative
+from . import numeric, periods, relative
 from .periods import safe_date
 from .reader import QH_RE, WEEK_WORDS, Parsed, TokenReader
 from .specs import Fixed, Floating, Invalid, Spec, resolve_spec
@@ -46,7 +46,7 @@ class CalendarPhrases(TokenReader):
         """``3 March 2024``, ``the 3rd of March``; a bare ``3rd`` (or ``3`` inside a span)."""
         day = self.day_number(i)
         if day is None:
-            return None
+            return self._impossible_day_first(i)
         value, j, ordinal = day
         k = j + 1 if self.word(j) == "of" else j
         month_word = self.word(k)
@@ -72,6 +72,21 @@ class CalendarPhrases(TokenReader):
         if ordinal:
             return Floating("bareday", None, None, value), j
         return None
+
+    def _impossible_day_first(self, i: int) -> Parsed | None:
+        """``the 32nd of March``, ``45 March``: clearly a day of a month, and not one."""
+        if self.kind(i) not in {"ord", "num"} or len(self.tokens[i].text.rstrip("stndrh")) > 2:
+            return None
+        k = i + 2 if self.word(i + 1) == "of" else i + 1
+        month = MONTHS.get(self.word(k) or "")
+        if month is None:
+            return None
+        longest = 29 if month == 2 else periods.days_in_month(2001, month)
+        return Invalid(
+            InvalidDateError,
+            f'"{self.text(i, k + 1)}" is not a real date: {MONTH_NAMES[month]} has at most '
+            f'{longest} days. Try e.g. "the 1st of {MONTH_NAMES[month]}".',
+        ), k + 1
 
     def _day_of_period(self, day: int, k: int) -> Parsed | None:
         """``the 1st of last month``, ``the 15th of this month``."""
@@ -133,12 +148,18 @@ class CalendarPhrases(TokenReader):
         return Floating("quarter" if kind == "q" else "half", year, index=number), j
 
     def _ordinal_period(self, i: int) -> Parsed | None:
-        """``third quarter of 2024``, ``4th quarter``, ``second half of 2025``."""
-        day = self.day_number(i)
-        if day is None or not day[2]:
-            return None
-        value, j, _ = day
-        unit = self.word(j)
+        """``third quarter of 2024``, ``4th quarter``, ``second half of 2025``,
+        ``final quarter of 2025``."""
+        if self.word(i) == "final":
+            unit = self.word(i + 1)
+            value = 4 if unit in {"quarter", "qtr"} else 2
+            j = i + 1
+        else:
+            day = self.day_number(i)
+            if day is None or not day[2]:
+                return None
+            value, j, _ = day
+            unit = self.word(j)
         if unit in {"quarter", "qtr"}:
             return self._quarter_or_half("q", value, j + 1)
         if unit == "half":

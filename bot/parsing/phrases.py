@@ -58,6 +58,9 @@ class PhraseParser(RelativePhrases, CalendarPhrases):
             return self._ago(i) or self._year_led(i) or self._day_first(i, in_span)
         if kind == "ord":
             return self._ordinal_period(i) or self._day_first(i, in_span)
+        if kind == "qh":
+            number, letter = int(raw[0]), raw[1]
+            return self._quarter_or_half(letter, number, i + 1)
         if kind == "word":
             return self._word_led(i, in_span)
         return None
@@ -87,7 +90,7 @@ class PhraseParser(RelativePhrases, CalendarPhrases):
         if word == "year":
             found_year = self.year(i + 1, standalone=False)
             return None if found_year is None else (Floating("year", found_year[0]), found_year[1])
-        if word in ORDINAL_WORDS or word in {"twenty", "thirty"}:
+        if word in ORDINAL_WORDS or word in {"twenty", "thirty", "final"}:
             return self._ordinal_period(i) or self._day_first(i, in_span)
         if word in CARDINALS or word in TENS or word in {"a", "an", "hundred"}:
             return self._ago(i)

@@ -99,6 +99,13 @@ class RelativePhrases(TokenReader):
         if self.word(k) == "weekend":
             return relative.weekend(self.today, direction), k + 1
         unit = UNITS.get(self.word(k) or "")
+        if unit in {"quarter", "month"} and direction < 0 and self.word(k + 1) == "of":
+            # "last quarter of 2025" is its Q4, not the quarter before this one
+            year = self.year_ref(k + 2)
+            if year is not None:
+                if unit == "quarter":
+                    return Floating("quarter", year[0], index=4), year[1]
+                return Floating("month", year[0], 12), year[1]
         if unit is not None:
             if direction == 0:
                 after = self.skip_tight_dash(k + 1)

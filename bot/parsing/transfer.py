@@ -70,23 +70,35 @@ def _segments(tokens: list[Token], used: tuple[int, int]) -> list[list[Token]]:
     return segments
 
 
+def _has_words(tokens: list[Token]) -> bool:
+    return any(t.kind == "word" and t.text not in FILLER for t in tokens)
+
+
 def _trim(segment: list[Token], bare_ids: list[str]) -> list[Token]:
-    """Drop filler from both edges; numbers left at an edge are transfer ids."""
+    """Drop filler from both edges; numbers left at an edge are transfer ids, except a
+    year-like number next to name words ("Facebook Ads 2024")."""
     start, end = 0, len(segment)
     while start < end:
-        if _is_filler(segment[start]):
+        first, last = segment[start], segment[end - 1]
+        if _is_filler(first):
             start += 1
-        elif _is_filler(segment[end - 1]):
+        elif _is_filler(last):
             end -= 1
-        elif segment[start].kind == "num":
-            bare_ids.append(segment[start].text)
+        elif first.kind == "num" and not (
+            _year_like(first) and _has_words(segment[start + 1 : end])
+        ):
+            bare_ids.append(first.text)
             start += 1
-        elif segment[end - 1].kind == "num":
-            bare_ids.append(segment[end - 1].text)
+        elif last.kind == "num" and not (_year_like(last) and _has_words(segment[start : end - 1])):
+            bare_ids.append(last.text)
             end -= 1
         else:
             break
     return segment[start:end]
+
+
+def _year_like(tok: Token) -> bool:
+    return len(tok.text) == 4 and 1900 <= int(tok.text) <= 2099
 
 
 def _balanced(text: str, start: int, end: int) -> str:

@@ -49,6 +49,10 @@ ERRORS: list[tuple[str, type[CommandError]]] = [
     ("backfill transfer 7 for Febuary 3 2024", InvalidDateError),
     ("backfill transfer 7 for Janury 2024", InvalidDateError),
     ("backfill transfer 7 for 2024-00", InvalidDateError),
+    ("backfill transfer 7 for the 32nd of March", InvalidDateError),
+    ("backfill transfer 7 for April 31", InvalidDateError),
+    ("backfill transfer 7 for Smarch 2024", InvalidDateError),
+    ("backfill transfer 7 for 13/2025", InvalidDateError),
     # end before start
     ("backfill transfer 7 from 2024-03-10 to 2024-03-01", ReversedRangeError),
     ("backfill transfer 7 from March 10 2024 to March 3 2024", ReversedRangeError),

@@ -69,6 +69,10 @@ NAMES = [
     ("backfill facebook ads from march 3 to march 10 2024 thx", "facebook ads"),
     ('backfill "Ads (daily)" for 2024-01-05', "Ads (daily)"),
     ("backfill Ads 2024 Export for last month", "Ads 2024 Export"),
+    ("backfill Facebook Ads 2024 for March", "Facebook Ads 2024"),
+    ("backfill Weekly Report for last week", "Weekly Report"),
+    ("backfill Last Click Attribution for yesterday", "Last Click Attribution"),
+    ("backfill Google Ads - daily for yesterday", "Google Ads - daily"),
 ]
 
 
