@@ -101,11 +101,11 @@ class RelativePhrases(TokenReader):
         unit = UNITS.get(self.word(k) or "")
         if unit in {"quarter", "month"} and direction < 0 and self.word(k + 1) == "of":
             # "last quarter of 2025" is its Q4, not the quarter before this one
-            year = self.year_ref(k + 2)
-            if year is not None:
+            of_year = self.year_ref(k + 2)
+            if of_year is not None:
                 if unit == "quarter":
-                    return Floating("quarter", year[0], index=4), year[1]
-                return Floating("month", year[0], 12), year[1]
+                    return Floating("quarter", of_year[0], index=4), of_year[1]
+                return Floating("month", of_year[0], 12), of_year[1]
         if unit is not None:
             if direction == 0:
                 after = self.skip_tight_dash(k + 1)
@@ -126,8 +126,8 @@ class RelativePhrases(TokenReader):
             quarter = int(match.group(2))
             if direction < 0:
                 return Floating("quarter", None, index=quarter, before_current=True), k + 1
-            year = self.today.year + (1 if direction > 0 else 0)
-            return Floating("quarter", year, index=quarter), k + 1
+            quarter_year = self.today.year + (1 if direction > 0 else 0)
+            return Floating("quarter", quarter_year, index=quarter), k + 1
         return None
 
     def _relative_month(self, month: int, direction: int) -> Floating:
