@@ -66,11 +66,13 @@ def build_runtime(
 
     # the key first: no point opening a database the bot cannot use
     vault = load_vault(settings, allow_generate=allow_generate_key)
+    clock = clock or SystemClock()
     engine = make_engine(settings.resolved_database_url())
     try:
         if check_schema:
             ensure_schema_current(engine)
-        dts = DtsClient.from_settings(settings, transport=dts_transport)
+        # one clock for the process: the client's create look-up window must agree with it
+        dts = DtsClient.from_settings(settings, transport=dts_transport, clock=clock)
     except BaseException:
         engine.dispose()
         raise
@@ -80,5 +82,5 @@ def build_runtime(
         session_factory=make_session_factory(engine),
         vault=vault,
         dts=dts,
-        clock=clock or SystemClock(),
+        clock=clock,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -75,3 +75,32 @@ def test_default_clock_is_the_system_clock(tmp_path: Path) -> None:
         assert isinstance(runtime.clock, SystemClock)
     finally:
         runtime.close()
+
+
+def test_the_dts_client_runs_on_the_runtime_clock(tmp_path: Path) -> None:
+    """An uncertain create looks for the backfill in a window on the runtime's clock.
+
+    The simulator and the runtime share a frozen clock two years behind the wall clock:
+    a client on its own system clock would look in the wrong window and miss the backfill.
+    """
+    clock = FrozenClock(START)
+    sim = DtsSimulator(clock=clock, token="sim-token", team_id=42)
+    with start_simulator(sim) as simulator:
+        settings = _settings(
+            tmp_path,
+            supermetrics_api_url=simulator.base_url,
+            supermetrics_max_retries=0,
+            supermetrics_timeout_seconds=0.2,  # also bounds the look-up's settling pause
+            encryption_keys=(Fernet.generate_key().decode(),),
+        )
+        upgrade_to_head(settings.resolved_database_url())
+        with build_runtime(settings, clock=clock) as runtime:
+            team = runtime.dts.team(team_id=42, token="sim-token")
+            sim.inject("bad_json")  # the create lands, its answer is unreadable
+            backfill = team.create_backfill(
+                transfer_id=456789, range_start=date(2024, 2, 1), range_end=date(2024, 2, 3)
+            )
+            assert backfill.created_time == START
+            assert [b.backfill_id for b in sim.backfills()] == [backfill.backfill_id]
+            seen = runtime.dts.rate_limit(42)
+            assert seen is not None and seen.seen_at == START
