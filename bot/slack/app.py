@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from bot.runtime import Runtime
@@ -26,6 +27,29 @@ from bot.slack.replies import Responder
 from bot.slack.users import UserDirectory
 
 log = logging.getLogger("bot.slack")
+
+
+class _ClientCarriesTheToken(logging.Filter):
+    """Drop Bolt's start-up notice that SLACK_BOT_TOKEN "will be unused".
+
+    Bolt reads SLACK_BOT_TOKEN from the environment whenever ``token`` is falsy (so
+    ``token=None`` cannot silence it) and warns when a ``client`` is given too.  Our client
+    is built from the same setting (``build_web_client``), so the notice is always false.
+    """
+
+    NOTICE = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.NOTICE
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's base logger: its own name, the notice filtered, everything else as before."""
+    logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _ClientCarriesTheToken) for f in logger.filters):
+        logger.addFilter(_ClientCarriesTheToken())
+    return logger
+
 
 # Few workers on purpose: the work shares the GIL with the threads acking Slack, and
 # the gate in ``Listeners`` already lets acks go first; more threads only add contention.
@@ -88,6 +112,7 @@ def create_slack_bot(
         token_verification_enabled=token_verification,
         listener_executor=work_pool,  # Bolt's own background tasks, if any
         name="backfill-bot",
+        logger=_bolt_logger(),
     )
     listeners = Listeners(
         settings=settings,
