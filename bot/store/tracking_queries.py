@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import TRACKED_STATES, BackfillRequest, RequestEvent, RequestState
@@ -158,3 +159,38 @@ def release_owned(session: Session, *, owner: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0))
+
+
+def lock_leased_many(
+    session: Session, *, request_ids: Collection[int], owner: str
+) -> dict[int, BackfillRequest]:
+    """Return (locked on PostgreSQL) the requests among these still leased to ``owner``."""
+    if not request_ids:
+        return {}
+    query = (
+        select(BackfillRequest)
+        .where(BackfillRequest.id.in_(list(request_ids)), BackfillRequest.lease_owner == owner)
+        .order_by(BackfillRequest.id)  # one lock order for everyone: no deadlocks
+        .execution_options(populate_existing=True)
+    )
+    if _is_postgres(session):
+        query = query.with_for_update()
+    return {row.id: row for row in session.scalars(query)}
+
+
+def release_many(
+    session: Session, *, owner: str, next_polls: Collection[tuple[int, datetime | None]]
+) -> None:
+    """Give up several leases at once, each with its next poll time (one statement)."""
+    if not next_polls:
+        return
+    table = cast(Table, BackfillRequest.__table__)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("request_id"), table.c.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None, next_poll_at=bindparam("next_poll"))
+    )
+    session.execute(
+        statement,
+        [{"request_id": request_id, "next_poll": when} for request_id, when in next_polls],
+    )

@@ -32,31 +32,24 @@ from bot.config import Settings
 from bot.errors import BotError, DtsError, DtsRateLimitedError, TokenError
 from bot.notifier import Notifier
 from bot.store.db import session_scope
-from bot.store.models import TRACKED_STATES, BackfillRequest, RequestState
-from bot.store.queries import (
-    add_event,
-    claim_due,
-    expire_pending,
-    release,
-    transition,
-    update_request,
-)
+from bot.store.models import RequestState
+from bot.store.queries import claim_due, expire_pending
 from bot.store.tracking_queries import (
     flag_state_announcements,
     last_change_times,
-    lock_leased,
+    lock_leased_many,
+    release_many,
     release_owned,
     schedule_unscheduled,
 )
 from bot.supermetrics.client import DtsClient
 from bot.supermetrics.models import Backfill
 from bot.tokens import TokenVault, workspace_token
-from bot.tracking.cadence import RateLimitPacer, failure_delay, next_poll_delay
-from bot.tracking.observe import needs_write, observe
+from bot.tracking.cadence import RateLimitPacer
+from bot.tracking.recording import record_failure, record_observation
 
 log = logging.getLogger(__name__)
 
-ACTOR = "tracker"
 # how many announcement batches one tick may flush before polling again
 MAX_FLUSH_ROUNDS = 20
 
@@ -74,6 +67,16 @@ class _Target:
     slack_team_id: str
     backfill_id: int | None
     quiet_since: datetime
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What polling one request came to: an answer, a failure, or a wait."""
+
+    target: _Target
+    backfill: Backfill | None = None
+    failure: str | None = None
+    defer_until: datetime | None = None
 
 
 @dataclass
@@ -170,6 +173,7 @@ class Tracker:
 
     # ------------------------------------------------------------------ polling
     def _poll_due(self, now: datetime, stats: TickStats) -> None:
+        """Claim what is due, call the API for each (no transaction open), then record."""
         started = time.perf_counter()
         with session_scope(self.session_factory) as session:
             schedule_unscheduled(session, now=now)
@@ -194,17 +198,15 @@ class Tracker:
         stats.claimed = len(targets)
         credentials: dict[str, tuple[int, str] | BotError] = {}
         waiting: dict[int, int] = {}  # team -> how many of its requests already wait
+        outcomes: list[_Outcome] = []
         for target in targets:
             try:
-                self._poll_one(target, now, stats, credentials, waiting)
+                outcomes.append(self._poll_one(target, now, stats, credentials, waiting))
             except Exception as exc:
                 # one broken request must not stop the others; count it like an API failure
                 log.exception("polling request %s failed unexpectedly", target.request_id)
-                try:
-                    self._record_failure(target, now, stats, reason=_reason(exc))
-                except BotError as store_exc:
-                    # its lease expires and the request is polled again then
-                    log.warning("could not record the failure: %s", store_exc.user_message)
+                outcomes.append(_Outcome(target, failure=_reason(exc)))
+        self._record(outcomes, now, stats)
 
     def _credentials(
         self, slack_team_id: str, cache: dict[str, tuple[int, str] | BotError]
@@ -228,178 +230,104 @@ class Tracker:
         stats: TickStats,
         credentials: dict[str, tuple[int, str] | BotError],
         waiting: dict[int, int],
-    ) -> None:
+    ) -> _Outcome:
+        """Ask the API about one backfill, unless its workspace has to wait."""
         if target.backfill_id is None:
-            self._record_failure(
-                target,
-                now,
-                stats,
-                reason="The request has no Supermetrics backfill id, so it can't be tracked.",
-            )
-            return
+            reason = "The request has no Supermetrics backfill id, so it can't be tracked."
+            return _Outcome(target, failure=reason)
         try:
             team_id, token = self._credentials(target.slack_team_id, credentials)
         except BotError as exc:
-            self._record_failure(target, now, stats, reason=exc.user_message)
-            return
-        available = self.pacer.available_at(team_id, now=now)
-        if available > now:
+            return _Outcome(target, failure=exc.user_message)
+        if self.pacer.available_at(team_id, now=now) > now:
             rank = waiting.get(team_id, 0)
             waiting[team_id] = rank + 1
+            stats.deferred += 1
             later = self.pacer.deferral(
                 team_id, now=now, rate=self.dts.rate_limit(team_id), rank=rank
             )
-            self._release(target, next_poll_at=later, stats=stats)
-            stats.deferred += 1
-            return
+            return _Outcome(target, defer_until=later)
         try:
             backfill = self.dts.team(team_id=team_id, token=token).get_backfill(
                 backfill_id=target.backfill_id
             )
         except DtsRateLimitedError as exc:
-            wait = (
-                exc.retry_after if exc.retry_after is not None else self.settings.poll_min_seconds
-            )
+            wait = self.settings.poll_min_seconds
+            if exc.retry_after is not None:
+                wait = exc.retry_after
             until = now + timedelta(seconds=max(wait, 0.0))
             self.pacer.block(team_id, until=until)
             log.info("team %s rate limited; waiting %.0fs", team_id, wait)
             waiting[team_id] = waiting.get(team_id, 0) + 1
-            self._release(target, next_poll_at=until, stats=stats)
             stats.deferred += 1
-            return
+            return _Outcome(target, defer_until=until)
         except DtsError as exc:
             self.pacer.record_call(team_id, now=now, rate=self.dts.rate_limit(team_id))
-            self._record_failure(target, now, stats, reason=exc.user_message)
-            return
+            return _Outcome(target, failure=exc.user_message)
         stats.polled += 1
         self.pacer.record_call(team_id, now=now, rate=self.dts.rate_limit(team_id))
-        self._apply(target, backfill, now, stats)
+        return _Outcome(target, backfill=backfill)
 
-    def _apply(self, target: _Target, backfill: Backfill, now: datetime, stats: TickStats) -> None:
-        """Record what the poll saw: events first, in the transaction that changes the row."""
-        settings = self.settings
+    def _record(self, outcomes: list[_Outcome], now: datetime, stats: TickStats) -> None:
+        """Record the outcomes, a chunk per transaction; a chunk that fails goes one by one."""
+        chunk_size = 100
+        for first in range(0, len(outcomes), chunk_size):
+            chunk = outcomes[first : first + chunk_size]
+            try:
+                self._record_chunk(chunk, now, stats)
+            except Exception:
+                log.exception("recording %d polls failed; recording them one by one", len(chunk))
+                for outcome in chunk:
+                    try:
+                        self._record_chunk([outcome], now, stats)
+                    except Exception:
+                        # its lease expires and the request is polled again then
+                        log.exception(
+                            "recording the poll of request %s failed",
+                            outcome.target.request_id,
+                        )
+
+    def _record_chunk(self, chunk: list[_Outcome], now: datetime, stats: TickStats) -> None:
         started = time.perf_counter()
+        changes = failed = 0
         with session_scope(self.session_factory) as session:
-            row = lock_leased(session, request_id=target.request_id, owner=self.owner, now=now)
-            if row is None:
-                log.info("lease of request %s was taken over; dropping a poll", target.request_id)
-                return
-            if row.state not in TRACKED_STATES or row.tracking_paused:
-                # cancelled through Slack or paused meanwhile: nothing more to poll
-                release(session, request_id=row.id, owner=self.owner, next_poll_at=None)
-                return
-            seen = observe(row, backfill, now=now)
-            values = dict(seen.values)
-            if row.poll_failures:
-                values["poll_failures"] = 0
-            if seen.final:
-                next_poll: datetime | None = None
-            else:
-                quiet_since = now if seen.changed else target.quiet_since
-                delay = next_poll_delay(
-                    quiet_seconds=(now - quiet_since).total_seconds(),
-                    poll_min=settings.poll_min_seconds,
-                    poll_max=settings.poll_max_seconds,
-                )
-                next_poll = now + timedelta(seconds=delay)
-            if seen.state_changed:
-                if seen.state is RequestState.RUNNING:
-                    # the RUNNING reply shows progress; count the reply interval from it
-                    values["last_progress_reply_at"] = now
-                transition(
-                    session,
-                    request_id=row.id,
-                    expected=row.state,
-                    to=seen.state,
-                    actor=ACTOR,
-                    now=now,
-                    values=values,
-                    announce=True,
-                    payload=seen.payload,
-                )
-                stats.changes += 1
-            elif seen.progress_changed:
-                reply = self._progress_reply_due(row, now)
-                if reply:
-                    values["last_progress_reply_at"] = now
-                update_request(session, request_id=row.id, now=now, values=values)
-                add_event(
-                    session,
-                    request_id=row.id,
-                    kind="progress",
-                    actor=ACTOR,
-                    now=now,
-                    payload={**seen.payload, "reply": reply},
-                    needs_announcement=True,
-                )
-                stats.changes += 1
-            elif needs_write(row, values):
-                update_request(session, request_id=row.id, now=now, values=values)
-            release(session, request_id=row.id, owner=self.owner, next_poll_at=next_poll)
-        stats.db_seconds += time.perf_counter() - started
-
-    def _progress_reply_due(self, row: BackfillRequest, now: datetime) -> bool:
-        last = row.last_progress_reply_at or row.submitted_at
-        if last is None:
-            return True
-        interval = self.settings.progress_reply_interval_seconds
-        return (now - last).total_seconds() >= interval
-
-    # --------------------------------------------------------------- bookkeeping
-    def _release(self, target: _Target, *, next_poll_at: datetime, stats: TickStats) -> None:
-        started = time.perf_counter()
-        with session_scope(self.session_factory) as session:
-            release(
-                session, request_id=target.request_id, owner=self.owner, next_poll_at=next_poll_at
+            rows = lock_leased_many(
+                session, request_ids=[o.target.request_id for o in chunk], owner=self.owner
             )
-        stats.db_seconds += time.perf_counter() - started
-
-    def _record_failure(
-        self, target: _Target, now: datetime, stats: TickStats, *, reason: str
-    ) -> None:
-        """Count a failed poll; after too many in a row, pause tracking and say why."""
-        stats.failed += 1
-        settings = self.settings
-        started = time.perf_counter()
-        with session_scope(self.session_factory) as session:
-            row = lock_leased(session, request_id=target.request_id, owner=self.owner, now=now)
-            if row is None:
-                return
-            failures = (row.poll_failures or 0) + 1
-            if failures >= settings.tracker_max_failures:
-                update_request(
-                    session,
-                    request_id=row.id,
-                    now=now,
-                    values={"poll_failures": failures, "tracking_paused": True},
-                )
-                add_event(
-                    session,
-                    request_id=row.id,
-                    kind="tracking_paused",
-                    actor=ACTOR,
-                    now=now,
-                    payload={"reason": reason, "failures": failures},
-                    needs_announcement=True,
-                )
-                release(session, request_id=row.id, owner=self.owner, next_poll_at=None)
-                log.warning(
-                    "tracking of request %s paused after %d failures: %s", row.id, failures, reason
-                )
-                return
-            update_request(session, request_id=row.id, now=now, values={"poll_failures": failures})
-            delay = failure_delay(
-                failures=failures,
-                poll_min=settings.poll_min_seconds,
-                poll_max=settings.poll_max_seconds,
-            )
-            release(
-                session,
-                request_id=row.id,
-                owner=self.owner,
-                next_poll_at=now + timedelta(seconds=delay),
-            )
-            log.info("poll of request %s failed (%d in a row): %s", row.id, failures, reason)
+            next_polls: list[tuple[int, datetime | None]] = []
+            for outcome in chunk:
+                request_id = outcome.target.request_id
+                row = rows.get(request_id)
+                if row is None:
+                    log.info("lease of request %s was taken over; dropping a poll", request_id)
+                    continue
+                if outcome.defer_until is not None:
+                    next_polls.append((request_id, outcome.defer_until))
+                elif outcome.backfill is not None:
+                    next_poll, changed = record_observation(
+                        session,
+                        row=row,
+                        backfill=outcome.backfill,
+                        quiet_since=outcome.target.quiet_since,
+                        now=now,
+                        settings=self.settings,
+                    )
+                    changes += changed
+                    next_polls.append((request_id, next_poll))
+                else:
+                    failed += 1
+                    reason = outcome.failure or "The backfill could not be checked."
+                    next_polls.append(
+                        (
+                            request_id,
+                            record_failure(
+                                session, row=row, reason=reason, now=now, settings=self.settings
+                            ),
+                        )
+                    )
+            release_many(session, owner=self.owner, next_polls=next_polls)
+        stats.changes += changes
+        stats.failed += failed
         stats.db_seconds += time.perf_counter() - started
 
 

@@ -73,8 +73,10 @@ def test_a_429_makes_only_that_workspace_wait(env: TrackerEnv) -> None:
     for _ in range(22):  # 110 s: team 1 waits, team 2 goes on
         env.tick(5)
     assert _gets(env, first.backfill_id) == 2
-    assert _gets(env, second.backfill_id) >= 20
+    # a run ends every 10 s: team 2 was polled for each, and its thread moved on
+    assert _gets(env, second.backfill_id) >= 10
     assert env.state(second.request_id) is RequestState.RUNNING
+    assert env.request(second.request_id).runs_completed >= 9
     row = env.request(first.request_id)
     assert row.poll_failures == 0  # a rate limit is not a failure of the backfill
     env.tick(10)  # the two minutes are over
