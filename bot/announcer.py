@@ -110,7 +110,9 @@ class Announcer:
             request_ids = [request_id]
         else:
             with session_scope(self.session_factory) as session:
-                request_ids = pending_request_ids(session, limit=limit)
+                request_ids = pending_request_ids(
+                    session, limit=limit, exclude=self._waiting_ids(now)
+                )
         announced = 0
         for rid in request_ids:
             if request_id is None and self._waiting(rid, now):
@@ -123,6 +125,10 @@ class Announcer:
         return announced
 
     # ------------------------------------------------------------------- internals
+    def _waiting_ids(self, now: datetime) -> list[int]:
+        with self._backoff_lock:
+            return [rid for rid, backoff in self._backoff.items() if backoff.until > now]
+
     def _waiting(self, request_id: int, now: datetime) -> bool:
         with self._backoff_lock:
             backoff = self._backoff.get(request_id)

@@ -122,14 +122,21 @@ def flag_state_announcements(
     return int(getattr(result, "rowcount", 0))
 
 
-def pending_request_ids(session: Session, *, limit: int) -> list[int]:
-    """Return requests with events to announce, the one waiting longest first."""
+def pending_request_ids(
+    session: Session, *, limit: int, exclude: Collection[int] = ()
+) -> list[int]:
+    """Return requests with events to announce, the one waiting longest first.
+
+    ``exclude``: requests not to try now (pausing after Slack failures), so that they
+    cannot crowd out the others.
+    """
+    query = select(RequestEvent.request_id, func.min(RequestEvent.id).label("first")).where(
+        RequestEvent.needs_announcement.is_(True), RequestEvent.announced_at.is_(None)
+    )
+    if exclude:
+        query = query.where(RequestEvent.request_id.not_in(list(exclude)))
     rows = session.execute(
-        select(RequestEvent.request_id, func.min(RequestEvent.id).label("first"))
-        .where(RequestEvent.needs_announcement.is_(True), RequestEvent.announced_at.is_(None))
-        .group_by(RequestEvent.request_id)
-        .order_by("first")
-        .limit(limit)
+        query.group_by(RequestEvent.request_id).order_by("first").limit(limit)
     ).all()
     return [int(row[0]) for row in rows]
 

@@ -218,3 +218,22 @@ def test_two_announcers_flushing_at_once_post_each_event_once(env: TrackerEnv) -
 def _bar(n: int) -> str:
     filled = round(10 * n / 30)
     return "▓" * filled + "░" * (10 - filled)
+
+
+@pytest.mark.parametrize("tracker_settings_overrides", [{"tracker_batch_size": 2}])
+def test_requests_stuck_on_slack_do_not_crowd_out_the_others(env: TrackerEnv) -> None:
+    stuck = [
+        env.submit(date(2026, 1, 1), date(2026, 1, 3), transfer_id=456790 + n, channel="C9")
+        for n in range(3)
+    ]
+    env.slack.bot_not_in("C9")
+    healthy = env.submit(date(2026, 1, 1), date(2026, 1, 3))  # newest, in a good channel
+    env.run_until(lambda: env.state(healthy.request_id) is RequestState.COMPLETED)
+    env.tick(5)
+    # (with two polls a tick, some statuses pass unseen; what was seen was all told)
+    replies = env.replies(healthy)
+    assert ":white_check_mark:" in replies[-1]
+    with session_scope(env.session_factory) as session:
+        assert pending_announcements(session, request_id=healthy.request_id) == []
+        assert len(pending_announcements(session)) >= 3  # the stuck ones still wait
+    assert all(len(env.replies(sub)) == 1 for sub in stuck)
