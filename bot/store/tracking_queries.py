@@ -46,27 +46,6 @@ def lock_for_announcement(session: Session, *, request_id: int) -> BackfillReque
     return session.scalars(query).first()
 
 
-def lock_leased(
-    session: Session, *, request_id: int, owner: str, now: datetime
-) -> BackfillRequest | None:
-    """Return the request locked for an update if ``owner`` still holds its lease.
-
-    A worker whose lease expired and was taken over gets None and drops what it saw:
-    the new owner polls again, so nothing is recorded twice.
-    """
-    query = (
-        select(BackfillRequest)
-        .where(
-            BackfillRequest.id == request_id,
-            BackfillRequest.lease_owner == owner,
-        )
-        .execution_options(populate_existing=True)
-    )
-    if _is_postgres(session):
-        query = query.with_for_update()
-    return session.scalars(query).first()
-
-
 def last_change_times(session: Session, *, request_ids: Collection[int]) -> dict[int, datetime]:
     """Return when each request last showed a change (newest state/progress event)."""
     if not request_ids:

@@ -101,10 +101,12 @@ def test_a_killed_worker_is_replaced_and_every_status_is_announced_once(
         cleanups += env.cleanups
         first = start_worker(worker_env, tmp_path / "worker-a.log")
         workers.append(first)
+        # SQLite is for one process: the worker announces everything, SUBMITTED included
         subs = [
             env.submit(
                 date(2026, 1, 1) + timedelta(days=8 * n),
                 date(2026, 1, 8) + timedelta(days=8 * n),
+                flush=False,
             )
             for n in range(4)
         ]
