@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from bot.errors import TransferLookupError
+from bot.slack.blocks import escape_mrkdwn
 
 MAX_SUGGESTIONS = 8
 
@@ -66,13 +67,14 @@ def suggestions(
 
 def no_match_error(name: str, transfers: Sequence[NamedTransfer]) -> TransferLookupError:
     """Build the error for a name that matched nothing, listing a few names to pick from."""
+    raw, name = name, escape_mrkdwn(name)
     if not transfers:
         return TransferLookupError(
             f'I couldn\'t find a transfer named "{name}": this Supermetrics team has no '
             "transfers I can see. Check the name, or give the transfer id "
             '(e.g. "backfill transfer 456789 for last month").'
         )
-    listed = ", ".join(f'"{n}"' for n in suggestions(name, transfers))
+    listed = ", ".join(f'"{escape_mrkdwn(n)}"' for n in suggestions(raw, transfers))
     return TransferLookupError(
         f"I couldn't find a transfer named \"{name}\". Some of this team's transfers: {listed}. "
         "Use one of these names, or the transfer id."

@@ -23,7 +23,7 @@ from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, iter_spans, 
 from bot.service.render import overlap_warnings, pending_card
 from bot.service.types import Actor, Reply
 from bot.slack import cards
-from bot.slack.blocks import format_range, plural
+from bot.slack.blocks import escape_mrkdwn, format_range, plural
 from bot.store.models import RequestState
 from bot.store.queries import create_request, ensure_workspace, transition, update_request
 from bot.supermetrics.client import DtsTeamClient
@@ -110,9 +110,9 @@ class Intake:
             team = self.d.team_client(actor.slack_team_id)
         except MissingTokenError as exc:
             raise MissingTokenError(
-                f'To find the transfer named "{name}" I need this workspace\'s Supermetrics '
-                "token, and none is set up yet. An admin can add it with `/backfill setup`; "
-                "meanwhile you can give the transfer id instead."
+                f'To find the transfer named "{escape_mrkdwn(name)}" I need this workspace\'s '
+                "Supermetrics token, and none is set up yet. An admin can add it with "
+                "`/backfill setup`; meanwhile you can give the transfer id instead."
             ) from exc
         transfers = team.list_transfers()
         matches = match_transfers(name, transfers)
@@ -132,7 +132,8 @@ class Intake:
     def _post_chooser(self, actor: Actor, draft: Draft, matches: Sequence[Transfer]) -> Reply:
         req = self._record(actor, draft)
         blocks = cards.chooser_card(req.summary, [(t.transfer_id, t.display_name) for t in matches])
-        text = f'Several transfers match "{draft.transfer_name}": which one did you mean?'
+        name = escape_mrkdwn(draft.transfer_name or "")
+        text = f'Several transfers match "{name}": which one did you mean?'
         return self._post_card(actor, req, text=text, blocks=blocks)
 
     # --- shared steps -------------------------------------------------------------------

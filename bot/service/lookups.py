@@ -8,7 +8,14 @@ from bot.errors import NotFoundError
 from bot.service.deps import Deps, RequestSnapshot, snapshot
 from bot.service.types import Actor, Reply
 from bot.slack import cards
-from bot.slack.blocks import context, format_range, progress_line, section, transfer_label
+from bot.slack.blocks import (
+    context,
+    escape_mrkdwn,
+    format_range,
+    progress_line,
+    section,
+    transfer_label,
+)
 from bot.store.models import FINAL_STATES, TRACKED_STATES
 from bot.store.queries import add_event, find_request_by_backfill, list_requests, update_request
 
@@ -114,7 +121,7 @@ class Lookups:
         blocks = [
             *cards.rows_section("Active requests", [self._line(r) for r in active]),
             *cards.rows_section("Recently finished", [self._line(r) for r in recent[:15]]),
-            context("`/backfill status <id>` shows one in detail."),
+            context(escape_mrkdwn("`/backfill status <id>` shows one in detail.")),
         ]
         text = f"{len(active)} active and {len(recent)} recent backfill requests."
         return Reply(text=text, blocks=blocks)

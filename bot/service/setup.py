@@ -13,6 +13,7 @@ from bot.errors import (
 )
 from bot.service.deps import Deps, WorkspaceRules
 from bot.service.types import OPEN_SETUP, Actor, Reply
+from bot.slack.blocks import escape_mrkdwn
 from bot.store.queries import ensure_workspace, set_workspace_token
 
 NOT_ADMIN = (
@@ -86,7 +87,7 @@ class Setup:
                 set_by=actor.user_id,
                 now=self.d.now(),
             )
-        names = ", ".join(t.display_name for t in transfers[:5])
+        names = ", ".join(escape_mrkdwn(t.display_name) for t in transfers[:5])
         seen = f" (e.g. {names})" if names else ""
         return Reply(
             text=(

@@ -39,12 +39,34 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def escape_mrkdwn(text: str) -> str:
+    """Make text literal in Slack mrkdwn: ``<``, ``>`` and ``&`` as Slack's own entities.
+
+    For anything a person or an API wrote (command text, transfer names, API error
+    descriptions) and for literal placeholders such as ``<id>``: unescaped, Slack reads
+    ``<!channel>``, ``<@U123>`` or ``<https://…|label>`` as mentions and links.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape_mrkdwn(text: str) -> str:
+    """Undo Slack's escaping of ``&``, ``<`` and ``>`` in text it sends us."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def transfer_label(transfer_id: int | None, transfer_name: str | None) -> str:
-    if transfer_id is not None and transfer_name:
-        return f"{transfer_name} (#{transfer_id})"
+    """``Name (#id)`` for mrkdwn; the name (from the API or the user) is escaped."""
+    name = escape_mrkdwn(transfer_name) if transfer_name else None
+    if transfer_id is not None and name:
+        return f"{name} (#{transfer_id})"
     if transfer_id is not None:
         return f"#{transfer_id}"
-    return transfer_name or "unknown transfer"
+    return name or "unknown transfer"
+
+
+def notes_text(notes: Sequence[str]) -> str:
+    """Bulleted notes; escaped, as they may quote what the user typed."""
+    return "\n".join(f"• {escape_mrkdwn(note)}" for note in notes)
 
 
 def truncate(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
@@ -89,7 +111,7 @@ def submitted_card(
     )
     blocks: list[Block] = [section(summary)]
     if notes:
-        blocks.append(context("\n".join(f"• {note}" for note in notes)))
+        blocks.append(context(notes_text(notes)))
     backfill = f"backfill #{backfill_id}" if backfill_id is not None else "backfill pending"
     blocks.append(
         context(

@@ -15,7 +15,9 @@ from bot.slack import ids
 from bot.slack.blocks import (
     Block,
     context,
+    escape_mrkdwn,
     format_range,
+    notes_text,
     plural,
     progress_line,
     section,
@@ -69,7 +71,7 @@ def _summary(req: RequestSummary, *, question: bool) -> Block:
 def _notes(notes: Sequence[str]) -> list[Block]:
     if not notes:
         return []
-    return [context("\n".join(f"• {note}" for note in notes))]
+    return [context(notes_text(notes))]
 
 
 def confirmation_card(
@@ -123,7 +125,7 @@ def chooser_card(req: RequestSummary, candidates: Sequence[tuple[int, str]]) -> 
     shown = list(candidates)[:MAX_CHOICES]
     blocks = [
         section(
-            f'*Which transfer did you mean by "{req.transfer_name}"?*\n'
+            f'*Which transfer did you mean by "{escape_mrkdwn(req.transfer_name or "")}"?*\n'
             f"{format_range(req.range_start, req.range_end)} · "
             f"{plural(req.days, 'daily run')}"
         ),

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App
 
 from bot.service import OPEN_SETUP, Reply
 from bot.slack import ids
+from bot.slack.blocks import unescape_mrkdwn
 from bot.slack.listeners import Body, Listeners, acked_then, log
 from bot.slack.replies import where_from_body
 from bot.slack.views import setup_view
@@ -35,7 +36,10 @@ def register(app: App, ls: Listeners) -> None:
         def work() -> None:
             where = where_from_body(body)
             actor = ls.responder.actor(where)
-            reply = ls.service.handle_text(actor=actor, text=str(body.get("text") or ""))
+            # Slack sends &, < and > typed by the person as entities: the service reads
+            # plain text (and escapes whatever it echoes)
+            text = unescape_mrkdwn(str(body.get("text") or ""))
+            reply = ls.service.handle_text(actor=actor, text=text)
             if reply.opens == OPEN_SETUP:
                 ls.responder.open_view(
                     str(body.get("trigger_id") or ""), setup_view(channel_id=where.channel_id)
@@ -56,7 +60,7 @@ def register(app: App, ls: Listeners) -> None:
                 log.info("event %s already handled; ignoring the retry", body.get("event_id"))
                 return
             where = where_from_body(body)
-            text = _MENTION.sub(" ", str(event.get("text") or "")).strip()
+            text = unescape_mrkdwn(_MENTION.sub(" ", str(event.get("text") or ""))).strip()
             reply = ls.service.handle_text(actor=ls.responder.actor(where), text=text)
             if reply.opens == OPEN_SETUP:
                 reply = Reply(text=SETUP_IN_CHAT)

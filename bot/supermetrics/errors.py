@@ -23,6 +23,7 @@ from bot.errors import (
     DtsUnauthorizedError,
     DtsUnavailableError,
 )
+from bot.slack.blocks import escape_mrkdwn
 
 _MAX_QUOTED = 300
 
@@ -86,7 +87,7 @@ def parse_retry_after(raw: str | None) -> float | None:
 
 
 def _reference(request_id: str | None) -> str:
-    return f" (Supermetrics request id {request_id})" if request_id else ""
+    return f" (Supermetrics request id {escape_mrkdwn(request_id)})" if request_id else ""
 
 
 def _sentence(text: str) -> str:
@@ -103,11 +104,13 @@ def error_for_status(
         "description": body.description,
         "request_id": body.request_id,
     }
-    said = _sentence(body.description) if body.description else None
+    # the API's words go into Slack mrkdwn: keep them literal (no mentions, no links)
+    said = _sentence(escape_mrkdwn(body.description)) if body.description else None
+    code = escape_mrkdwn(body.code) if body.code else None
     if status_code == 401:
         return DtsUnauthorizedError(
             "Supermetrics rejected this workspace's API token (401"
-            + (f", {body.code}" if body.code else "")
+            + (f", {code}" if code else "")
             + ") while trying to "
             + operation.action
             + ". An admin can set a new token with `/backfill setup`.",
@@ -174,8 +177,8 @@ def unreadable(
     *, operation: Operation, what: str, status_code: int, request_id: str | None
 ) -> DtsProtocolError:
     return DtsProtocolError(
-        f"Supermetrics sent a response the bot could not read ({what}) while trying to "
-        f"{operation.action}. Try again{_reference(request_id)}.",
+        f"Supermetrics sent a response the bot could not read ({escape_mrkdwn(what)}) while "
+        f"trying to {operation.action}. Try again{_reference(request_id)}.",
         status_code=status_code,
         request_id=request_id,
     )

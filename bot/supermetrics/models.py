@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import DtsProtocolError
+from bot.slack.blocks import escape_mrkdwn
 
 
 class BackfillStatus(StrEnum):
@@ -105,8 +106,8 @@ class RateLimit:
 
 def _bad(what: str) -> DtsProtocolError:
     return DtsProtocolError(
-        f"Supermetrics sent a response the bot could not read ({what}). Try again; "
-        "if it keeps happening the API may have changed.",
+        f"Supermetrics sent a response the bot could not read ({escape_mrkdwn(what)}). "
+        "Try again; if it keeps happening the API may have changed.",
         description=what,
     )
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from bot.slack import ids
+from bot.supermetrics.models import Transfer
 from tests.slack.harness import (
     CHANNEL,
     REQUESTER,
@@ -177,3 +178,20 @@ def test_transfer_name_matching_nothing_lists_some_names(bot: SlackHarness) -> N
     text = bot.wait(bot.response_texts, "the explanation")[0]
     assert 'named "Snapchat"' in text and "Google Ads" in text
     assert bot.requests() == []
+
+
+def test_names_with_ampersands_and_angle_brackets_round_trip(bot: SlackHarness) -> None:
+    """Slack sends &, < and > as entities; the card shows them escaped exactly once."""
+    bot.sim.add_team(1, token="demo-token", transfers=[Transfer(456801, "Ads & <More>", "ACTIVE")])
+    # what Slack sends when someone types: Ads & <More> for last month
+    bot.command("Ads &amp; &lt;More&gt; for last month")
+    row, card = bot.posted_card()
+    assert (row.transfer_id, row.transfer_name) == (456801, "Ads & <More>")
+    assert row.text == "Ads & <More> for last month"
+    assert "Ads &amp; &lt;More&gt; (#456801)" in block_text(card)
+    assert "Ads &amp; &lt;More&gt; (#456801)" in card["text"]
+
+    bot.command("list", name="list")
+    listing = bot.response_body("list")
+    assert "`/backfill status &lt;id&gt;`" in block_text(listing)
+    assert "<id>" not in block_text(listing)
