@@ -166,14 +166,17 @@ class Announcer:
             request = lock_for_announcement(session, request_id=request_id)
             if request is None:
                 return None  # another process is announcing this request
-            pending = pending_announcements(session, request_id=request_id, limit=2)
+            pending = pending_announcements(
+                session, request_id=request_id, limit=MAX_EVENTS_PER_REQUEST
+            )
             if not pending:
                 self._note_success(request_id)
                 return None
             event = pending[0]
-            is_last = len(pending) == 1
+            # the card shows the request as it is now: one update, with the last change
+            card_later = any(affects_card(later) for later in pending[1:])
             try:
-                self._announce(session, request, event, update_card=is_last)
+                self._announce(session, request, event, update_card=not card_later)
             except SlackApiError as exc:
                 attempts = record_announce_failure(session, event_id=event.id)
                 if attempts >= self.max_attempts:
@@ -203,7 +206,7 @@ class Announcer:
     def _announce(
         self, session: Session, request: BackfillRequest, event: RequestEvent, *, update_card: bool
     ) -> None:
-        """Refresh the card (when it is the last pending event), then post the reply."""
+        """Refresh the card (unless a later pending change will), then post the reply."""
         if update_card and affects_card(event):
             self._update_card(session, request, event)
         cancelled_by = None

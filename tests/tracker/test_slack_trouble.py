@@ -237,3 +237,33 @@ def test_requests_stuck_on_slack_do_not_crowd_out_the_others(env: TrackerEnv) ->
         assert pending_announcements(session, request_id=healthy.request_id) == []
         assert len(pending_announcements(session)) >= 3  # the stuck ones still wait
     assert all(len(env.replies(sub)) == 1 for sub in stuck)
+
+
+def test_the_card_shows_the_last_change_even_when_a_reply_only_event_follows(
+    env: TrackerEnv,
+) -> None:
+    sub = env.submit(date(2026, 1, 1), date(2026, 1, 3))
+    now = env.clock.now()
+    with session_scope(env.session_factory) as session:
+        update_request(
+            session,
+            request_id=sub.request_id,
+            now=now,
+            values={"dts_status": "RUNNING", "runs_total": 3, "runs_completed": 2},
+        )
+        for kind, payload in (
+            ("progress", {"status": "RUNNING", "runs_total": 3, "runs_completed": 2}),
+            ("tracking_paused", {"reason": "Supermetrics is down.", "failures": 8}),
+        ):
+            add_event(
+                session,
+                request_id=sub.request_id,
+                kind=kind,
+                actor="tracker",
+                now=now,
+                payload=payload,
+                needs_announcement=True,
+            )
+    env.tracker.announcer.flush(request_id=sub.request_id)
+    assert "RUNNING ▓▓▓▓▓▓▓░░░ 2/3 days" in card_text(env.card(sub))
+    assert env.replies(sub)[-1].startswith(":double_vertical_bar: I stopped checking")
