@@ -41,6 +41,8 @@ class Settings:
     max_backfill_days: int = 366
     default_timezone: str = "UTC"
     confirmation_ttl_seconds: int = 24 * 3600
+    # a request SUBMITTING for longer was left by a process that died in the create call
+    submit_recovery_seconds: float = 120.0
 
     run_tracker_in_server: bool = True
     poll_min_seconds: float = 15.0
@@ -97,6 +99,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRACKER_LEASE_SECONDS": ("tracker_lease_seconds", float, 1),
     "TRACKER_BATCH_SIZE": ("tracker_batch_size", int, 1),
     "TRACKER_MAX_FAILURES": ("tracker_max_failures", int, 1),
+    "SUBMIT_RECOVERY_SECONDS": ("submit_recovery_seconds", float, 1),
 }
 
 _STRINGS: dict[str, str] = {

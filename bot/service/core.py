@@ -25,6 +25,7 @@ from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
 from bot.service.intake import Intake
 from bot.service.lookups import Lookups
+from bot.service.recovery import Recovery
 from bot.service.setup import Setup
 from bot.service.submission import Submission
 from bot.service.types import Actor, DatesForm, Reply
@@ -115,6 +116,7 @@ class BackfillService:
         self._changes = Changes(self.deps)
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)
+        self._recovery = Recovery(self.deps, self._submission)
 
     @property
     def settings(self) -> Settings:
@@ -182,3 +184,15 @@ class BackfillService:
     @_guarded
     def expire_due(self) -> int:
         return self._changes.expire_due()
+
+    # --- housekeeping (the tracker's tick) ----------------------------------------------
+
+    @_guarded
+    def recover_stuck_submissions(self, *, older_than_seconds: float | None = None) -> int:
+        """Settle requests left SUBMITTING by a dead process (see ``bot.service.recovery``).
+
+        Older than ``older_than_seconds`` (default ``settings.submit_recovery_seconds``):
+        SUBMITTED when Supermetrics has the backfill, else PENDING with Retry. Returns how
+        many requests moved; safe to call from several processes at once.
+        """
+        return self._recovery.recover_stuck_submissions(older_than_seconds=older_than_seconds)

@@ -20,7 +20,7 @@ from bot.errors import (
     StateConflictError,
     TokenError,
 )
-from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, snapshot
+from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, log, snapshot
 from bot.service.render import closed, pending_card
 from bot.service.types import Actor, Reply
 from bot.slack import cards
@@ -72,21 +72,21 @@ class Submission:
         try:
             backfill = self._submit(req)
         except TokenError as exc:
-            self._back_to_pending(actor, req, exc.user_message, retry=False)
+            self.back_to_pending(req, exc.user_message, retry=False, by=actor.user_id)
             raise
         except _FINAL_FAILURES as exc:
             self._reject(actor, req, exc)
             raise
         except DtsError as exc:
-            self._back_to_pending(actor, req, self._transient_message(exc), retry=True)
+            self.back_to_pending(req, self._transient_message(exc), retry=True, by=actor.user_id)
             raise
         except Exception:
             # the row must not stay SUBMITTING; the error itself is reported by the caller
-            self._back_to_pending(
-                actor, req, "Submitting failed unexpectedly; try again.", retry=True
+            self.back_to_pending(
+                req, "Submitting failed unexpectedly; try again.", retry=True, by=actor.user_id
             )
             raise
-        self._record_submitted(actor, req, backfill)
+        self.record_submitted(req, backfill, by=actor.user_id, confirmed_by=actor.user_id)
         return Reply(text="", request_id=req.id)
 
     def _submit(self, req: RequestSnapshot) -> Backfill:
@@ -102,15 +102,22 @@ class Submission:
             return f"{exc.user_message} (after {when.strftime('%H:%M:%S')} UTC). Press Retry then."
         return f"{exc.user_message} Press Retry to submit it again."
 
-    def _record_submitted(self, actor: Actor, req: RequestSnapshot, backfill: Backfill) -> None:
+    def record_submitted(
+        self, req: RequestSnapshot, backfill: Backfill, *, by: str, confirmed_by: str
+    ) -> bool:
+        """SUBMITTING → SUBMITTED with the backfill, the card and the first thread reply.
+
+        Also from PENDING: recovery may have given up on a create that was only slow, and
+        the backfill it made must not be left without its request.
+        """
         now = self.d.now()
         with self.d.session() as session:
-            transition(
+            won = transition(
                 session,
                 request_id=req.id,
-                expected=RequestState.SUBMITTING,
+                expected=(RequestState.SUBMITTING, RequestState.PENDING),
                 to=RequestState.SUBMITTED,
-                actor=actor.user_id,
+                actor=by,
                 now=now,
                 announce=True,
                 values={
@@ -122,7 +129,7 @@ class Submission:
                     "runs_failed": backfill.runs_failed,
                     "submitted_at": now,
                     "next_poll_at": now + timedelta(seconds=self.d.settings.poll_min_seconds),
-                    "confirmed_by": actor.user_id,
+                    "confirmed_by": confirmed_by,
                     "state_reason": None,
                 },
                 payload={
@@ -133,6 +140,11 @@ class Submission:
                     "runs_failed": backfill.runs_failed,
                 },
             )
+        if not won:
+            log.warning(
+                "request %s moved on before backfill %s was recorded", req.id, backfill.backfill_id
+            )
+            return False
         blocks = submitted_card(
             request_id=req.id,
             transfer_id=req.transfer_id,
@@ -141,7 +153,7 @@ class Submission:
             range_end=req.range_end,
             days=req.days,
             requester=req.user_id,
-            confirmed_by=actor.user_id,
+            confirmed_by=confirmed_by,
             backfill_id=backfill.backfill_id,
             status=backfill.status.value,
             runs_total=backfill.runs_total,
@@ -152,33 +164,35 @@ class Submission:
         )
         self.d.show_card(
             req,
-            text=f"Backfill #{backfill.backfill_id} submitted by <@{actor.user_id}>.",
+            text=f"Backfill #{backfill.backfill_id} submitted by <@{confirmed_by}>.",
             blocks=blocks,
         )
         self.d.flush_announcements(req.id)
+        return True
 
-    def _back_to_pending(
-        self, actor: Actor, req: RequestSnapshot, reason: str, *, retry: bool
-    ) -> None:
+    def back_to_pending(self, req: RequestSnapshot, reason: str, *, retry: bool, by: str) -> bool:
+        """SUBMITTING → PENDING with the reason on the card (and Retry when it may help)."""
         with self.d.session() as session:
-            transition(
+            won = transition(
                 session,
                 request_id=req.id,
                 expected=RequestState.SUBMITTING,
                 to=RequestState.PENDING,
-                actor=actor.user_id,
+                actor=by,
                 now=self.d.now(),
                 reason=reason,
                 values={"confirmed_by": None},
                 payload={"submit_failed": True},
             )
-        text, blocks = pending_card(req, problem=reason, retry=retry)
-        self.d.show_card(req, text=text, blocks=blocks)
+        if won:
+            text, blocks = pending_card(req, problem=reason, retry=retry)
+            self.d.show_card(req, text=text, blocks=blocks)
+        return won
 
     def _reject(self, actor: Actor, req: RequestSnapshot, exc: DtsError) -> None:
         reason = exc.user_message
         with self.d.session() as session:
-            transition(
+            won = transition(
                 session,
                 request_id=req.id,
                 expected=RequestState.SUBMITTING,
@@ -192,6 +206,8 @@ class Submission:
                     "request_id": exc.request_id,
                 },
             )
+        if not won:
+            return
         text, blocks = closed(
             req,
             f":x: *Not submitted.* {reason}",

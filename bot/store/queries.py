@@ -53,6 +53,7 @@ __all__ = [
     "get_workspace",
     "list_events",
     "list_requests",
+    "list_stuck_submissions",
     "list_workspaces",
     "mark_announced",
     "pending_announcements",
@@ -322,6 +323,22 @@ def expire_pending(session: Session, *, now: datetime, actor: str = "expiry") ->
             reason="The request was not confirmed in time.",
         )
     ]
+
+
+def list_stuck_submissions(
+    session: Session, *, updated_before: datetime, limit: int = 50
+) -> list[BackfillRequest]:
+    """Return requests left SUBMITTING since before ``updated_before``, oldest first."""
+    query = (
+        select(BackfillRequest)
+        .where(
+            BackfillRequest.state == RequestState.SUBMITTING,
+            BackfillRequest.updated_at <= updated_before,
+        )
+        .order_by(BackfillRequest.updated_at, BackfillRequest.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 def _claimable(now: datetime) -> Any:

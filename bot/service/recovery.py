@@ -1,0 +1,108 @@
+"""Recover requests left SUBMITTING by a process that died inside the create call.
+
+The claim (PENDING → SUBMITTING) and the create are not one transaction: a crash, a
+deploy or a kill between them leaves the row SUBMITTING for ever, its card saying
+"submitting…" with no buttons. After ``submit_recovery_seconds`` (longer than any create
+the client would still be waiting for, retries included) this asks Supermetrics whether
+the backfill exists, the way the client's own look-up after an uncertain create does:
+
+- found (that transfer, that exact range, created since the claim, owned by no other
+  request) → SUBMITTED with its id, announced like any submit;
+- not found → PENDING with a Retry button.
+
+Every move is a conditional ``transition`` from SUBMITTING, so two processes recovering
+at once (or a late answer from the original create) never move one request twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.errors import DtsError, TokenError
+from bot.service.deps import Deps, RequestSnapshot, log, snapshot
+from bot.service.submission import Submission
+from bot.store.queries import find_request_by_backfill, list_stuck_submissions
+from bot.supermetrics.models import Backfill
+
+ACTOR = "recovery"
+INTERRUPTED = "The submission was interrupted; press Retry."
+# clocks of the bot and Supermetrics may disagree a little about "since the claim"
+CLOCK_SKEW = timedelta(minutes=5)
+BATCH = 50
+
+
+class Recovery:
+    def __init__(self, deps: Deps, submission: Submission) -> None:
+        self.d = deps
+        self.submission = submission
+
+    def recover_stuck_submissions(self, *, older_than_seconds: float | None = None) -> int:
+        """Settle requests SUBMITTING for longer than the threshold; return how many moved."""
+        seconds = (
+            self.d.settings.submit_recovery_seconds
+            if older_than_seconds is None
+            else older_than_seconds
+        )
+        cutoff = self.d.now() - timedelta(seconds=seconds)
+        with self.d.session() as session:
+            stuck = [
+                snapshot(row)
+                for row in list_stuck_submissions(session, updated_before=cutoff, limit=BATCH)
+            ]
+        return sum(1 for req in stuck if self._recover(req))
+
+    def _recover(self, req: RequestSnapshot) -> bool:
+        if req.transfer_id is None:  # cannot happen (confirm needs it); do not stay stuck
+            return self.submission.back_to_pending(req, INTERRUPTED, retry=True, by=ACTOR)
+        try:
+            backfill = self._find_backfill(req)
+        except TokenError as exc:
+            return self.submission.back_to_pending(
+                req, f"The submission was interrupted. {exc.user_message}", retry=False, by=ACTOR
+            )
+        except DtsError as exc:
+            # Supermetrics can't tell us now: leave it for the next pass rather than guess
+            log.warning(
+                "recovering request %s: backfill look-up failed (%s); will try again",
+                req.id,
+                type(exc).__name__,
+            )
+            return False
+        if backfill is None:
+            log.info("request %s was stuck submitting; no backfill found, back to Retry", req.id)
+            return self.submission.back_to_pending(req, INTERRUPTED, retry=True, by=ACTOR)
+        log.info(
+            "request %s was stuck submitting; found its backfill %s", req.id, backfill.backfill_id
+        )
+        return self.submission.record_submitted(
+            req, backfill, by=ACTOR, confirmed_by=req.confirmed_by or req.user_id
+        )
+
+    def _find_backfill(self, req: RequestSnapshot) -> Backfill | None:
+        """The backfill this request's create made, if Supermetrics has it."""
+        assert req.transfer_id is not None
+        team = self.d.team_client(req.slack_team_id)
+        claimed_at = req.updated_at - CLOCK_SKEW
+
+        def ours(backfill: Backfill) -> bool:
+            return (
+                backfill.covers(
+                    transfer_id=req.transfer_id or 0,
+                    range_start=req.range_start,
+                    range_end=req.range_end,
+                )
+                and backfill.created_time >= claimed_at
+                and not self._owned_by_another(req, backfill)
+            )
+
+        latest = team.latest_backfill(transfer_id=req.transfer_id)
+        if latest is not None and ours(latest):
+            return latest
+        return next((b for b in team.list_incomplete_backfills() if ours(b)), None)
+
+    def _owned_by_another(self, req: RequestSnapshot, backfill: Backfill) -> bool:
+        with self.d.session() as session:
+            owner = find_request_by_backfill(
+                session, slack_team_id=req.slack_team_id, backfill_id=backfill.backfill_id
+            )
+            return owner is not None and owner.id != req.id
