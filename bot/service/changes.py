@@ -7,6 +7,7 @@ from datetime import date
 from bot.errors import DtsError, DtsRejectedError, StateConflictError
 from bot.parsing import check_range
 from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, log, snapshot
+from bot.service.failed_backfills import FailedBackfills, retry_link
 from bot.service.render import closed, overlap_warnings, pending_card
 from bot.service.types import Actor, DatesForm, Reply
 from bot.slack.blocks import format_range, submitted_card
@@ -17,6 +18,7 @@ from bot.store.queries import add_event, ensure_workspace, expire_pending, get_r
 class Changes:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
+        self.failed_backfills = FailedBackfills(deps)
 
     def _load(self, actor: Actor, request_id: int) -> tuple[RequestSnapshot, WorkspaceRules]:
         with self.d.session() as session:
@@ -84,6 +86,7 @@ class Changes:
                 },
             )
             req = snapshot(self.d.load(session, actor, request_id))
+            link = retry_link(session, request_id=req.id)
         warnings: list[str] = []
         team = self.d.maybe_team_client(actor.slack_team_id)
         if team is not None and req.transfer_id is not None:
@@ -93,6 +96,7 @@ class Changes:
                     transfer_id=req.transfer_id,
                     req_start=start,
                     req_end=end,
+                    closes_on_confirm=link.parent_backfill_id if link else None,
                 )
             except DtsError as exc:
                 log.info("overlap check skipped: %s", exc.user_message)
@@ -129,6 +133,9 @@ class Changes:
     def cancel_backfill(self, actor: Actor, request_id: int) -> Reply:
         req, rules = self._load(actor, request_id)
         rules.check_may_act(actor, req, "cancel")
+        if req.state is RequestState.FAILED and req.backfill_id is not None:
+            # finished with errors, yet still blocking its dates at Supermetrics
+            return self.failed_backfills.close(actor, req)
         if req.state not in TRACKED_STATES or req.backfill_id is None:
             raise StateConflictError(
                 f"Request #{req.id} is {req.state.value.lower()}; there is no running backfill "
@@ -206,6 +213,8 @@ class Changes:
         if req.state is RequestState.PENDING:
             self.dismiss(actor, request_id)
             return Reply(text=f"Request #{req.id} is cancelled; nothing was submitted.")
+        if req.state is RequestState.FAILED:
+            return self.cancel_backfill(actor, request_id)
         self.cancel_backfill(actor, request_id)
         return Reply(
             text=f"Backfill #{req.backfill_id} (request #{req.id}) is cancelled. Queued days "

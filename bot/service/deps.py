@@ -55,6 +55,7 @@ class RequestSnapshot:
     confirmed_by: str | None
     message_channel: str | None
     message_ts: str | None
+    thread_ts: str | None
     backfill_id: int | None
     dts_status: str | None
     runs_total: int
@@ -97,6 +98,7 @@ def snapshot(row: BackfillRequest) -> RequestSnapshot:
         confirmed_by=row.confirmed_by,
         message_channel=row.message_channel,
         message_ts=row.message_ts,
+        thread_ts=row.thread_ts,
         backfill_id=row.backfill_id,
         dts_status=row.dts_status,
         runs_total=row.runs_total or 0,

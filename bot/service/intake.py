@@ -20,6 +20,7 @@ from bot.errors import (
 from bot.notifier import Block
 from bot.parsing import check_range, parse_command
 from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, iter_spans, log, snapshot
+from bot.service.failed_backfills import record_retry_link
 from bot.service.render import overlap_warnings, pending_card
 from bot.service.types import Actor, Reply
 from bot.slack import cards
@@ -49,6 +50,7 @@ class Draft:
     range_end: date
     days: int
     notes: tuple[str, ...]
+    retry_of: RequestSnapshot | None = None  # the request whose failed days this retries
 
 
 class Intake:
@@ -163,6 +165,14 @@ class Intake:
                 now=now,
                 expires_at=now + timedelta(seconds=self.d.settings.confirmation_ttl_seconds),
             )
+            if draft.retry_of is not None:
+                record_retry_link(
+                    session,
+                    request_id=row.id,
+                    parent=draft.retry_of,
+                    actor=actor.user_id,
+                    now=now,
+                )
             return snapshot(row)
 
     def _post_card(
@@ -218,7 +228,13 @@ class Intake:
             return None
 
     def warnings_for(
-        self, team: DtsTeamClient | None, transfer_id: int, start: date, end: date
+        self,
+        team: DtsTeamClient | None,
+        transfer_id: int,
+        start: date,
+        end: date,
+        *,
+        closes_on_confirm: int | None = None,
     ) -> list[str]:
         """Warn about unfinished backfills of the transfer that overlap the range."""
         if team is None:
@@ -229,7 +245,13 @@ class Intake:
             return [
                 f"I couldn't check for overlapping backfills of this transfer ({exc.user_message})"
             ]
-        return overlap_warnings(incomplete, transfer_id=transfer_id, req_start=start, req_end=end)
+        return overlap_warnings(
+            incomplete,
+            transfer_id=transfer_id,
+            req_start=start,
+            req_end=end,
+            closes_on_confirm=closes_on_confirm,
+        )
 
     # --- born from another request ----------------------------------------------------
 
@@ -311,8 +333,14 @@ class Intake:
                     + (f" (backfill #{req.backfill_id})." if req.backfill_id else "."),
                     *notes,
                 ),
+                retry_of=req,
             )
-            warnings = self.warnings_for(team, req.transfer_id, start, end)
+            # a FAILED parent still blocks these dates; confirming closes it (see
+            # bot.service.failed_backfills)
+            closes = req.backfill_id if req.state is RequestState.FAILED else None
+            warnings = self.warnings_for(
+                team, req.transfer_id, start, end, closes_on_confirm=closes
+            )
             self.post_new(actor, draft, warnings=warnings)
             posted.append(format_range(start, end))
         text = (

@@ -35,9 +35,17 @@ def closed(
 
 
 def overlap_warnings(
-    backfills: Sequence[Backfill], *, transfer_id: int, req_start: date, req_end: date
+    backfills: Sequence[Backfill],
+    *,
+    transfer_id: int,
+    req_start: date,
+    req_end: date,
+    closes_on_confirm: int | None = None,
 ) -> list[str]:
-    """Name each unfinished backfill of the transfer whose range overlaps the request."""
+    """Name each unfinished backfill of the transfer whose range overlaps the request.
+
+    ``closes_on_confirm``: the FAILED backfill a retry of failed days will close first.
+    """
     warnings = []
     for backfill in backfills:
         # the API's "incomplete" (FAILED included) is what blocks an overlapping create
@@ -46,6 +54,15 @@ def overlap_warnings(
         if backfill.removed_time is not None:
             continue
         if backfill.range_start > req_end or req_start > backfill.range_end:
+            continue
+        if backfill.backfill_id == closes_on_confirm and backfill.status.is_final:
+            warnings.append(
+                f"These days failed in backfill #{backfill.backfill_id} "
+                f"({format_range(backfill.range_start, backfill.range_end)}), which "
+                "Supermetrics keeps open as FAILED and which blocks overlapping backfills. "
+                "The failed backfill will be closed (cancelled) when you confirm, so this "
+                "retry can run; the days it did load stay loaded."
+            )
             continue
         warnings.append(
             f"This range overlaps backfill #{backfill.backfill_id} of this transfer "

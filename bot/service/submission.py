@@ -21,6 +21,7 @@ from bot.errors import (
     TokenError,
 )
 from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, log, snapshot
+from bot.service.failed_backfills import FailedBackfills
 from bot.service.render import closed, pending_card
 from bot.service.types import Actor, Reply
 from bot.slack import cards
@@ -36,6 +37,7 @@ _FINAL_FAILURES = (DtsUnauthorizedError, DtsForbiddenError, DtsNotFoundError, Dt
 class Submission:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
+        self.failed_backfills = FailedBackfills(deps)
 
     def confirm(self, actor: Actor, request_id: int) -> Reply:
         with self.d.session() as session:
@@ -70,6 +72,8 @@ class Submission:
             blocks=cards.submitting_card(req.summary, confirmed_by=actor.user_id),
         )
         try:
+            # a retry of failed days: the FAILED backfill it retries would refuse the create
+            self.failed_backfills.close_for_retry(actor, req)
             backfill = self._submit(req)
         except TokenError as exc:
             self.back_to_pending(req, exc.user_message, retry=False, by=actor.user_id)
