@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, load_settings
+from bot.console import render
 from bot.console.environment import (
     CONSOLE_CHANNEL,
     CONSOLE_TEAM,
@@ -180,7 +181,7 @@ def run(
             user_id=CONSOLE_USER,
         )
     except BotError as exc:
-        print(f"! {exc.user_message}", file=sys.stderr)
+        _print_error(exc.user_message)
         return EXIT_CONFIG
 
     actor = Actor(
@@ -279,12 +280,18 @@ def _wait(session: ConsoleSession, *, notifier: ConsoleNotifier, timeout: float)
     return EXIT_OK
 
 
+def _print_error(message: str) -> None:
+    """Print a ``BotError.user_message`` (written for Slack) to stderr as plain text."""
+    lines = render.indent(render.message_lines(message) or [""], "! ", first_only=True)
+    print("\n".join(lines), file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except BotError as exc:
-        print(f"! {exc.user_message}", file=sys.stderr)
+        _print_error(exc.user_message)
         return EXIT_CONFIG
     _configure_logging(settings)
     if isinstance(sys.stdout, io.TextIOWrapper):

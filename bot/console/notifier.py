@@ -141,6 +141,12 @@ class ConsoleNotifier:
         with self._lock:
             self._emit(text.splitlines() or [""])
 
+    def error(self, message: str) -> None:
+        """Print a ``BotError.user_message`` (Slack mrkdwn, escaped) as terminal text."""
+        with self._lock:
+            lines = render.message_lines(message, self._namer)
+            self._emit(["", *render.indent(lines or [""], "! ", first_only=True)])
+
     def show_reply(
         self, *, text: str, blocks: Sequence[Block] = (), ephemeral: bool = True
     ) -> None:

@@ -229,5 +229,20 @@ def button_labels(blocks: Sequence[Block]) -> list[str]:
     return labels
 
 
-def indent(lines: Sequence[str], prefix: str) -> list[str]:
+def message_lines(text: str, namer: UserNamer = default_namer) -> list[str]:
+    """Return a message written for Slack (mrkdwn, ``&amp;``-escaped) as terminal lines.
+
+    Every text the bot wrote for Slack goes through here or ``render_blocks``: error
+    messages are escaped for mrkdwn, and would show ``&lt;`` and ``&amp;`` if printed as is.
+    """
+    return mrkdwn(text, namer).splitlines()
+
+
+def indent(lines: Sequence[str], prefix: str, *, first_only: bool = False) -> list[str]:
+    """Prefix the lines (``first_only``: the first, the rest aligned under it)."""
+    if first_only:
+        pad = " " * len(prefix)
+        return [
+            ((prefix if index == 0 else pad) + line).rstrip() for index, line in enumerate(lines)
+        ]
     return [prefix + line if line else prefix.rstrip() for line in lines]

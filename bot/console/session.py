@@ -80,7 +80,7 @@ class ConsoleSession:
         try:
             self._dispatch(verb, words[1:], text)
         except BotError as exc:
-            self.notifier.say(f"\n! {exc.user_message}")
+            self.notifier.error(exc.user_message)
         except Exception:
             reference = secrets.token_hex(4)
             log.exception("console command failed (reference %s)", reference)

@@ -16,6 +16,7 @@ from bot.console import cli
 from bot.store.db import make_engine, make_session_factory, session_scope
 from bot.store.models import RequestState
 from bot.store.queries import get_request, list_requests
+from bot.supermetrics.models import Transfer
 from tests.console.conftest import TODAY, TZ, LiveConsole, console_settings, run_console
 
 CARD_BUTTONS = "[Confirm] [Edit dates] [Cancel]"
@@ -148,12 +149,38 @@ def test_bad_input_gets_a_clear_message_and_the_console_keeps_going(tmp_path: Pa
     assert len(messages) >= 8, text
     assert messages[0].startswith("No request is waiting for confirmation")
     assert "edit 2026-01-05 2026-01-12" in messages[1]
-    assert "`status` needs a request or backfill id" in messages[2]
+    assert "status needs a request or backfill id, e.g. /backfill status 12" in messages[2]
     assert "no request or backfill #999" in messages[3]
     # the console kept going: the last request was submitted and finished
     assert re.search(r"@you Backfill #\d+ completed", text)
     [(_id, state, start, end, _bf)] = stored_requests(tmp_path)
     assert (state, start, end) == (RequestState.COMPLETED, "2026-01-01", "2026-01-31")
+
+
+def test_error_messages_show_what_the_api_and_the_user_wrote_unescaped(live: LiveConsole) -> None:
+    # a transfer name from the API with the three characters Slack's mrkdwn escapes
+    assert live.env.simulator is not None
+    live.env.simulator.sim.add_team(
+        1, token="another-token", transfers=[Transfer(456800, "Ads & <Partners>", "ACTIVE")]
+    )
+    shown = live.type("backfill Pinterest & Co for last January")
+    [message] = re.findall(r"^! (.+)$", shown, re.M)
+    assert message.startswith('I couldn\'t find a transfer named "Pinterest & Co".'), shown
+    assert '"Ads & <Partners>"' in message
+    for entity in ("&amp;", "&lt;", "&gt;"):
+        assert entity not in shown
+    # the same name on a card, rendered from its blocks
+    shown = live.type("backfill transfer 456800 for last January")
+    assert "Backfill Ads & <Partners> (#456800)?" in shown
+
+
+def test_errors_before_the_console_starts_are_plain_text_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MAX_BACKFILL_DAYS", "lots & lots")
+    assert cli.main(["--no-wait"]) == cli.EXIT_CONFIG
+    assert "! MAX_BACKFILL_DAYS must be a number, not 'lots & lots'." in capsys.readouterr().err
 
 
 def test_waiting_is_bounded_by_the_timeout(tmp_path: Path) -> None:

@@ -212,3 +212,18 @@ def test_concurrent_writers_never_interleave_a_message() -> None:
     for start in starts:
         assert lines[start + 1] == "  Backfill of Facebook Ads - daily (#456789)"
         assert lines[start + 6] == "  [Cancel backfill]"
+
+
+def test_error_messages_are_rendered_from_mrkdwn_and_aligned() -> None:
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out, namer=lambda u: "ada" if u == "U1" else u)
+    notifier.error(
+        "Supermetrics said: Range &lt;2026-01-01&gt; &amp; more is *invalid* (<@U1>).\n"
+        "Try `/backfill help`."
+    )
+    assert out.getvalue() == (
+        "\n! Supermetrics said: Range <2026-01-01> & more is invalid (@ada).\n"
+        "  Try /backfill help.\n"
+    )
+    # an entity that spells a mention stays literal text
+    assert render.message_lines("&lt;@U1&gt; &amp;lt;") == ["<@U1> &lt;"]
