@@ -17,17 +17,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.errors import BotError, DtsNotFoundError, DtsRejectedError
-from bot.service.deps import Deps, RequestSnapshot, log, snapshot
+from bot.errors import DtsNotFoundError, DtsRejectedError
+from bot.service.deps import Deps, RequestSnapshot, snapshot
 from bot.service.types import Actor, Reply
-from bot.slack.blocks import section
 from bot.store.models import RequestState
-from bot.store.queries import add_event, get_request, list_events, mark_announced, update_request
+from bot.store.queries import add_event, get_request, list_events, update_request
 from bot.supermetrics.client import DtsTeamClient
 from bot.supermetrics.models import Backfill, BackfillStatus
+from bot.tracking.render import FAILED_BACKFILL_CLOSED
 
 RETRY_OF = "retry_of"  # on a retry request: the request and backfill whose failed days it retries
-CLOSED = "failed_backfill_closed"  # on the parent: its FAILED backfill was cancelled
+# on the parent: its FAILED backfill was cancelled (the announcer renders it in the thread)
+CLOSED = FAILED_BACKFILL_CLOSED
 
 
 @dataclass(frozen=True)
@@ -94,18 +95,7 @@ class FailedBackfills:
         closed = self._cancel(team, parent.backfill_id)
         if closed is None:
             return None  # closed meanwhile (another retry card, the Hub)
-        self._record(
-            parent,
-            closed,
-            actor=actor.user_id,
-            message=(
-                f":broom: Backfill #{closed.backfill_id} had finished with errors and still "
-                "held these dates at Supermetrics, which refuses overlapping backfills, so I "
-                f"closed it (cancelled) to let <@{actor.user_id}>'s retry of its failed days "
-                f"run (request #{req.id}). The failed days listed above stay as they were."
-            ),
-            extra={"retry_request_id": req.id},
-        )
+        self._record(parent, closed, actor=actor.user_id, extra={"retry_request_id": req.id})
         return closed.backfill_id
 
     def close(self, actor: Actor, req: RequestSnapshot) -> Reply:
@@ -119,16 +109,7 @@ class FailedBackfills:
                 "Supermetrics, so its dates are free for new backfills. Nothing was changed.",
                 request_id=req.id,
             )
-        self._record(
-            req,
-            closed,
-            actor=actor.user_id,
-            message=(
-                f":broom: Backfill #{closed.backfill_id} had finished with errors; "
-                f"<@{actor.user_id}> closed it (cancelled) at Supermetrics so its dates are "
-                "free for new backfills. Its failed days stay recorded above."
-            ),
-        )
+        self._record(req, closed, actor=actor.user_id)
         return Reply(
             text=f"Backfill #{closed.backfill_id} (request #{req.id}) had finished with errors; "
             "I closed it at Supermetrics, so its dates are free for new backfills. The request "
@@ -168,10 +149,13 @@ class FailedBackfills:
         backfill: Backfill,
         *,
         actor: str,
-        message: str,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        """Store the close on the parent (state untouched), then say it in its thread."""
+        """Store the close on the parent (state untouched) for its thread, then announce it.
+
+        The announcer renders the reply from the event, like any other: it is posted once,
+        and a Slack failure leaves it pending for the tracker's next flush.
+        """
         now = self.d.now()
         with self.d.session() as session:
             update_request(
@@ -180,7 +164,7 @@ class FailedBackfills:
                 now=now,
                 values={"dts_status": backfill.status.value},
             )
-            event = add_event(
+            add_event(
                 session,
                 request_id=parent.id,
                 kind=CLOSED,
@@ -189,37 +173,8 @@ class FailedBackfills:
                 payload={
                     "backfill_id": backfill.backfill_id,
                     "status": backfill.status.value,
-                    "message": message,
                     **(extra or {}),
                 },
                 needs_announcement=True,
             )
-            event_id = event.id
-        self._announce(parent, event_id, message)
-
-    def _announce(self, parent: RequestSnapshot, event_id: int, message: str) -> None:
-        """Post the thread reply once: mark first, so no other announcer posts it too.
-
-        The announcer's renderer does not know this kind of event: left to it, the event
-        would be marked announced without a reply.
-        """
-        with self.d.session() as session:
-            if not mark_announced(session, event_id=event_id, now=self.d.now()):
-                return
-        thread = parent.thread_ts or parent.message_ts
-        if thread is None:
-            return
-        try:
-            self.d.notifier.post(
-                slack_team_id=parent.slack_team_id,
-                channel=parent.message_channel or parent.channel_id,
-                text=message,
-                blocks=[section(message)],
-                thread_ts=thread,
-            )
-        except BotError as exc:
-            log.warning(
-                "could not say in request %s's thread that its backfill was closed: %s",
-                parent.id,
-                exc.user_message,
-            )
+        self.d.flush_announcements(parent.id)

@@ -322,6 +322,31 @@ def tracking_paused_reply(
     return Message(text=text, blocks=[section(text)])
 
 
+def failed_backfill_closed_reply(
+    *, backfill_id: int | None, closed_by: str | None, retry_request_id: int | None
+) -> Message:
+    """A FAILED backfill was cancelled at Supermetrics: for a retry of its days, or on request.
+
+    ``closed_by`` is a Slack user id, or None when the close was not asked for in Slack.
+    """
+    name = _backfill_name(backfill_id)
+    if retry_request_id is not None:
+        whose = f"<@{closed_by}>'s retry" if closed_by else "the retry"
+        text = (
+            f":broom: {name} had finished with errors and still held these dates at "
+            "Supermetrics, which refuses overlapping backfills, so I closed it (cancelled) "
+            f"to let {whose} of its failed days run (request #{retry_request_id}). "
+            "The failed days listed above stay as they were."
+        )
+    else:
+        who = f"<@{closed_by}> closed it" if closed_by else "it was closed"
+        text = (
+            f":broom: {name} had finished with errors; {who} (cancelled) at Supermetrics so "
+            "its dates are free for new backfills. Its failed days stay recorded above."
+        )
+    return Message(text=text, blocks=[section(text)])
+
+
 def tracking_resumed_reply(*, backfill_id: int | None, actor: str | None) -> Message:
     by = f" (asked by <@{actor}>)" if actor else ""
     text = f":arrow_forward: Tracking of {_backfill_name(backfill_id).lower()} resumed{by}."

@@ -16,6 +16,7 @@ from bot.slack.thread_blocks import (
     Message,
     card_text,
     expired_card,
+    failed_backfill_closed_reply,
     finished_reply,
     progress_reply,
     status_reply,
@@ -38,6 +39,9 @@ REPLY_STATES = {
     RequestState.RUNNING,
     *FINISHED,
 }
+
+# on a FAILED request: its backfill was cancelled at Supermetrics (bot.service.failed_backfills)
+FAILED_BACKFILL_CLOSED = "failed_backfill_closed"
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
 
@@ -107,6 +111,14 @@ def render_reply(
         return tracking_resumed_reply(
             backfill_id=request.backfill_id,
             actor=event.actor if is_slack_user(event.actor) else None,
+        )
+    if event.kind == FAILED_BACKFILL_CLOSED:
+        backfill_id = payload.get("backfill_id")
+        retry_of = payload.get("retry_request_id")
+        return failed_backfill_closed_reply(
+            backfill_id=backfill_id if isinstance(backfill_id, int) else request.backfill_id,
+            closed_by=event.actor if is_slack_user(event.actor) else None,
+            retry_request_id=retry_of if isinstance(retry_of, int) else None,
         )
     if event.kind != "state" or event.to_state not in REPLY_STATES:
         return None

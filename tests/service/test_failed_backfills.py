@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.errors import DtsRejectedError
+from bot.errors import DtsRejectedError, SlackApiError
 from bot.service import Actor
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestState
@@ -104,3 +104,49 @@ def test_only_a_retry_closes_the_failed_backfill(world: ServiceWorld) -> None:
     statuses = {b.backfill_id: b.status for b in world.sim.backfills()}
     assert statuses == {backfill_id: BackfillStatus.FAILED}
     assert _row(world, parent_id).dts_status == "FAILED"
+
+
+def _thread(world: ServiceWorld, request_id: int) -> list[str]:
+    row = _row(world, request_id)
+    return [m["text"] for m in world.notifier.messages.values() if m["thread_ts"] == row.message_ts]
+
+
+def test_the_close_is_said_in_the_parents_thread_once(world: ServiceWorld) -> None:
+    parent_id, backfill_id = _failed(world)
+    first, _second = _retries(world, parent_id)
+    world.service.confirm(actor=ALICE, request_id=first)
+    closed = [t for t in _thread(world, parent_id) if "closed it" in t]
+    assert closed == [
+        f":broom: Backfill #{backfill_id} had finished with errors and still held these dates "
+        "at Supermetrics, which refuses overlapping backfills, so I closed it (cancelled) to "
+        f"let <@{ALICE.user_id}>'s retry of its failed days run (request #{first}). "
+        "The failed days listed above stay as they were."
+    ]
+    # later flushes (the tracker's) find nothing left to say
+    world.clock.advance(60)
+    assert world.service.deps.announcer.flush() == 0
+    assert len([t for t in _thread(world, parent_id) if "closed it" in t]) == 1
+
+
+def test_a_slack_failure_on_the_close_reply_is_retried_not_lost(world: ServiceWorld) -> None:
+    parent_id, backfill_id = _failed(world)
+    world.notifier.fail_with = SlackApiError(error="ratelimited")
+    reply = world.service.handle_text(actor=ALICE, text=f"cancel {parent_id}")
+    assert "I closed it at Supermetrics" in reply.text
+    assert not [t for t in _thread(world, parent_id) if "closed it" in t]
+    with session_scope(world.session_factory) as session:
+        [event] = [
+            e
+            for e in list_events(session, request_id=parent_id)
+            if e.kind == "failed_backfill_closed"
+        ]
+        assert event.announced_at is None and event.announce_attempts == 1
+
+    world.clock.advance(60)  # past the announcer's pause after a failure
+    assert world.service.deps.announcer.flush() == 1
+    assert world.service.deps.announcer.flush() == 0
+    assert [t for t in _thread(world, parent_id) if "closed it" in t] == [
+        f":broom: Backfill #{backfill_id} had finished with errors; <@{ALICE.user_id}> closed "
+        "it (cancelled) at Supermetrics so its dates are free for new backfills. Its failed "
+        "days stay recorded above."
+    ]

@@ -104,6 +104,7 @@ def test_retry_closes_the_failed_backfill_then_creates_the_new_ones(
     assert len(closes) == 1
     assert closes[0].payload["retry_request_id"] == first.id
     assert closes[0].needs_announcement and closes[0].announced_at is not None
+    tracker.run_once()  # a later flush finds nothing more to say
     thread = bot.fake.thread(CHANNEL, parent.message_ts or "")
     closed_replies = [m for m in thread if "closed it" in m["text"]]
     assert len(closed_replies) == 1
@@ -124,6 +125,15 @@ def test_cancel_on_a_failed_request_closes_its_backfill(
     [closed] = bot.sim.backfills()
     assert closed.status is BackfillStatus.CANCELLED
     assert bot.request(parent_id).state == "FAILED"
+    # the thread says so, once (the service's flush; the tracker's finds nothing more)
+    tracker.run_once()
+    card_ts = bot.request(parent_id).message_ts or ""
+    closed_replies = [m for m in bot.fake.thread(CHANNEL, card_ts) if "closed it" in m["text"]]
+    assert [m["text"] for m in closed_replies] == [
+        f":broom: Backfill #{failed.backfill_id} had finished with errors; <@{REQUESTER.user_id}> "
+        "closed it (cancelled) at Supermetrics so its dates are free for new backfills. "
+        "Its failed days stay recorded above."
+    ]
 
     # the dates are free: the same range can be backfilled again
     bot.command("transfer 456789 from 2026-01-01 to 2026-01-10", name="again")
