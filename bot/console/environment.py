@@ -189,7 +189,33 @@ def _prepare_database(settings: Settings) -> None:
         upgrade_to_head(settings.resolved_database_url())
 
 
-def _start_simulator(clock: Clock, speed: float, token: str) -> RunningSimulator:
+def highest_backfill_id(settings: Settings) -> int | None:
+    """Return the highest backfill id any stored request has, or None (none, or no schema)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store.db import make_engine
+    from bot.store.models import BackfillRequest
+
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        with engine.connect() as connection:
+            highest = connection.execute(select(func.max(BackfillRequest.backfill_id))).scalar()
+    except SQLAlchemyError:
+        return None  # an unmigrated database: build_runtime says what to do about it
+    finally:
+        engine.dispose()
+    return int(highest) if highest is not None else None
+
+
+def first_backfill_id(highest: int | None) -> int:
+    """The simulator's first id: above every stored one, so `status <id>` stays unambiguous."""
+    from bot.supermetrics.simulator import FIRST_BACKFILL_ID
+
+    return max(FIRST_BACKFILL_ID, (highest or 0) + 1)
+
+
+def _start_simulator(clock: Clock, speed: float, token: str, first_id: int) -> RunningSimulator:
     from bot.supermetrics.simulator import DtsSimulator, start_simulator
 
     sim = DtsSimulator(
@@ -200,6 +226,7 @@ def _start_simulator(clock: Clock, speed: float, token: str) -> RunningSimulator
         schedule_delay=DEMO_SCHEDULE_DELAY,
         start_delay=DEMO_START_DELAY,
         seconds_per_run=DEMO_SECONDS_PER_RUN,
+        first_backfill_id=first_id,
     )
     sim.max_calls = 10_000  # a long console session keeps only the recent request log
     return start_simulator(sim)
@@ -278,16 +305,18 @@ def build_environment(
     settings = console_settings(settings)
     simulator = None
     token = ""
+    _prepare_database(settings)
     if uses_simulator(settings):
+        # earlier runs' requests keep their backfill ids: the new simulator starts above them
+        first_id = first_backfill_id(highest_backfill_id(settings))
         token = "demo-" + secrets.token_urlsafe(24)
-        simulator = _start_simulator(clock, speed, token)
+        simulator = _start_simulator(clock, speed, token, first_id)
         settings = settings.with_overrides(supermetrics_api_url=simulator.base_url)
         failing = _failing_transfer_id()
         today = clock.now().date()
         if failing is not None:
             simulator.sim.fail_dates(failing, demo_failure_dates(today, failing_days), DEMO_FAILURE)
     try:
-        _prepare_database(settings)
         runtime = build_runtime(settings, clock=clock, allow_generate_key=True, check_schema=True)
     except BaseException:
         if simulator is not None:

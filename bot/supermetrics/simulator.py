@@ -20,10 +20,16 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.supermetrics.sim_wire import SimResponse
-from bot.supermetrics.simulator_state import DEFAULT_TRANSFERS, DtsSimulator, FaultKind
+from bot.supermetrics.simulator_state import (
+    DEFAULT_TRANSFERS,
+    FIRST_BACKFILL_ID,
+    DtsSimulator,
+    FaultKind,
+)
 
 __all__ = [
     "DEFAULT_TRANSFERS",
+    "FIRST_BACKFILL_ID",
     "DtsSimulator",
     "FaultKind",
     "RunningSimulator",
@@ -166,6 +172,16 @@ def _fail_spec(raw: str) -> tuple[int, list[date]]:
         ) from None
 
 
+def _first_id(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} must be 1 or more")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot simulate-api",
@@ -182,6 +198,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--start-delay", type=float, default=5.0)
     parser.add_argument("--seconds-per-run", type=float, default=10.0)
     parser.add_argument("--rate-limit", type=int, default=10000, help="requests per hour")
+    parser.add_argument(
+        "--first-id",
+        type=_first_id,
+        default=FIRST_BACKFILL_ID,
+        help=f"the id of the first backfill it creates (default {FIRST_BACKFILL_ID}); start "
+        "above the ids a database already holds so restarts do not reuse them",
+    )
     parser.add_argument(
         "--fail",
         type=_fail_spec,
@@ -207,6 +230,7 @@ def main(argv: list[str]) -> int:
         start_delay=args.start_delay,
         seconds_per_run=args.seconds_per_run,
         rate_limit=args.rate_limit,
+        first_backfill_id=args.first_id,
     )
     sim.max_calls = 10_000
     for transfer_id, days in args.fail:

@@ -74,9 +74,12 @@ class DtsSimulator:
         start_delay: float = 5.0,
         seconds_per_run: float = 10.0,
         rate_limit: int = 10000,
+        first_backfill_id: int = FIRST_BACKFILL_ID,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
+        if first_backfill_id < 1:
+            raise ValueError("first_backfill_id must be a positive integer")
         self.clock = clock
         self.speed = speed
         self.schedule_delay = schedule_delay
@@ -95,7 +98,8 @@ class DtsSimulator:
         self._fail_dates: dict[int, dict[date, str]] = {}
         self._faults: list[_Fault] = []
         self._usage: dict[tuple[int, int], int] = {}
-        self._next_id = FIRST_BACKFILL_ID
+        # a restarted simulator can continue above ids a database still remembers
+        self._next_id = first_backfill_id
         self._random = random.Random()
         self.add_team(
             team_id, token=token, transfers=DEFAULT_TRANSFERS if transfers is None else transfers

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.console import cli
+from bot.console.environment import first_backfill_id, highest_backfill_id
 from bot.store.db import make_engine, make_session_factory, session_scope
 from bot.store.models import RequestState
 from bot.store.queries import get_request, list_requests
@@ -217,6 +218,34 @@ def test_a_restarted_demo_closes_what_the_previous_run_left_open(tmp_path: Path)
     assert "No request is waiting for confirmation" in second.text
     [(_id, state, *_rest)] = stored_requests(tmp_path)
     assert state is RequestState.EXPIRED
+
+
+def test_a_rerun_on_the_same_data_numbers_backfills_above_the_stored_ones(
+    tmp_path: Path,
+) -> None:
+    first = run_console(tmp_path, "backfill transfer 456789 for last January\nconfirm\n")
+    assert first.code == 0, first.text
+    [(_id, _state, _start, _end, first_backfill)] = stored_requests(tmp_path)
+    assert first_backfill == 10001
+    # a new simulator, the same database: `status 10001` must still mean the first one
+    script = f"backfill transfer 456790 for last January\nconfirm\nstatus {first_backfill}\n"
+    second = run_console(tmp_path, script)
+    assert second.code == 0, second.text
+    status = second.text.split(f"you › status {first_backfill}", 1)[1]
+    assert "Facebook Ads - daily (#456789)" in status.split("\n\n")[1], status
+    assert "Google Ads" not in status.split("\n\n")[1]
+    # (each run's --today clock starts at 09:00 again, so order by request id)
+    rows = sorted(stored_requests(tmp_path))
+    assert [(row[0], row[4]) for row in rows] == [(1, 10001), (2, 10002)]
+
+
+def test_the_simulators_first_id_is_above_every_stored_backfill_id(tmp_path: Path) -> None:
+    settings = console_settings(tmp_path)
+    assert highest_backfill_id(settings) is None  # no database file yet: no schema
+    assert first_backfill_id(None) == 10001
+    assert first_backfill_id(7) == 10001  # small ids (a real API's) stay below the default
+    assert first_backfill_id(10001) == 10002
+    assert first_backfill_id(987654) == 987655
 
 
 def test_setup_without_a_terminal_explains_the_cli(tmp_path: Path) -> None:
