@@ -17,6 +17,7 @@ from bot.errors import (
 
 from . import fallback, messages
 from .grammar import Candidate, RangeGrammar
+from .leftovers import check_leftovers
 from .model import BackfillCommand
 from .specs import Fixed, Since, Single, notes_of, resolve
 from .tokens import Token, tokenize
@@ -114,6 +115,7 @@ def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) ->
         raise MissingRangeError(messages.missing_range(text, also_transfer=not has_transfer))
     _check_unread_end(text, tokens, chosen)
     start, end = resolve(chosen.spec, today)
+    check_leftovers(text, tokens, chosen.start, chosen.end)
     if isinstance(chosen.spec, Since) and start > today:
         raise FutureRangeError(messages.future_range(start, start, today))
     start, end, clamped, clamp_notes = check_range(start, end, today=today, max_days=max_days)

@@ -208,4 +208,9 @@ class CalendarPhrases(TokenReader):
         ):
             return dated
         weekday = WEEKDAYS[self.tokens[i].text]
+        k = j + 1 if self.word(j) in {"of", "in", "from"} else j
+        week = self.week_offset(k)
+        if week is not None:
+            # "Monday last week", "Tuesday of the week before last"
+            return relative.weekday_this_week(weekday, self.today, week[0]), week[1]
         return relative.weekday_on_or_before(weekday, self.today, strictly_before=False), i + 1

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from bot.errors import MissingRangeError
+
+from . import relative
 from .phrases import PhraseParser
-from .specs import Floating, RangeSpec, Since, Single, Span, Spec
-from .vocab import RANGE_PREPOSITIONS, SPAN_CONNECTORS
+from .specs import Fixed, Floating, Invalid, RangeSpec, Since, Single, Span, Spec
+from .vocab import RANGE_PREPOSITIONS, SPAN_CONNECTORS, WEEKDAYS
 
 _SINCE_WORDS = frozenset({"since", "from", "starting", "beginning"})
 _SINCE_LINKS = frozenset({"from", "on", "with", "at"})
@@ -46,7 +49,11 @@ class RangeGrammar(PhraseParser):
         parsed = self.single(k)
         if parsed is None:
             return None
-        return Single(parsed[0]), parsed[1]
+        spec, end = parsed
+        if isinstance(spec, Fixed) and spec.vague is not None:
+            # "end of last month" names a day only as the end of a span
+            return Single(Invalid(MissingRangeError, spec.vague)), end
+        return Single(spec), end
 
     def _since(self, k: int) -> tuple[RangeSpec, int] | None:
         """``since March 3``, ``from last Monday``, ``starting from 2024-01-05 onwards``."""
@@ -84,11 +91,26 @@ class RangeGrammar(PhraseParser):
             j += 1
         return j
 
+    def _same_week(self, first_at: int, after: int, first_spec: Spec) -> Spec:
+        """ "Monday to Friday last week": the week qualifies both weekdays."""
+        first_day = WEEKDAYS.get(self.word(first_at) or "")
+        last_day = WEEKDAYS.get(self.word(after) or "")
+        if first_day is None or last_day is None:
+            return first_spec
+        k = after + 1
+        if self.word(k) in {"of", "in", "from"}:
+            k += 1
+        week = self.week_offset(k)
+        if week is None:
+            return first_spec
+        return relative.weekday_this_week(first_day, self.today, week[0])
+
     def _span(self, k: int) -> tuple[RangeSpec, int] | None:
         """``[from|between] X <to|through|until|-|–|..|and> Y``."""
         word = self.word(k)
         between = word == "between"
         j = k + 1 if word in {"from", "between"} else k
+        first_at = j
         first = self.single(j, True)
         if first is None:
             return None
@@ -100,6 +122,8 @@ class RangeGrammar(PhraseParser):
         if last is None:
             return None
         last_spec, end = last
+        if j == first_at + 1:
+            first_spec = self._same_week(first_at, after, first_spec)
         pair = fill_bare_days(first_spec, last_spec)
         if pair is None:
             return None

@@ -118,3 +118,80 @@ def clamped_note(end: date, today: date) -> str:
         f"The range ended {end.isoformat()}, after today; it was shortened to end today "
         f"({today.isoformat()})."
     )
+
+
+def _iso_span(start: date, end: date) -> str:
+    return f'"{start.isoformat()} to {end.isoformat()}"'
+
+
+def vague_edge(phrase: str, inner: str, day: date, *, first: bool) -> str:
+    edge = "first" if first else "last"
+    return (
+        f"{quote(phrase, 40)} is not an exact range, and I won't guess how many days you mean. "
+        f'For that one day say "the {edge} day of {inner}" ({day.isoformat()}); for more, '
+        f'e.g. "the {edge} 7 days of {inner}".'
+    )
+
+
+def vague_part(phrase: str, word: str, period: tuple[date, date]) -> str:
+    start, end = period
+    third = max(1, ((end - start).days + 1) // 3)
+    if word == "early":
+        first, last = start, start + timedelta(days=third - 1)
+    elif word == "late":
+        first, last = max(start, end - timedelta(days=third - 1)), end
+    else:
+        first = min(end, start + timedelta(days=third))
+        last = min(end, first + timedelta(days=third - 1))
+    return (
+        f"{quote(phrase, 40)} is not an exact range, and I won't guess which days you mean. "
+        f"Give them exactly, e.g. {_iso_span(first, last)}."
+    )
+
+
+def fiscal(phrase: str) -> str:
+    return (
+        f"{quote(phrase, 40)} is a fiscal period, and fiscal years start in different months "
+        "at different companies, so I won't guess its dates. Give them exactly, e.g. "
+        '"2023-07-01 to 2024-06-30", or "2024" for the calendar year.'
+    )
+
+
+def part_too_big(phrase: str, start: date, end: date) -> str:
+    days = (end - start).days + 1
+    return (
+        f"{quote(phrase, 40)} doesn't fit: {start.isoformat()} to {end.isoformat()} has only "
+        f"{days} days. Try a smaller part, or the whole period: {_iso_span(start, end)}."
+    )
+
+
+def part_not_whole(phrase: str, start: date, end: date) -> str:
+    middle = start + timedelta(days=max(0, ((end - start).days + 1) // 2 - 1))
+    return (
+        f"I can't split {start.isoformat()} to {end.isoformat()} exactly as "
+        f"{quote(phrase, 40)}. Give the days, e.g. {_iso_span(start, middle)}."
+    )
+
+
+def uncountable_days(phrase: str, first: date | None, last: date | None) -> str:
+    example = f"{_iso_span(first, last)}" if first and last else '"last 7 days"'
+    return (
+        f"{quote(phrase, 40)}: which days count as business days differs between teams, and "
+        f"a backfill covers every calendar day in its range. Give calendar days, e.g. {example}."
+    )
+
+
+def hours(phrase: str) -> str:
+    return (
+        f"{quote(phrase, 40)}: a backfill covers whole days, not hours. "
+        'Try "yesterday", or "last 2 days including today".'
+    )
+
+
+def leftover(text: str, extra: str, phrase: str) -> str:
+    return (
+        f"I'm not sure how {quote(extra, 40)} changes {quote(phrase, 40)} in {quote(text)}, "
+        'so I won\'t guess. Give the days exactly, e.g. "2024-03-01 to 2024-03-07" or '
+        f'"the first 7 days of March". If {quote(extra, 40)} is part of the transfer\'s name, '
+        'put the name in quotes, e.g. backfill "March Madness" for last week.'
+    )

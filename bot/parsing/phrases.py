@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import numeric
 from .calendar_phrases import CalendarPhrases
+from .portions import PortionPhrases
 from .reader import PREFIXES, QH_RE, WEEK_WORD_RE, WEEK_WORDS, Parsed
 from .relative_phrases import RelativePhrases
 from .specs import Floating
@@ -25,7 +26,7 @@ from .vocab import (
 )
 
 
-class PhraseParser(RelativePhrases, CalendarPhrases):
+class PhraseParser(PortionPhrases, RelativePhrases, CalendarPhrases):
     """One date phrase: the dispatch from the first token to the phrase kinds."""
 
     def single(self, i: int, in_span: bool = False) -> Parsed | None:
@@ -57,7 +58,7 @@ class PhraseParser(RelativePhrases, CalendarPhrases):
         if kind == "num":
             return self._ago(i) or self._year_led(i) or self._day_first(i, in_span)
         if kind == "ord":
-            return self._ordinal_period(i) or self._day_first(i, in_span)
+            return self._portion(i) or self._ordinal_period(i) or self._day_first(i, in_span)
         if kind == "qh":
             number, letter = int(raw[0]), raw[1]
             return self._quarter_or_half(letter, number, i + 1)
@@ -70,13 +71,20 @@ class PhraseParser(RelativePhrases, CalendarPhrases):
         if word in MONTHS:
             return self._month_led(i)
         if word in LAST_WORDS or word in THIS_WORDS or word in NEXT_WORDS:
-            return self._edge_of(i) or self._relative(i)
+            return self._edge_of(i) or self._portion(i) or self._relative(i)
         if word in WEEKDAYS:
             return self._weekday_led(i)
         simple = self._simple_relative(i)
         if simple is not None:
             return simple
-        found = self._edge_of(i) or self._week_of(i) or self._to_date(i) or self._before_last(i)
+        found = (
+            self._edge_of(i)
+            or self._week_of(i)
+            or self._to_date(i)
+            or self._before_last(i)
+            or self._vague_part(i)
+            or self._fiscal(i)
+        )
         if found is not None:
             return found
         match = QH_RE.fullmatch(word)
@@ -91,7 +99,7 @@ class PhraseParser(RelativePhrases, CalendarPhrases):
             found_year = self.year(i + 1, standalone=False)
             return None if found_year is None else (Floating("year", found_year[0]), found_year[1])
         if word in ORDINAL_WORDS or word in {"twenty", "thirty", "final"}:
-            return self._ordinal_period(i) or self._day_first(i, in_span)
+            return self._portion(i) or self._ordinal_period(i) or self._day_first(i, in_span)
         if word in CARDINALS or word in TENS or word in {"a", "an", "hundred"}:
             return self._ago(i)
         if word in PREFIXES:

@@ -25,6 +25,7 @@ TO_DATE = {"wtd": "week", "mtd": "month", "qtd": "quarter", "ytd": "year"}
 INCLUDING = frozenset({"including", "incl", "inclusive", "with"})
 EXCLUDING = frozenset({"excluding", "excl", "exclusive", "without"})
 WEEK_WORDS = frozenset({"week", "wk", "cw", "kw"})
+SPAN_WORDS = frozenset({"to", "through", "thru", "till", "til", "until", "and", "up"})
 PREFIXES = frozenset({"the", "all", "whole", "entire", "full", "calendar", "iso", "month"})
 
 
@@ -176,6 +177,28 @@ class TokenReader:
                 offset = 1
             if offset is not None:
                 return self.today.year + offset, j + 2
+        return None
+
+    def _connects(self, i: int) -> bool:
+        """A span connector at ``i`` ("to", "through", "-", "and" …)."""
+        return self.kind(i) in {"dash", "dots"} or self.word(i) in SPAN_WORDS
+
+    def week_offset(self, i: int) -> tuple[int, int] | None:
+        """``last week`` (-1), ``this week`` (0), ``next week`` (1), ``the week before
+        last`` (-2), with an optional "the": the week's offset from the current one."""
+        j = i + 1 if self.word(i) == "the" else i
+        word = self.word(j)
+        if word in WEEK_WORDS or word == "weeks":
+            end = self.seq(j + 1, ("before", "last"))
+            return None if end is None else (-2, end)
+        if self.word(j + 1) not in {"week", "wk"}:
+            return None
+        if word in LAST_WORDS:
+            return -1, j + 2
+        if word in THIS_WORDS:
+            return 0, j + 2
+        if word in NEXT_WORDS:
+            return 1, j + 2
         return None
 
     # --- one phrase -------------------------------------------------------------------

@@ -14,8 +14,8 @@ _MAX_WINDOW_DAYS = 100_000
 _UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
 
 
-def _fixed(start: date, end: date, *, to_date: bool = False) -> Fixed:
-    return Fixed(start, end, to_date=to_date)
+def _fixed(start: date, end: date, *, to_date: bool = False, full_end: date | None = None) -> Fixed:
+    return Fixed(start, end, to_date=to_date, full_end=full_end)
 
 
 def current_period(unit: str, today: date) -> Fixed:
@@ -23,13 +23,16 @@ def current_period(unit: str, today: date) -> Fixed:
     if unit == "day":
         return _fixed(today, today)
     if unit in {"week", "fortnight"}:
-        return _fixed(periods.week_start(today), today, to_date=True)
+        monday = periods.week_start(today)
+        return _fixed(monday, today, to_date=True, full_end=monday + timedelta(days=6))
     if unit == "month":
-        return _fixed(today.replace(day=1), today, to_date=True)
+        start, end = periods.month_interval(today.year, today.month)
+        return _fixed(start, today, to_date=True, full_end=end)
     if unit == "quarter":
-        start = periods.quarter_interval(today.year, periods.quarter_of(today))[0]
-        return _fixed(start, today, to_date=True)
-    return _fixed(today.replace(month=1, day=1), today, to_date=True)
+        start, end = periods.quarter_interval(today.year, periods.quarter_of(today))
+        return _fixed(start, today, to_date=True, full_end=end)
+    start, end = periods.year_interval(today.year)
+    return _fixed(start, today, to_date=True, full_end=end)
 
 
 def previous_period(unit: str, today: date, offset: int = -1) -> Fixed:

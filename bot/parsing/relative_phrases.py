@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from bot.errors import CommandError
+from bot.errors import CommandError, MissingRangeError
 
-from . import relative
+from . import messages, relative
 from .reader import EXCLUDING, INCLUDING, QH_RE, TO_DATE, Parsed, TokenReader
 from .specs import Fixed, Floating, Invalid, resolve_spec
 from .vocab import (
@@ -17,6 +17,23 @@ from .vocab import (
     UNITS,
     WEEKDAYS,
 )
+
+_HOUR_WORDS = frozenset({"hour", "hours", "hr", "hrs", "h", "minute", "minutes", "min", "mins"})
+_BUSINESS_WORDS = frozenset({"business", "working", "work", "weekday", "weekdays"})
+_MAX_WEEKDAYS = 1000
+
+
+def _weekdays_before(today: date, count: int) -> tuple[date | None, date | None]:
+    """The first and last of the ``count`` Monday-Friday days before today."""
+    if not 1 <= count <= _MAX_WEEKDAYS:
+        return None, None
+    day, last, found = today, None, 0
+    while found < count:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            found += 1
+            last = last or day
+    return day, last
 
 
 class RelativePhrases(TokenReader):
@@ -74,8 +91,13 @@ class RelativePhrases(TokenReader):
         word = self.tokens[i].text
         direction = -1 if word in LAST_WORDS else 0 if word in THIS_WORDS else 1
         k = i + 1
+        if direction == 0 and self.word(k) in {"past", "last"}:
+            # "this past week": the last one
+            direction, k = -1, k + 1
         while self.word(k) in PERIOD_ADJECTIVES:
             k += 1
+        if direction < 0 and self.word(k) in _BUSINESS_WORDS:
+            return self._uncountable(i, 1, k)
         count = self.number(k) if direction else None
         if count is not None:
             value, j = count
@@ -83,7 +105,7 @@ class RelativePhrases(TokenReader):
                 j += 1
             unit = UNITS.get(self.word(j) or "")
             if unit is None:
-                return None
+                return self._uncountable(i, value, j) if direction < 0 else None
             include, end = self._inclusion(j + 1, unit)
             phrase = self.text(i, end)
             spec = relative.rolling(
@@ -106,6 +128,15 @@ class RelativePhrases(TokenReader):
                 if unit == "quarter":
                     return Floating("quarter", of_year[0], index=4), of_year[1]
                 return Floating("month", of_year[0], 12), of_year[1]
+        if unit == "week":
+            m = k + 1
+            while self.kind(m) == "comma" or self.word(m) in {"on", "the"}:
+                m += 1
+            if self.word(m) in WEEKDAYS and not self._connects(m + 1):
+                # "last week Monday", "this week on Tuesday" (not "last week Monday to
+                # Friday": which week Friday is in is unclear)
+                weekday = WEEKDAYS[self.word(m) or ""]
+                return relative.weekday_this_week(weekday, self.today, direction), m + 1
         if unit is not None:
             if direction == 0:
                 after = self.skip_tight_dash(k + 1)
@@ -128,6 +159,22 @@ class RelativePhrases(TokenReader):
                 return Floating("quarter", None, index=quarter, before_current=True), k + 1
             quarter_year = self.today.year + (1 if direction > 0 else 0)
             return Floating("quarter", quarter_year, index=quarter), k + 1
+        return None
+
+    def _uncountable(self, i: int, count: int, j: int) -> Parsed | None:
+        """``last 2 business days``, ``past 24 hours``: refused with calendar days."""
+        word = self.word(j)
+        if word in _HOUR_WORDS:
+            return Invalid(MissingRangeError, messages.hours(self.text(i, j + 1))), j + 1
+        if word in _BUSINESS_WORDS:
+            end = j + 1
+            if word in {"business", "working", "work"}:
+                if self.word(end) not in {"day", "days"}:
+                    return None
+                end += 1
+            first, last = _weekdays_before(self.today, count)
+            message = messages.uncountable_days(self.text(i, end), first, last)
+            return Invalid(MissingRangeError, message), end
         return None
 
     def _relative_month(self, month: int, direction: int) -> Floating:
@@ -157,37 +204,6 @@ class RelativePhrases(TokenReader):
             if self.word(k) in THIS_WORDS and UNITS.get(self.word(k + 1) or "") == unit:
                 return include, k + 2
         return False, j
-
-    def _edge_of(self, i: int) -> Parsed | None:
-        """``start of last month`` (its first day), ``end of March 2024`` (its last day)."""
-        first = None
-        for words, is_first in (
-            (("start", "of"), True),
-            (("beginning", "of"), True),
-            (("begin", "of"), True),
-            (("first", "day", "of"), True),
-            (("end", "of"), False),
-            (("last", "day", "of"), False),
-        ):
-            j = self.seq(i, words)
-            if j is not None:
-                first = is_first
-                break
-        if first is None:
-            return None
-        assert j is not None
-        if self.word(j) == "the":
-            j += 1
-        inner = self.single(j)
-        if inner is None:
-            return None
-        spec, end = inner
-        try:
-            start_day, end_day = resolve_spec(spec, self.today)
-        except CommandError as exc:
-            return Invalid(type(exc), exc.user_message), end
-        day = start_day if first else end_day
-        return Fixed(day, day), end
 
     def _week_of(self, i: int) -> Parsed | None:
         """``week of March 3``: the ISO week (Monday → Sunday) holding that day."""

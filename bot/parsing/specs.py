@@ -29,6 +29,12 @@ class Fixed:
     # the phrase itself ends today ("this month", "YTD"): not reported as clamped
     to_date: bool = False
     notes: tuple[str, ...] = ()
+    # where the period would end had it finished ("this month" → the month's last day):
+    # "the end of this month", "the last week of this month"
+    full_end: date | None = None
+    # the phrase names a day only as an end point ("the end of March"): standing alone as
+    # the whole range it is too vague, and this message refuses it
+    vague: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,180 @@
+"""Date words next to the range that the grammar did not read.
+
+"first week of March", "March except the weekends", "January and February": the range
+phrase found is "March", but words beside it change (or add to) it in ways the grammar
+does not know. Resolving "March" alone would silently give a different range than the
+words say, so such a command is refused instead.
+
+Only the words directly beside the range count (skipping filler such as "the", "of",
+"for", "please" and punctuation): a transfer name elsewhere may hold date-like words
+("the March Madness transfer for last week"), and a word that names the transfer
+("transfer") ends the search.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import MissingRangeError
+
+from . import messages
+from .tokens import Token
+from .vocab import (
+    CARDINALS,
+    FILLER,
+    LAST_WORDS,
+    MONTHS,
+    NEXT_WORDS,
+    ORDINAL_WORDS,
+    RANGE_PREPOSITIONS,
+    SPAN_CONNECTORS,
+    TENS,
+    THIS_WORDS,
+    TRANSFER_WORDS,
+    UNITS,
+    WEEKDAYS,
+)
+
+# words between the range and a date word that do not separate them
+_GLUE = (FILLER | RANGE_PREPOSITIONS | {"or", "&", "plus", "but"}) - TRANSFER_WORDS - {"now"}
+_GLUE_KINDS = frozenset({"comma", "dash", "dots", "punct"})
+
+# words that change or add to a date phrase
+_MODIFIERS = frozenset(
+    {
+        "first",
+        "final",
+        "early",
+        "earlier",
+        "mid",
+        "middle",
+        "late",
+        "later",
+        "end",
+        "ending",
+        "start",
+        "beginning",
+        "begin",
+        "except",
+        "excluding",
+        "exclude",
+        "without",
+        "not",
+        "only",
+        "minus",
+        "around",
+        "about",
+        "approximately",
+        "approx",
+        "roughly",
+        "before",
+        "after",
+        "weekend",
+        "weekends",
+        "weekday",
+        "weekdays",
+        "business",
+        "working",
+        "fiscal",
+        "fy",
+        "hour",
+        "hours",
+        "half",
+        "halves",
+        "every",
+        "each",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "tonight",
+        "ago",
+        "since",
+        "from",
+        "between",
+        "until",
+        "till",
+        "til",
+        "through",
+        "thru",
+        "onwards",
+        "inclusive",
+        "q",
+        "mtd",
+        "qtd",
+        "ytd",
+        "wtd",
+    }
+)
+_DATE_WORDS = (
+    _MODIFIERS
+    | MONTHS.keys()
+    | WEEKDAYS.keys()
+    | UNITS.keys()
+    | ORDINAL_WORDS.keys()
+    | LAST_WORDS
+    | THIS_WORDS
+    | NEXT_WORDS
+    | (SPAN_CONNECTORS - {"to", "-"})
+) - {"d"}
+_COUNT_WORDS = CARDINALS.keys() | TENS.keys() | {"hundred"}
+_DATE_WORD_RE = re.compile(r"(?:[qh][1-4]|w\d{1,2}|fy\d{2,4})")
+_DATE_KINDS = frozenset(
+    {"ord", "qh", "iso", "ym", "my", "md", "numdate", "isoweek", "yq", "apyear"}
+)
+_MAX_EXTRA_TOKENS = 4
+
+
+def _is_glue(tok: Token) -> bool:
+    return tok.kind in _GLUE_KINDS or (tok.kind == "word" and tok.text in _GLUE)
+
+
+def _is_date_word(tokens: list[Token], idx: int) -> bool:
+    tok = tokens[idx]
+    if tok.kind in _DATE_KINDS:
+        return True
+    if tok.kind == "word" and (tok.text in _DATE_WORDS or _DATE_WORD_RE.fullmatch(tok.text)):
+        return True
+    if tok.kind == "num" or (tok.kind == "word" and tok.text in _COUNT_WORDS):
+        # a count of days ("3 days", "two weeks") or a day of a month ("5 March"); a
+        # number alone may be the transfer id
+        after = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        return (
+            after is not None
+            and after.kind == "word"
+            and (after.text in UNITS or after.text in MONTHS)
+        )
+    return False
+
+
+def _neighbour(tokens: list[Token], edge: int, step: int) -> int | None:
+    """The first token from ``edge`` outwards (``step`` ±1) that is not glue."""
+    idx = edge
+    while 0 <= idx < len(tokens):
+        if not _is_glue(tokens[idx]):
+            return idx
+        idx += step
+    return None
+
+
+def check_leftovers(text: str, tokens: list[Token], start: int, end: int) -> None:
+    """Refuse a range phrase (``tokens[start:end]``) with unread date words beside it."""
+    for edge, step in ((start - 1, -1), (end, 1)):
+        found = _neighbour(tokens, edge, step)
+        if found is None or not _is_date_word(tokens, found):
+            continue
+        # quote the unread words: the date words from there outwards, a few at most
+        far = found
+        for _ in range(_MAX_EXTRA_TOKENS - 1):
+            nxt = far + step
+            if not 0 <= nxt < len(tokens) or not (
+                _is_date_word(tokens, nxt) or tokens[nxt].kind in {"num"}
+            ):
+                break
+            far = nxt
+        lo, hi = (far, found) if step < 0 else (found, far)
+        extra = text[tokens[lo].start : tokens[hi].end]
+        first = start
+        while first < end - 1 and tokens[first].kind == "word" and tokens[first].text in _GLUE:
+            first += 1
+        phrase = text[tokens[first].start : tokens[end - 1].end]
+        raise MissingRangeError(messages.leftover(text, extra, phrase))
