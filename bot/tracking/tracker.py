@@ -1,7 +1,10 @@
 """The tracker: follows every submitted backfill to its end and has the changes announced.
 
 One tick (``run_once``):
-1. expire unconfirmed requests (their cards lose the buttons, via the announcer);
+1. expire unconfirmed requests (their cards lose the buttons, via the announcer); every
+   ``recovery_interval_seconds`` of tracker time, also settle requests left SUBMITTING
+   by a process that died inside the create call (``BackfillService
+   .recover_stuck_submissions``);
 2. claim the requests due for polling with a lease (several workers never poll one
    request at once; a dead worker's leases expire and are taken over);
 3. poll each (``GET /teams/{team}/backfills/{id}``), paced per workspace by the
@@ -23,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,10 +52,16 @@ from bot.tokens import TokenVault, workspace_token
 from bot.tracking.cadence import RateLimitPacer
 from bot.tracking.recording import record_failure, record_observation
 
+if TYPE_CHECKING:
+    from bot.service import BackfillService
+
 log = logging.getLogger(__name__)
 
 # how many announcement batches one tick may flush before polling again
 MAX_FLUSH_ROUNDS = 20
+# how often (tracker time) to look for requests stuck SUBMITTING; one indexed query when
+# none are, and the threshold itself is settings.submit_recovery_seconds
+RECOVERY_INTERVAL_SECONDS = 30.0
 
 
 def default_owner() -> str:
@@ -90,6 +100,7 @@ class TickStats:
     changes: int = 0
     announced: int = 0
     expired: int = 0
+    recovered: int = 0
     db_seconds: float = 0.0
 
 
@@ -106,6 +117,7 @@ class Tracker:
         owner: str | None = None,
         announcer: Announcer | None = None,
         pacer: RateLimitPacer | None = None,
+        recovery_interval_seconds: float = RECOVERY_INTERVAL_SECONDS,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -118,7 +130,10 @@ class Tracker:
             settings=settings, session_factory=session_factory, notifier=notifier, clock=clock
         )
         self.pacer = pacer or RateLimitPacer()
+        self.recovery_interval = timedelta(seconds=recovery_interval_seconds)
         self.last_tick = TickStats()
+        self._next_recovery_at: datetime | None = None  # None: at the first tick
+        self._service: BackfillService | None = None
 
     # --------------------------------------------------------------------- public
     def run_once(self, *, now: datetime | None = None) -> int:
@@ -126,6 +141,7 @@ class Tracker:
         now = now or self.clock.now()
         stats = TickStats()
         self._expire(now, stats)
+        self._recover_stuck(now, stats)
         self._poll_due(now, stats)
         for _ in range(MAX_FLUSH_ROUNDS):
             count = self.announcer.flush(limit=self.settings.tracker_batch_size)
@@ -170,6 +186,43 @@ class Tracker:
         stats.expired = len(expired)
         if expired:
             log.info("expired %d unconfirmed request(s): %s", len(expired), expired)
+
+    # ----------------------------------------------------------------- recovery
+    @property
+    def service(self) -> BackfillService:
+        """The use-cases, for housekeeping; built on first use from the tracker's parts.
+
+        Imported on first use, so the tracker's modules never import the service at load
+        time (the service imports the tracker's renderers: no cycle can form, and serve,
+        worker and console all get recovery without wiring it). It shares this tracker's
+        DTS client (no waiting inside a call) and announcer.
+        """
+        if self._service is None:
+            from bot.service import BackfillService
+
+            self._service = BackfillService(
+                settings=self.settings,
+                session_factory=self.session_factory,
+                dts=self.dts,
+                vault=self.vault,
+                notifier=self.notifier,
+                clock=self.clock,
+                announcer=self.announcer,
+            )
+        return self._service
+
+    def _recover_stuck(self, now: datetime, stats: TickStats) -> None:
+        """Settle requests stuck SUBMITTING, at most every ``recovery_interval``."""
+        if self._next_recovery_at is not None and now < self._next_recovery_at:
+            return
+        self._next_recovery_at = now + self.recovery_interval
+        try:
+            stats.recovered = self.service.recover_stuck_submissions()
+        except BotError as exc:
+            log.warning("recovering stuck submissions failed: %s", exc.user_message)
+            return
+        if stats.recovered:
+            log.info("recovered %d request(s) stuck submitting", stats.recovered)
 
     # ------------------------------------------------------------------ polling
     def _poll_due(self, now: datetime, stats: TickStats) -> None:
