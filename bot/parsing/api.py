@@ -98,7 +98,7 @@ def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) ->
     tokens = tokenize(text)
     explicit_ids = mark_transfer_refs(tokens)
     grammar = RangeGrammar(
-        tokens, today=today, date_order=order, explicit=explicit, max_days=max_days
+        tokens, today=today, date_order=order, explicit=explicit, max_days=max_days, source=text
     )
     chosen = _choose(grammar.candidates(), tokens)
     if chosen is None:
@@ -115,7 +115,7 @@ def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) ->
         raise MissingRangeError(messages.missing_range(text, also_transfer=not has_transfer))
     _check_unread_end(text, tokens, chosen)
     start, end = resolve(chosen.spec, today)
-    check_leftovers(text, tokens, chosen.start, chosen.end)
+    check_leftovers(text, tokens, chosen.start, chosen.end, grammar.range_end_at)
     if isinstance(chosen.spec, Since) and start > today:
         raise FutureRangeError(messages.future_range(start, start, today))
     start, end, clamped, clamp_notes = check_range(start, end, today=today, max_days=max_days)

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from bot.errors import MissingRangeError
 
-from . import relative
+from . import periods, relative
 from .phrases import PhraseParser
 from .specs import Fixed, Floating, Invalid, RangeSpec, Since, Single, Span, Spec
 from .vocab import RANGE_PREPOSITIONS, SPAN_CONNECTORS, WEEKDAYS
@@ -15,6 +16,7 @@ from .vocab import RANGE_PREPOSITIONS, SPAN_CONNECTORS, WEEKDAYS
 _SINCE_WORDS = frozenset({"since", "from", "starting", "beginning"})
 _SINCE_LINKS = frozenset({"from", "on", "with", "at"})
 _OPEN_END_WORDS = frozenset({"onwards", "onward", "forward", "forwards", "on"})
+_TO_DATE_LINKS = frozenset({"to", "till", "til", "until", "through", "thru"})
 _INCLUSIVE_WORDS = frozenset({"inclusive", "inclusively", "incl"})
 
 
@@ -37,6 +39,10 @@ class RangeGrammar(PhraseParser):
                 found.append(Candidate(i, parsed[1], parsed[0]))
         return found
 
+    def range_end_at(self, i: int) -> int | None:
+        parsed = self.range_at(i)
+        return None if parsed is None else parsed[1]
+
     def range_at(self, i: int) -> tuple[RangeSpec, int] | None:
         k = i
         while self.word(k) in RANGE_PREPOSITIONS:
@@ -53,6 +59,8 @@ class RangeGrammar(PhraseParser):
         if isinstance(spec, Fixed) and spec.vague is not None:
             # "end of last month" names a day only as the end of a span
             return Single(Invalid(MissingRangeError, spec.vague)), end
+        if self.word(end) in {"onwards", "onward"}:
+            return Since(spec), end + 1
         return Single(spec), end
 
     def _since(self, k: int) -> tuple[RangeSpec, int] | None:
@@ -118,6 +126,9 @@ class RangeGrammar(PhraseParser):
         after = self._connector(j, between)
         if after is None:
             return None
+        if self.word(after) in {"date", "present"} and self.word(after - 1) in _TO_DATE_LINKS:
+            # "March to date", "from March 3 till present"
+            return Since(first_spec), after + 1
         last = self.single(after, True)
         if last is None:
             return None
@@ -141,6 +152,11 @@ def fill_bare_days(first: Spec, last: Spec) -> tuple[Spec, Spec] | None:
     if first_bare and last_bare:
         # "from the 1st to the 15th": both in one month, resolved against today
         return first, last
+    if first_bare and isinstance(last, Fixed) and last.start == last.end:
+        # "the 10th through today": the latest 10th on or before that day
+        assert isinstance(first, Floating) and first.day is not None
+        day = _latest_day_on_or_before(first.day, last.start)
+        return None if day is None else (Fixed(day, day), last)
     if first_bare:
         assert isinstance(first, Floating)
         if not (isinstance(last, Floating) and last.unit == "day"):
@@ -154,3 +170,13 @@ def fill_bare_days(first: Spec, last: Spec) -> tuple[Spec, Spec] | None:
         year = last.year if last.year is not None else first.year
         last = replace(last, unit="day", month=first.month, year=year)
     return first, last
+
+
+def _latest_day_on_or_before(day: int, limit: date) -> date | None:
+    year, month = limit.year, limit.month
+    for _ in range(12):
+        found = periods.safe_date(year, month, day)
+        if found is not None and found <= limit:
+            return found
+        year, month = periods.shift_month(year, month, -1)
+    return None

@@ -14,6 +14,7 @@ Only the words directly beside the range count (skipping filler such as "the", "
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.errors import MissingRangeError
 
@@ -60,7 +61,6 @@ _MODIFIERS = frozenset(
         "exclude",
         "without",
         "not",
-        "only",
         "minus",
         "around",
         "about",
@@ -97,7 +97,24 @@ _MODIFIERS = frozenset(
         "through",
         "thru",
         "onwards",
-        "inclusive",
+        "commencing",
+        "starting",
+        "ended",
+        "sometime",
+        "some",
+        "few",
+        "several",
+        "recent",
+        "excl",
+        "exc",
+        "incl",
+        "including",
+        "penultimate",
+        "latter",
+        "former",
+        "odd",
+        "even",
+        "alternate",
         "q",
         "mtd",
         "qtd",
@@ -135,13 +152,13 @@ def _is_date_word(tokens: list[Token], idx: int) -> bool:
     if tok.kind == "word" and (tok.text in _DATE_WORDS or _DATE_WORD_RE.fullmatch(tok.text)):
         return True
     if tok.kind == "num" or (tok.kind == "word" and tok.text in _COUNT_WORDS):
-        # a count of days ("3 days", "two weeks") or a day of a month ("5 March"); a
-        # number alone may be the transfer id
-        after = tokens[idx + 1] if idx + 1 < len(tokens) else None
-        return (
-            after is not None
-            and after.kind == "word"
-            and (after.text in UNITS or after.text in MONTHS)
+        # a count of days ("3 days", "two weeks"), a day or a year of a month ("5 March",
+        # "March 2024"); a number alone may be the transfer id
+        return any(
+            0 <= k < len(tokens)
+            and tokens[k].kind == "word"
+            and (tokens[k].text in UNITS or tokens[k].text in MONTHS)
+            for k in (idx - 1, idx + 1)
         )
     return False
 
@@ -156,8 +173,12 @@ def _neighbour(tokens: list[Token], edge: int, step: int) -> int | None:
     return None
 
 
-def check_leftovers(text: str, tokens: list[Token], start: int, end: int) -> None:
-    """Refuse a range phrase (``tokens[start:end]``) with unread date words beside it."""
+def check_leftovers(
+    text: str, tokens: list[Token], start: int, end: int, range_end_at: Callable[[int], int | None]
+) -> None:
+    """Refuse a range phrase (``tokens[start:end]``) with unread date words beside it.
+    ``range_end_at(i)`` is where a range phrase of its own that starts at token ``i``
+    ends (None if there is none)."""
     for edge, step in ((start - 1, -1), (end, 1)):
         found = _neighbour(tokens, edge, step)
         if found is None or not _is_date_word(tokens, found):
@@ -177,4 +198,7 @@ def check_leftovers(text: str, tokens: list[Token], start: int, end: int) -> Non
         while first < end - 1 and tokens[first].kind == "word" and tokens[first].text in _GLUE:
             first += 1
         phrase = text[tokens[first].start : tokens[end - 1].end]
+        if range_end_at(lo) == hi + 1:
+            one, other = (extra, phrase) if step < 0 else (phrase, extra)
+            raise MissingRangeError(messages.two_ranges(text, one, other))
         raise MissingRangeError(messages.leftover(text, extra, phrase))

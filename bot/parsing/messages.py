@@ -195,3 +195,16 @@ def leftover(text: str, extra: str, phrase: str) -> str:
         f'"the first 7 days of March". If {quote(extra, 40)} is part of the transfer\'s name, '
         'put the name in quotes, e.g. backfill "March Madness" for last week.'
     )
+
+
+def two_ranges(text: str, first: str, second: str) -> str:
+    return (
+        f"{quote(text)} names more than one range ({quote(first, 40)} and "
+        f"{quote(second, 40)}), and I can backfill only one at a time. Give one range, e.g. "
+        f'"{_plain(first)} to {_plain(second)}" for both together, or send two commands. '
+        "If one of them is part of the transfer's name, put the name in quotes."
+    )
+
+
+def _plain(phrase: str) -> str:
+    return " ".join(phrase.replace('"', "").split())[:40]

@@ -56,7 +56,9 @@ class PhraseParser(PortionPhrases, RelativePhrases, CalendarPhrases):
             spec = numeric.day_order_date(raw, order=self.date_order, explicit=self.explicit)
             return spec, i + 1
         if kind == "num":
-            return self._ago(i) or self._year_led(i) or self._day_first(i, in_span)
+            return (
+                self._ago(i) or self._counted(i) or self._year_led(i) or self._day_first(i, in_span)
+            )
         if kind == "ord":
             return self._portion(i) or self._ordinal_period(i) or self._day_first(i, in_span)
         if kind == "qh":
@@ -82,6 +84,7 @@ class PhraseParser(PortionPhrases, RelativePhrases, CalendarPhrases):
             or self._week_of(i)
             or self._to_date(i)
             or self._before_last(i)
+            or self._counted(i)
             or self._vague_part(i)
             or self._fiscal(i)
         )
@@ -101,7 +104,7 @@ class PhraseParser(PortionPhrases, RelativePhrases, CalendarPhrases):
         if word in ORDINAL_WORDS or word in {"twenty", "thirty", "final"}:
             return self._portion(i) or self._ordinal_period(i) or self._day_first(i, in_span)
         if word in CARDINALS or word in TENS or word in {"a", "an", "hundred"}:
-            return self._ago(i)
+            return self._ago(i) or self._counted(i)
         if word in PREFIXES:
             j = i + 1
             if word == "month":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from bot.errors import CommandError, InvalidDateError, MissingRangeError
+from bot.errors import CommandError, InvalidDateError, MissingRangeError, RangeTooLongError
 
 from . import messages, periods, relative
 from .reader import Parsed, TokenReader
@@ -24,6 +24,10 @@ from .vocab import MONTH_NAMES, UNITS
 _FIXED_DAYS = {"day": 1, "week": 7, "fortnight": 14}
 _MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
 _HALF_WORDS = frozenset({"half", "halves"})
+_START_LINKS = frozenset({"starting", "beginning", "commencing", "from"})
+_END_LINKS = frozenset({"ending", "ended"})
+# beyond any maximum, and far from the ends of the calendar
+_MAX_COUNTED_DAYS = 100_000
 _VAGUE_WORDS = frozenset({"early", "mid", "middle", "late"})
 _FISCAL_RE = re.compile(r"fy(\d{2}|\d{4})?")
 _FISCAL_UNITS = frozenset({"year", "yr", "quarter", "qtr", "q1", "q2", "q3", "q4", "h1", "h2"})
@@ -130,6 +134,54 @@ class PortionPhrases(TokenReader):
         if unit in _FIXED_DAYS:
             return _days_part(period, nth, from_end, count, _FIXED_DAYS[unit], phrase), end
         return _months_part(period, nth, from_end, count, _MONTHS_PER[unit], phrase), end
+
+    # --- "the week starting March 2", "10 days from March 5", "7 days ending May 3" ------
+
+    def _counted(self, i: int) -> Parsed | None:
+        """``[N] (days|weeks|fortnights) (starting|beginning|commencing|from|ending) X``:
+        N·unit days that start (or end) on day X."""
+        if UNITS.get(self.word(i) or "") is not None:
+            value, j = 1, i
+        else:
+            number = self.number(i)
+            if number is None:
+                return None
+            value, j = number
+        length = _FIXED_DAYS.get(UNITS.get(self.word(j) or "") or "")
+        link = self.word(j + 1)
+        if length is None or (link not in _START_LINKS and link not in _END_LINKS):
+            return None
+        k = j + 2
+        if self.word(k) in {"on", "from", "with", "at"}:
+            k += 1
+        inner = self.single(k)
+        if inner is None:
+            return None
+        spec, end = inner
+        phrase = self.text(i, end)
+        if isinstance(spec, Invalid):
+            return spec, end
+        if not isinstance(spec, Floating | Fixed) or (
+            isinstance(spec, Floating) and spec.unit != "day"
+        ):
+            return None
+        try:
+            first, last = resolve_spec(spec, self.today)
+        except CommandError as exc:
+            return Invalid(type(exc), exc.user_message), end
+        if first != last:
+            return None
+        if value < 1:
+            return Invalid(MissingRangeError, messages.empty_phrase(phrase)), end
+        days = value * length
+        if days > _MAX_COUNTED_DAYS:
+            return Invalid(RangeTooLongError, messages.too_long_phrase(phrase, self.max_days)), end
+        try:
+            if link in _START_LINKS:
+                return Fixed(first, first + timedelta(days=days - 1)), end
+            return Fixed(first - timedelta(days=days - 1), first), end
+        except OverflowError:
+            return Invalid(InvalidDateError, messages.out_of_calendar(phrase)), end
 
     # --- refused: "mid-March", "FY2024" ---------------------------------------------------
 

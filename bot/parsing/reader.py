@@ -40,8 +40,11 @@ class TokenReader:
         date_order: str,
         explicit: bool,
         max_days: int = 366,
+        source: str = "",
     ) -> None:
         self.tokens = tokens
+        # the user's text, for quoting phrases in messages as they were typed
+        self.source = source
         self.size = len(tokens)
         self.today = today
         self.date_order = date_order
@@ -73,8 +76,14 @@ class TokenReader:
         return i + 1 if self.kind(i) == "dash" and self.tokens[i].tight else i
 
     def text(self, start: int, end: int) -> str:
-        if start >= end or start >= self.size:
+        """Tokens ``start:end`` for a message: as the user typed them when the text is
+        known ("mid-March"), else normalised."""
+        end = min(end, self.size)
+        if start >= end:
             return ""
+        if self.source:
+            raw = self.source[self.tokens[start].start : self.tokens[end - 1].end]
+            return " ".join(raw.split())
         return " ".join(t.text for t in self.tokens[start:end])
 
     # --- numbers ----------------------------------------------------------------------
