@@ -14,6 +14,7 @@ import io
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,7 +37,11 @@ from bot.console.session import ConsoleSession
 from bot.errors import BotError
 from bot.service.types import Actor
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT = 300.0
+# the parser's warm-up takes a fraction of a second; never let it hold up the prompt long
+WARM_UP_TIMEOUT = 10.0
 PROMPT = "you › "
 
 EXIT_OK = 0
@@ -151,6 +156,32 @@ class _Prompt:
             self.out.flush()
 
 
+class _WarmUp:
+    """The parser's warm-up on a side thread, while the console waits for input."""
+
+    def __init__(self, warm_up: Callable[[], None]) -> None:
+        self._warm_up = warm_up
+        self._thread = threading.Thread(target=self._run, name="console-warm-up", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._warm_up()
+        except Exception:
+            # only speed is lost: the first command pays the cost instead
+            log.warning("warming up the command parser failed", exc_info=True)
+
+    def wait(self) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout=WARM_UP_TIMEOUT)
+
+
+def _parser_warm_up() -> None:
+    from bot.parsing import warm_up
+
+    warm_up()
+
+
 def run(
     args: argparse.Namespace,
     *,
@@ -159,8 +190,14 @@ def run(
     stdout: TextIO,
     interactive: bool,
     clock: Clock | None = None,
+    warm_up: Callable[[], None] = _parser_warm_up,
 ) -> int:
-    """Run one console session; return the exit code."""
+    """Run one console session; return the exit code.
+
+    ``warm_up`` (the parser's, by default) starts when the first prompt is shown and runs
+    while it waits; the first command waits for it to end, so it is as quick as any other
+    (at a terminal the warm-up is over long before you finish typing).
+    """
     tz = args.tz or local_timezone_name(settings.default_timezone)
     if clock is None:
         clock = clock_for_today(args.today, tz) if args.today else SystemClock()
@@ -208,8 +245,11 @@ def run(
         for line in describe(env):
             notifier.say(line)
         env.start_tracker()
+        # started only now: beside the start-up it would slow it down (the GIL), while
+        # a prompt waiting for input leaves it the processor
+        warming = _WarmUp(warm_up)
         try:
-            _read_loop(session, stdin=stdin, notifier=notifier, prompt=prompt)
+            _read_loop(session, stdin=stdin, notifier=notifier, prompt=prompt, before=warming.wait)
         except KeyboardInterrupt:
             notifier.say("\nInterrupted.")
             return EXIT_INTERRUPTED
@@ -225,7 +265,12 @@ def run(
 
 
 def _read_loop(
-    session: ConsoleSession, *, stdin: TextIO, notifier: ConsoleNotifier, prompt: _Prompt
+    session: ConsoleSession,
+    *,
+    stdin: TextIO,
+    notifier: ConsoleNotifier,
+    prompt: _Prompt,
+    before: Callable[[], None],
 ) -> None:
     while True:
         if prompt.enabled:
@@ -243,6 +288,7 @@ def _read_loop(
                 return
             if line.strip():
                 notifier.say(f"\n{PROMPT}{line.strip()}")
+        before()
         if not session.handle_line(line):
             return
 
