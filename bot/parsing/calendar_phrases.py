@@ -89,7 +89,16 @@ class CalendarPhrases(TokenReader):
         ), k + 1
 
     def _day_of_period(self, day: int, k: int) -> Parsed | None:
-        """``the 1st of last month``, ``the 15th of this month``."""
+        """``the 1st of last month``, ``the 15th of this month``, ``the 1st of the month``."""
+        if self.word(k) == "the" and self.word(k + 1) in {"month", "mo", "mth"}:
+            today = self.today
+            found = safe_date(today.year, today.month, day)
+            if found is None:
+                what = f"{MONTH_NAMES[today.month]} {today.year}"
+                return Invalid(
+                    InvalidDateError, f'{what} has no day {day}. Try e.g. "the 1st of the month".'
+                ), k + 2
+            return Fixed(found, found), k + 2
         inner = self.single(k)
         if inner is None:
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from datetime import date, timedelta
 
 _QUOTE_LIMIT = 80
@@ -136,7 +137,16 @@ def vague_edge(phrase: str, inner: str, day: date, *, first: bool) -> str:
 def vague_part(phrase: str, word: str, period: tuple[date, date]) -> str:
     start, end = period
     third = max(1, ((end - start).days + 1) // 3)
-    if word == "early":
+    one_month = (
+        start.day == 1
+        and (start.year, start.month) == (end.year, end.month)
+        and end.day == monthrange(end.year, end.month)[1]
+    )
+    if one_month:
+        # a month's thirds as people say them: 1-10, 11-20, 21 to the end
+        bounds = {"early": (1, 10), "late": (21, end.day)}.get(word, (11, 20))
+        first, last = start.replace(day=bounds[0]), start.replace(day=bounds[1])
+    elif word == "early":
         first, last = start, start + timedelta(days=third - 1)
     elif word == "late":
         first, last = max(start, end - timedelta(days=third - 1)), end

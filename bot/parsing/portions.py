@@ -118,7 +118,7 @@ class PortionPhrases(TokenReader):
             count, j = number
         unit_word = self.word(j) or ""
         unit = "half" if unit_word in _HALF_WORDS else UNITS.get(unit_word)
-        if unit is None or self.word(j + 1) != "of":
+        if unit is None or self.word(j + 1) not in {"of", "in"}:
             return None
         found = self._period_at(j + 2)
         if found is None:
@@ -170,6 +170,9 @@ class PortionPhrases(TokenReader):
         except CommandError as exc:
             return Invalid(type(exc), exc.user_message), end
         if first != last:
+            return None
+        if link == "from" and not (isinstance(spec, Floating) and spec.month is not None):
+            # "3 days from now" is a day in the future, not three days
             return None
         if value < 1:
             return Invalid(MissingRangeError, messages.empty_phrase(phrase)), end

@@ -137,6 +137,10 @@ class RelativePhrases(TokenReader):
                 # Friday": which week Friday is in is unclear)
                 weekday = WEEKDAYS[self.word(m) or ""]
                 return relative.weekday_this_week(weekday, self.today, direction), m + 1
+        if unit == "year" and direction <= 0:
+            part = self._part_of_year(k + 1, self.today.year + direction)
+            if part is not None:
+                return part
         if unit is not None:
             if direction == 0:
                 after = self.skip_tight_dash(k + 1)
@@ -159,6 +163,17 @@ class RelativePhrases(TokenReader):
                 return Floating("quarter", None, index=quarter, before_current=True), k + 1
             quarter_year = self.today.year + (1 if direction > 0 else 0)
             return Floating("quarter", quarter_year, index=quarter), k + 1
+        return None
+
+    def _part_of_year(self, j: int, year: int) -> Parsed | None:
+        """``last year's Q3``, ``this year's March``."""
+        word = self.word(j) or ""
+        if word in MONTHS:
+            return Floating("month", year, MONTHS[word]), j + 1
+        match = QH_RE.fullmatch(word)
+        if match is not None and 1 <= int(match.group(2)) <= (4 if match.group(1) == "q" else 2):
+            unit = "quarter" if match.group(1) == "q" else "half"
+            return Floating(unit, year, index=int(match.group(2))), j + 1
         return None
 
     def _uncountable(self, i: int, count: int, j: int) -> Parsed | None:
