@@ -119,6 +119,28 @@ VOCAB = [
     "(",
     ")",
     "?",
+    # parts of periods, and the words that qualify a range
+    "first",
+    "second",
+    "2nd",
+    "half",
+    "early",
+    "mid",
+    "mid-March",
+    "late",
+    "beginning",
+    "except",
+    "business",
+    "hours",
+    "FY2024",
+    "fiscal",
+    "starting",
+    "ending",
+    "onwards",
+    "date",
+    "present",
+    "Monday",
+    "friday",
 ]
 sentences = st.lists(st.sampled_from(VOCAB), min_size=0, max_size=12).map(" ".join)
 
@@ -213,6 +235,13 @@ PHRASES = [
     "the 31st",
     "on 01/05",
     "this week",
+    "the first 10 days of last month",
+    "the last week of March",
+    "the second half of last month",
+    "the first 2 months of last quarter",
+    "Monday to Friday last week",
+    "the week ending yesterday",
+    "March to date",
 ]
 
 
