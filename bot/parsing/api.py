@@ -23,12 +23,14 @@ from .specs import Fixed, Since, Single, notes_of, resolve
 from .tokens import Token, tokenize
 from .transfer import identify_transfer, is_ignorable, mark_transfer_refs
 from .vocab import (
+    CARDINALS,
     FILLER,
     FULL_MONTH_WORDS,
     MONTH_NAMES,
     MONTHS,
     RANGE_PREPOSITIONS,
     SPAN_CONNECTORS,
+    TENS,
     UNITS,
     WEEKDAYS,
 )
@@ -38,6 +40,18 @@ _FALLBACK_WINDOW = 6
 # words a fallback phrase should not start with ("in" stays: "in 2 days" is future)
 _FALLBACK_SKIP = (FILLER | RANGE_PREPOSITIONS | {"since", "from"}) - {"in"}
 _COUNTED = UNITS.keys() | {"hour", "hours", "hr", "hrs", "minute", "minutes", "min", "mins"}
+# what a phrase for dateparser may hold, and must hold one of ("36 hours ago", "last night")
+_FALLBACK_ANCHORS = frozenset(
+    {"ago", "in", "night", "morning", "afternoon", "evening", "noon", "midnight", "tonight"}
+)
+_FALLBACK_WORDS = (
+    _FALLBACK_ANCHORS
+    | _COUNTED
+    | CARDINALS.keys()
+    | TENS.keys()
+    | WEEKDAYS.keys()
+    | {"a", "an", "and", "half", "last", "this", "yesterday", "today", "hundred"}
+)
 _WEAK_ALONE = frozenset({"sun", "sat", "wed", "mar", "now", "may"})
 _KNOWN_WORDS = FILLER | MONTHS.keys() | WEEKDAYS.keys() | UNITS.keys()
 
@@ -166,6 +180,11 @@ def _fallback(text: str, tokens: list[Token], today: date, order: str) -> Candid
             continue
         if window[0].kind == "num" and (window[1].text not in _COUNTED or len(window) == 2):
             # "7 days" alone is a length, not a date; "7 days ago" is a date
+            continue
+        words = {tok.text for tok in window if tok.kind == "word"}
+        if not words <= _FALLBACK_WORDS or not words & _FALLBACK_ANCHORS:
+            # dateparser reads much that is not one day ("the last decade", "one month"):
+            # only relative days and times of day are asked of it
             continue
         phrase = text[window[0].start : window[-1].end].lower()
         day = fallback.parse_single_date(phrase, today=today, date_order=order)

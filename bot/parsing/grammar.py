@@ -59,7 +59,7 @@ class RangeGrammar(PhraseParser):
         if isinstance(spec, Fixed) and spec.vague is not None:
             # "end of last month" names a day only as the end of a span
             return Single(Invalid(MissingRangeError, spec.vague)), end
-        if self.word(end) in {"onwards", "onward"}:
+        if self.word(end) in {"onwards", "onward", "forward", "forwards"}:
             return Since(spec), end + 1
         return Single(spec), end
 

@@ -39,6 +39,10 @@ from .vocab import (
 # words between the range and a date word that do not separate them
 _GLUE = (FILLER | RANGE_PREPOSITIONS | {"or", "&", "plus", "but"}) - TRANSFER_WORDS - {"now"}
 _GLUE_KINDS = frozenset({"comma", "dash", "dots", "punct"})
+_LIST_WORDS = frozenset({"and", "or", "&", "+"})
+# before a date they bound it ("by March 3", "as of March 3"); after it, they are a
+# deadline or chatter ("last month by EOD")
+_LEFT_MODIFIERS = frozenset({"by", "as"})
 
 # words that change or add to a date phrase
 _MODIFIERS = frozenset(
@@ -97,6 +101,31 @@ _MODIFIERS = frozenset(
         "through",
         "thru",
         "onwards",
+        "up",
+        "beyond",
+        "than",
+        "forward",
+        "forwards",
+        "decade",
+        "century",
+        "cy",
+        "season",
+        "seasons",
+        "summer",
+        "winter",
+        "spring",
+        "autumn",
+        "fall",
+        "holiday",
+        "holidays",
+        "christmas",
+        "xmas",
+        "easter",
+        "thanksgiving",
+        "halloween",
+        "black",
+        "cyber",
+        "eve",
         "commencing",
         "starting",
         "ended",
@@ -145,32 +174,46 @@ def _is_glue(tok: Token) -> bool:
     return tok.kind in _GLUE_KINDS or (tok.kind == "word" and tok.text in _GLUE)
 
 
-def _is_date_word(tokens: list[Token], idx: int) -> bool:
+def _names_a_unit(tok: Token) -> bool:
+    """A word that makes a number beside it part of a date (not a full date: an id may
+    follow one, "backfill 2024-01-05 456789")."""
+    if tok.kind == "qh":
+        return True
+    return tok.kind == "word" and (
+        tok.text in UNITS
+        or tok.text in MONTHS
+        or tok.text in WEEKDAYS
+        or _DATE_WORD_RE.fullmatch(tok.text) is not None
+    )
+
+
+def _is_date_word(tokens: list[Token], idx: int, *, left: bool = False) -> bool:
     tok = tokens[idx]
     if tok.kind in _DATE_KINDS:
         return True
     if tok.kind == "word" and (tok.text in _DATE_WORDS or _DATE_WORD_RE.fullmatch(tok.text)):
         return True
+    if left and tok.kind == "word" and tok.text in _LEFT_MODIFIERS:
+        return True
     if tok.kind == "num" or (tok.kind == "word" and tok.text in _COUNT_WORDS):
         # a count of days ("3 days", "two weeks"), a day or a year of a month ("5 March",
-        # "March 2024"); a number alone may be the transfer id
-        return any(
-            0 <= k < len(tokens)
-            and tokens[k].kind == "word"
-            and (tokens[k].text in UNITS or tokens[k].text in MONTHS)
-            for k in (idx - 1, idx + 1)
-        )
+        # "Q3 2024"); a number alone may be the transfer id
+        return any(0 <= k < len(tokens) and _names_a_unit(tokens[k]) for k in (idx - 1, idx + 1))
     return False
 
 
-def _neighbour(tokens: list[Token], edge: int, step: int) -> int | None:
-    """The first token from ``edge`` outwards (``step`` ±1) that is not glue."""
+def _neighbour(tokens: list[Token], edge: int, step: int) -> tuple[int | None, bool]:
+    """The first token from ``edge`` outwards (``step`` ±1) that is not glue, and whether
+    the glue crossed lists things ("3, 4 and 5", "3 & 4")."""
     idx = edge
+    listing = False
     while 0 <= idx < len(tokens):
-        if not _is_glue(tokens[idx]):
-            return idx
+        tok = tokens[idx]
+        if not _is_glue(tok):
+            return idx, listing
+        listing = listing or tok.kind == "comma" or tok.text in _LIST_WORDS
         idx += step
-    return None
+    return None, listing
 
 
 def check_leftovers(
@@ -180,8 +223,13 @@ def check_leftovers(
     ``range_end_at(i)`` is where a range phrase of its own that starts at token ``i``
     ends (None if there is none)."""
     for edge, step in ((start - 1, -1), (end, 1)):
-        found = _neighbour(tokens, edge, step)
-        if found is None or not _is_date_word(tokens, found):
+        found, listing = _neighbour(tokens, edge, step)
+        if found is None:
+            continue
+        tok = tokens[found]
+        # "March 3, 4 and 5": a day number listed beside a date
+        listed_day = listing and tok.kind == "num" and len(tok.text) <= 2
+        if not (listed_day or _is_date_word(tokens, found, left=step < 0)):
             continue
         # quote the unread words: the date words from there outwards, a few at most
         far = found

@@ -97,6 +97,9 @@ RESOLVED: list[tuple[str, str, str]] = [
     ("for last month asap", "2026-10-01", "2026-10-31"),
     ("for last month for the dashboard", "2026-10-01", "2026-10-31"),
     ("for yesterday only, thanks", "2026-11-27", "2026-11-27"),
+    ("for last month by EOD please", "2026-10-01", "2026-10-31"),
+    ("March 3 forward", "2026-03-03", "2026-11-28"),
+    ("for last night", "2026-11-27", "2026-11-27"),
     ("for last 2 weeks of data", "2026-11-14", "2026-11-27"),
 ]
 
@@ -154,7 +157,22 @@ REFUSED: list[tuple[str, type[CommandError], str]] = [
     ("for approximately last week", MissingRangeError, '"approximately"'),
     ("3 days from now", MissingRangeError, '"3 days"'),
     ("last week Monday to Friday", MissingRangeError, "more than one range"),
+    ("up to March 3", MissingRangeError, '"up"'),
+    ("by March 3", MissingRangeError, '"by"'),
+    ("as of March 3", MissingRangeError, '"as"'),
+    ("no later than March 3", MissingRangeError, '"later than"'),
+    ("March 3 and beyond", MissingRangeError, '"beyond"'),
+    ("for March 3 & 4", MissingRangeError, '"4"'),
+    ("for March 3, 4 and 5", MissingRangeError, '"4"'),
+    ("for Christmas 2025", MissingRangeError, '"Christmas"'),
+    ("for summer 2025", MissingRangeError, '"summer"'),
+    ("for Black Friday", MissingRangeError, '"Black"'),
+    # dateparser is asked only about relative days, not "the last decade" or "one month"
+    ("for the last decade", MissingRangeError, "couldn't find a date range"),
+    ("for one month", MissingRangeError, "couldn't find a date range"),
     # two ranges side by side
+    ("Q3 2024 + Q4 2024", MissingRangeError, "more than one range"),
+    ("Q3 2024, Q4 2024", MissingRangeError, "more than one range"),
     ("for January and February", MissingRangeError, 'more than one range ("January"'),
     ("for last month and this month", MissingRangeError, "more than one range"),
     ("for March 2024 and March 2025", MissingRangeError, "more than one range"),
