@@ -7,7 +7,9 @@ and is imported lazily (``warm_up()`` pays for it at start-up).
 
 Modules: ``tokens`` (normalise + tokenize), ``vocab`` (words), ``reader`` (token access,
 counts, days, years), ``phrases`` (one date phrase: dispatch) with ``calendar_phrases``
-and ``relative_phrases``, ``grammar`` (ranges and spans), ``relative`` (today-based
+and ``relative_phrases`` and ``portions`` (parts of periods: "the first 10 days of
+March"; vague and fiscal phrases refused), ``grammar`` (ranges and spans), ``leftovers``
+(date words beside the range that were not read: refused, never dropped), ``relative`` (today-based
 periods), ``numeric`` (ISO and day-order dates), ``specs`` (resolution to days and year
 inference), ``periods`` (calendar arithmetic), ``transfer`` (id or name), ``fallback``
 (dateparser), ``messages`` (user wording), ``model`` (BackfillCommand), ``api`` (entry

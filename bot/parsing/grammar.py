@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.errors import MissingRangeError
+from bot.errors import CommandError, MissingRangeError
 
-from . import periods, relative
+from . import messages, periods, relative
 from .phrases import PhraseParser
-from .specs import Fixed, Floating, Invalid, RangeSpec, Since, Single, Span, Spec
-from .vocab import RANGE_PREPOSITIONS, SPAN_CONNECTORS, WEEKDAYS
+from .specs import Fixed, Floating, Invalid, RangeSpec, Since, Single, Span, Spec, resolve_spec
+from .vocab import RANGE_PREPOSITIONS, SPAN_CONNECTORS, UNITS, WEEKDAYS
 
 _SINCE_WORDS = frozenset({"since", "from", "starting", "beginning"})
 _SINCE_LINKS = frozenset({"from", "on", "with", "at"})
@@ -99,6 +99,29 @@ class RangeGrammar(PhraseParser):
             j += 1
         return j
 
+    def _unclear_current(
+        self, first_spec: Spec, first_end: int, last_spec: Spec, last_end: int
+    ) -> Invalid | None:
+        """ "from March 1 to the end of the month": "the month" is the current one only
+        if the other end is in it too; otherwise which month is meant is unclear."""
+        for spec, phrase_end, other in (
+            (first_spec, first_end, last_spec),
+            (last_spec, last_end, first_spec),
+        ):
+            unit = UNITS.get(self.word(phrase_end - 1) or "")
+            if self.word(phrase_end - 2) != "the" or unit not in {"week", "month", "quarter"}:
+                continue
+            if not isinstance(spec, Fixed) or isinstance(other, Invalid):
+                continue
+            try:
+                other_start = resolve_spec(other, self.today)[0]
+            except CommandError:
+                continue
+            if other_start < relative.current_period(unit, self.today).start:
+                phrase = self.text(phrase_end - 2, phrase_end)
+                return Invalid(MissingRangeError, messages.unclear_current(phrase, unit))
+        return None
+
     def _same_week(self, first_at: int, after: int, first_spec: Spec) -> Spec:
         """ "Monday to Friday last week": the week qualifies both weekdays."""
         first_day = WEEKDAYS.get(self.word(first_at) or "")
@@ -135,6 +158,9 @@ class RangeGrammar(PhraseParser):
         last_spec, end = last
         if j == first_at + 1:
             first_spec = self._same_week(first_at, after, first_spec)
+        unclear = self._unclear_current(first_spec, j, last_spec, end)
+        if unclear is not None:
+            return Single(unclear), end
         pair = fill_bare_days(first_spec, last_spec)
         if pair is None:
             return None

@@ -69,6 +69,7 @@ _MODIFIERS = frozenset(
         "around",
         "about",
         "approximately",
+        "circa",
         "approx",
         "roughly",
         "before",

@@ -218,3 +218,11 @@ def two_ranges(text: str, first: str, second: str) -> str:
 
 def _plain(phrase: str) -> str:
     return " ".join(phrase.replace('"', "").split())[:40]
+
+
+def unclear_current(phrase: str, unit: str) -> str:
+    return (
+        f"I'm not sure which {unit} {quote(phrase, 30)} is: the range starts before this "
+        f'{unit}. Name it, e.g. "to the end of March", or give the date, e.g. '
+        '"2024-03-01 to 2024-03-31".'
+    )

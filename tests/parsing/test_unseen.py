@@ -100,6 +100,12 @@ RESOLVED: list[tuple[str, str, str]] = [
     ("for last month by EOD please", "2026-10-01", "2026-10-31"),
     ("March 3 forward", "2026-03-03", "2026-11-28"),
     ("for last night", "2026-11-27", "2026-11-27"),
+    ("from the start of the month to yesterday", "2026-11-01", "2026-11-27"),
+    ("from the start of the year to March 3", "2026-01-01", "2026-03-03"),
+    ("from the first week of March to the second week of April", "2026-03-01", "2026-04-14"),
+    ("for the first 2 quarters of 2025", "2025-01-01", "2025-06-30"),
+    ("for the last 3 days of last year", "2025-12-29", "2025-12-31"),
+    ("for the first ten days of the month of March", "2026-03-01", "2026-03-10"),
     ("for last 2 weeks of data", "2026-11-14", "2026-11-27"),
 ]
 
@@ -167,6 +173,11 @@ REFUSED: list[tuple[str, type[CommandError], str]] = [
     ("for Christmas 2025", MissingRangeError, '"Christmas"'),
     ("for summer 2025", MissingRangeError, '"summer"'),
     ("for Black Friday", MissingRangeError, '"Black"'),
+    ("for circa last week", MissingRangeError, '"circa"'),
+    ("from 1st of March to the end of the month", MissingRangeError, 'which month "the month"'),
+    ("from early March to late April", MissingRangeError, '"early March" is not an exact'),
+    ("since mid-March", MissingRangeError, '"mid-March" is not an exact'),
+    ("for the first 10 days of each month", MissingRangeError, "I'm not sure how"),
     # dateparser is asked only about relative days, not "the last decade" or "one month"
     ("for the last decade", MissingRangeError, "couldn't find a date range"),
     ("for one month", MissingRangeError, "couldn't find a date range"),
