@@ -12,6 +12,7 @@ import argparse
 import getpass
 import io
 import logging
+import shutil
 import sys
 import threading
 from collections.abc import Callable
@@ -139,12 +140,13 @@ def _configure_logging(settings: Settings) -> None:
 
 
 class _Prompt:
-    """Re-shows the prompt after the tracker prints while the user is typing."""
+    """Re-shows the prompt, and what was typed after it, when the tracker prints meanwhile."""
 
-    def __init__(self, out: TextIO, enabled: bool) -> None:
+    def __init__(self, out: TextIO, enabled: bool, typed: Callable[[], str]) -> None:
         self.out = out
         self.enabled = enabled
         self.waiting = threading.Event()
+        self._typed = typed
 
     def before_output(self) -> None:
         if self.enabled and self.waiting.is_set():
@@ -152,8 +154,21 @@ class _Prompt:
 
     def after_output(self) -> None:
         if self.enabled and self.waiting.is_set():
-            self.out.write(PROMPT)
+            self.out.write(PROMPT + self._typed())
             self.out.flush()
+
+
+def _line_editing() -> Callable[[], str]:
+    """Turn on line editing and history for ``input()``; return what is typed so far.
+
+    Without ``readline`` (some platforms lack it) the prompt is still redrawn, but the
+    half-typed line is only in the terminal's buffer and cannot be shown again.
+    """
+    try:
+        import readline
+    except ImportError:
+        return _nothing_typed
+    return readline.get_line_buffer
 
 
 class _WarmUp:
@@ -191,22 +206,26 @@ def run(
     interactive: bool,
     clock: Clock | None = None,
     warm_up: Callable[[], None] = _parser_warm_up,
+    typed: Callable[[], str] | None = None,
+    width: Callable[[], int] | None = None,
 ) -> int:
     """Run one console session; return the exit code.
 
     ``warm_up`` (the parser's, by default) starts when the first prompt is shown and runs
     while it waits; the first command waits for it to end, so it is as quick as any other
-    (at a terminal the warm-up is over long before you finish typing).
+    (at a terminal the warm-up is over long before you finish typing). ``typed`` returns
+    the half-typed input line (to redraw it), ``width`` the terminal's width (to fold).
     """
     tz = args.tz or local_timezone_name(settings.default_timezone)
     if clock is None:
         clock = clock_for_today(args.today, tz) if args.today else SystemClock()
-    prompt = _Prompt(stdout, interactive)
+    prompt = _Prompt(stdout, interactive, typed or _nothing_typed)
     notifier = ConsoleNotifier(
         stdout,
         namer=lambda user: "you" if user == CONSOLE_USER else user,
         on_output=prompt.after_output,
         before_output=prompt.before_output,
+        width=width,
     )
     try:
         env = build_environment(
@@ -278,6 +297,7 @@ def _read_loop(
             try:
                 line = input(PROMPT) if stdin is sys.stdin else _prompted(stdin, prompt)
             except EOFError:
+                prompt.waiting.clear()  # end the prompt's line, don't draw it again
                 notifier.say("")
                 return
             finally:
@@ -344,4 +364,20 @@ def main(argv: list[str]) -> int:
         # a terminal or pipe without UTF-8 still gets the transcript, bars replaced
         sys.stdout.reconfigure(errors="replace")
     interactive = sys.stdin.isatty()
-    return run(args, settings=settings, stdin=sys.stdin, stdout=sys.stdout, interactive=interactive)
+    return run(
+        args,
+        settings=settings,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        interactive=interactive,
+        typed=_line_editing() if interactive else _nothing_typed,
+        width=_terminal_width if sys.stdout.isatty() else None,
+    )
+
+
+def _nothing_typed() -> str:
+    return ""
+
+
+def _terminal_width() -> int:
+    return shutil.get_terminal_size().columns  # asked each time: terminals get resized

@@ -32,6 +32,8 @@ class PostedMessage:
     updates: int = 0
     replies: int = 0
     title: str = field(default="")
+    # the progress step (and buttons) last printed for this card: smaller steps are skipped
+    shown_step: tuple[tuple[str, str, str] | None, str] | None = None
 
 
 class ConsoleNotifier:
@@ -44,8 +46,11 @@ class ConsoleNotifier:
         namer: render.UserNamer = render.default_namer,
         on_output: Callable[[], None] | None = None,
         before_output: Callable[[], None] | None = None,
+        width: Callable[[], int] | None = None,
     ) -> None:
         self._out = out
+        # a terminal's width (asked each time: it can be resized); None: never fold
+        self._width = width
         self._namer = namer
         self._on_output = on_output
         self._before_output = before_output
@@ -77,6 +82,10 @@ class ConsoleNotifier:
                 thread_ts=thread_ts,
                 title=_title(lines, text),
             )
+            progress = render.progress_of(blocks, self._namer)
+            if progress is not None:
+                buttons = " ".join(f"[{label}]" for label in render.button_labels(blocks))
+                message.shown_step = (render.progress_step(progress), buttons)
             self.messages[ts] = message
             parent = self.messages.get(thread_ts) if thread_ts else None
             if thread_ts:
@@ -113,13 +122,23 @@ class ConsoleNotifier:
             message.title = _title(lines, text) or message.title
             progress = render.progress_of(blocks, self._namer)
             earlier = render.progress_of(previous, self._namer) if previous else None
+            step = render.progress_step(progress) if progress is not None else None
+            buttons = " ".join(f"[{label}]" for label in render.button_labels(blocks))
             if progress is not None and earlier is not None:
-                # a card already tracking progress: the new progress line says it all
-                buttons = " ".join(f"[{label}]" for label in render.button_labels(blocks))
-                line = f"  ✎ card updated: {progress}"
-                self._emit([line + (f"  {buttons}" if buttons else "")])
+                # a card already tracking progress: the new progress line says it all, and
+                # only when a reader would notice (status, a bar cell, a failure, buttons);
+                # the thread replies still show every change of status
+                if (step, buttons) == message.shown_step:
+                    return
+                label = render.backfill_label(blocks, self._namer)
+                line = f"  ✎ card updated{f' ({label})' if label else ''}: {progress}"
+                # buttons only when they change (the card showed them): lines stay short
+                shown_buttons = message.shown_step[1] if message.shown_step else ""
+                new_buttons = buttons if buttons != shown_buttons else ""
+                self._emit([line + (f"  {new_buttons}" if new_buttons else "")])
             else:
                 self._emit(["  ✎ card updated:", *render.indent(lines, "  │ ")])
+            message.shown_step = (step, buttons)
 
     def ephemeral(
         self,
@@ -158,6 +177,8 @@ class ConsoleNotifier:
                 self._emit(["", header, *render.indent(lines, "  ")])
 
     def _emit(self, lines: Sequence[str]) -> None:
+        if self._width is not None:
+            lines = render.wrap(lines, max(self._width() - 1, 20))
         if self._before_output is not None:
             self._before_output()
         self._out.write("\n".join(lines) + "\n")

@@ -10,6 +10,7 @@ Pure functions only; unknown block types are skipped rather than shown as JSON.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,8 @@ Block = Mapping[str, Any]
 UserNamer = Callable[[str], str]
 
 RULE = "─" * 40
+# a line's indent and its console margin marks ("│ ", "↳ ", "! "), kept when folding
+_MARGIN = re.compile(r"^\s*(?:[│↳✎!] )?\s*")
 
 # <@U123>, <@U123|name>, <#C123|general>, <!here>, <!date^...|fallback>, <url|text>, <url>
 _ANGLE = re.compile(r"<([^<>]+)>")
@@ -41,7 +44,8 @@ EMOJI = {
     "tada": "✔",
     "rocket": "➚",
 }
-_PROGRESS = re.compile(r"^[A-Z_]+ [▓░]+ \d+/\d+ days?( · \d+ failed)?$")
+_PROGRESS = re.compile(r"^([A-Z_]+) ([▓░]+) \d+/\d+ days?(?: · (\d+) failed)?$")
+_BACKFILL_ID = re.compile(r"\bbackfill #(\d+)\b")
 
 
 def default_namer(user_id: str) -> str:
@@ -212,6 +216,59 @@ def progress_of(blocks: Sequence[Block], namer: UserNamer = default_namer) -> st
         if _PROGRESS.match(candidate):
             return candidate
     return None
+
+
+def progress_step(line: str) -> tuple[str, str, str] | None:
+    """Return what a reader notices in a progress line: status, bar cells, failed count.
+
+    ``RUNNING ▓▓▓░░ 9/31 days`` and ``RUNNING ▓▓▓░░ 10/31 days`` are the same step.
+    """
+    match = _PROGRESS.match(line.strip())
+    if match is None:
+        return None
+    status, bar, failed = match.groups()
+    return status, bar, failed or "0"
+
+
+def backfill_label(blocks: Sequence[Block], namer: UserNamer = default_namer) -> str | None:
+    """Return ``backfill #10001`` when the card names its backfill, else None."""
+    for line in render_blocks(blocks, namer=namer):
+        match = _BACKFILL_ID.search(line)
+        if match is not None:
+            return f"backfill #{match.group(1)}"
+    return None
+
+
+def wrap(lines: Sequence[str], width: int) -> list[str]:
+    """Fold lines longer than ``width`` at spaces, continuing under their own indent.
+
+    A thread reply's ``    │ `` margin is repeated on its continuation lines, so a long
+    reply stays visibly inside its thread at a narrow terminal.
+    """
+    folded: list[str] = []
+    for line in lines:
+        if len(line) <= width:
+            folded.append(line)
+            continue
+        margin = _MARGIN.match(line)
+        lead = margin.group(0) if margin else ""
+        rest = " " * len(lead) if "│" not in lead else lead
+        if line[len(lead) :].startswith("• "):
+            rest += "  "  # a bullet's text continues under its text, not under the bullet
+        if len(rest) >= width // 2:
+            folded.append(line)  # too narrow to fold usefully: the terminal wraps it
+            continue
+        folded.extend(
+            textwrap.wrap(
+                line[len(lead) :],
+                width=width,
+                initial_indent=lead,
+                subsequent_indent=rest,
+                break_on_hyphens=False,
+            )
+            or [line]
+        )
+    return folded
 
 
 def button_labels(blocks: Sequence[Block]) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from bot.console import cli
 from bot.console.environment import first_backfill_id, highest_backfill_id
+from bot.console.notifier import ConsoleNotifier
 from bot.store.db import make_engine, make_session_factory, session_scope
 from bot.store.models import RequestState
 from bot.store.queries import get_request, list_requests
@@ -51,7 +52,7 @@ def test_request_confirm_and_follow_to_completion(tmp_path: Path) -> None:
     assert "↳ thread reply on “Backfill of Facebook Ads - daily (#456789)”" in text
     assert re.search(r"@you Backfill #\d+ completed: ", text)
     # the card's progress line (polls at this speed may or may not catch it RUNNING)
-    assert re.search(r"(✎ card updated: |│ )COMPLETED ▓{10} 31/31 days", text)
+    assert re.search(r"(✎ card updated \(backfill #\d+\): |│ )COMPLETED ▓{10} 31/31 days", text)
     assert "Every submitted backfill has finished." in text
     [(_id, state, start, end, backfill_id)] = stored_requests(tmp_path)
     assert (state, start, end) == (RequestState.COMPLETED, "2026-01-01", "2026-01-31")
@@ -64,7 +65,9 @@ def test_edit_dates_then_confirm_submits_the_new_range(tmp_path: Path) -> None:
     assert result.code == 0, result.text
     after_edit = result.text.split("you › edit 2026-01-05 2026-01-12", 1)[1]
     assert "2026-01-05 → 2026-01-12 · 8 daily runs" in after_edit.split("you › confirm")[0]
-    assert re.search(r"(✎ card updated: |│ )COMPLETED ▓{10} 8/8 days", result.text)
+    assert re.search(
+        r"(✎ card updated \(backfill #\d+\): |│ )COMPLETED ▓{10} 8/8 days", result.text
+    )
     [(_id, state, start, end, _bf)] = stored_requests(tmp_path)
     assert (state, start, end) == (RequestState.COMPLETED, "2026-01-05", "2026-01-12")
 
@@ -298,3 +301,36 @@ def test_options_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'Mars/Olympus' is not a timezone" in err
     assert "'0' must be more than 0" in err
     assert "'2026-13-01' is not a date like 2026-01-31" in err
+
+
+def test_output_while_typing_redraws_the_prompt_and_the_half_typed_line() -> None:
+    out = io.StringIO()
+    prompt = cli._Prompt(out, True, lambda: "backfill Link")
+    notifier = ConsoleNotifier(
+        out, on_output=prompt.after_output, before_output=prompt.before_output
+    )
+    prompt.waiting.set()  # the prompt is shown and "backfill Link" typed so far
+    notifier.post(slack_team_id="T", channel="C", text="Backfill #7 is running.")
+    assert out.getvalue() == (
+        "\r\033[K\nbot › C\n  Backfill #7 is running.\n" + cli.PROMPT + "backfill Link"
+    )
+    prompt.waiting.clear()  # a command is running: output is printed as it comes
+    notifier.say("done")
+    assert out.getvalue().endswith("backfill Linkdone\n")
+
+
+def test_end_of_input_at_the_prompt_ends_its_line_without_drawing_it_again(
+    tmp_path: Path,
+) -> None:
+    args = cli.build_parser().parse_args(["--tz", TZ, "--today", TODAY.isoformat()])
+    out = io.StringIO()
+    code = cli.run(
+        args,
+        settings=console_settings(tmp_path),
+        stdin=io.StringIO(""),
+        stdout=out,
+        interactive=True,
+    )
+    assert code == 0
+    assert out.getvalue().endswith(cli.PROMPT + "\n")
+    assert "\033[K" not in out.getvalue()

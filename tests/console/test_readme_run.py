@@ -57,7 +57,9 @@ def test_the_readme_run_command_runs_a_backfill_from_piped_input(tmp_path: Path)
     assert "[Confirm] [Edit dates] [Cancel]" in transcript
     # the submission, progress on the card and in the thread, and the end
     assert re.search(r"Backfill #\d+ submitted by @you", transcript), transcript
-    progress = re.findall(r"✎ card updated: (\w+) [▓░]{10} (\d+)/31 days", transcript)
+    progress = re.findall(
+        r"✎ card updated \(backfill #\d+\): (\w+) [▓░]{10} (\d+)/31 days", transcript
+    )
     assert any(status == "RUNNING" for status, _done in progress), transcript
     assert ("COMPLETED", "31") in progress, transcript
     assert re.search(r"@you Backfill #\d+ completed: ", transcript), transcript

@@ -165,7 +165,10 @@ def test_notifier_prints_posts_thread_replies_and_progress_updates() -> None:
     assert "  Backfill of Facebook Ads - daily (#456789)" in text
     assert "  ↳ thread reply on “Backfill of Facebook Ads - daily (#456789)”" in text
     assert THREAD_PREFIX + "Backfill #42 submitted by @ada" in text
-    assert "  ✎ card updated: RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed  [Cancel backfill]" in text
+    assert (
+        # the card showed its button already: the update's line is the progress alone
+        "  ✎ card updated (backfill #42): RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed\n" in text
+    )
     assert "bot (only you can see this)\n  Only you" in text
     assert notifier.messages[ts].updates == 1 and notifier.messages[ts].replies == 1
 
@@ -185,10 +188,46 @@ def test_an_update_that_changes_nothing_visible_is_not_printed() -> None:
     printed = out.getvalue()
     notifier.update(slack_team_id="T", channel="C", ts=ts, text="card", blocks=_card("RUNNING", 3))
     assert out.getvalue() == printed
-    notifier.update(slack_team_id="T", channel="C", ts=ts, text="card", blocks=_card("RUNNING", 4))
+    notifier.update(slack_team_id="T", channel="C", ts=ts, text="card", blocks=_card("RUNNING", 5))
     assert out.getvalue().endswith(
-        "  ✎ card updated: RUNNING ▓░░░░░░░░░ 4/31 days  [Cancel backfill]\n"
+        "  ✎ card updated (backfill #42): RUNNING ▓▓░░░░░░░░ 5/31 days\n"
     )
+
+
+def test_progress_updates_show_each_visible_step_once() -> None:
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out)
+    card = _card("SCHEDULED", 0, can_cancel=False)
+    ts = notifier.post(slack_team_id="T", channel="C", text="card", blocks=card)
+    # one run a poll; the 10th day fails
+    updates = [_card("RUNNING", done, 1 if done >= 10 else 0) for done in range(31)]
+    updates.append(_card("COMPLETED", 30, 1, can_cancel=False))
+    for blocks in updates:
+        notifier.update(slack_team_id="T", channel="C", ts=ts, text="card", blocks=blocks)
+    shown = [
+        line.removeprefix("  ✎ card updated (backfill #42): ")
+        for line in out.getvalue().splitlines()
+        if line.startswith("  ✎")
+    ]
+    # a new status, a new bar cell or a new failure: nothing in between; buttons once,
+    # when they appear
+    assert shown == [
+        "RUNNING ░░░░░░░░░░ 0/31 days  [Cancel backfill]",
+        "RUNNING ▓░░░░░░░░░ 2/31 days",
+        "RUNNING ▓▓░░░░░░░░ 5/31 days",
+        "RUNNING ▓▓▓░░░░░░░ 8/31 days",
+        "RUNNING ▓▓▓▓░░░░░░ 10/31 days · 1 failed",
+        "RUNNING ▓▓▓▓▓░░░░░ 13/31 days · 1 failed",
+        "RUNNING ▓▓▓▓▓▓░░░░ 17/31 days · 1 failed",
+        "RUNNING ▓▓▓▓▓▓▓░░░ 20/31 days · 1 failed",
+        "RUNNING ▓▓▓▓▓▓▓▓░░ 23/31 days · 1 failed",
+        "RUNNING ▓▓▓▓▓▓▓▓▓░ 26/31 days · 1 failed",
+        "RUNNING ▓▓▓▓▓▓▓▓▓▓ 29/31 days · 1 failed",
+        "COMPLETED ▓▓▓▓▓▓▓▓▓▓ 30/31 days · 1 failed",
+    ], shown
+    # the card is remembered as last updated, skipped steps included
+    assert notifier.messages[ts].blocks == updates[-1]
+    assert notifier.messages[ts].updates == len(updates)
 
 
 def test_concurrent_writers_never_interleave_a_message() -> None:
@@ -227,3 +266,27 @@ def test_error_messages_are_rendered_from_mrkdwn_and_aligned() -> None:
     )
     # an entity that spells a mention stays literal text
     assert render.message_lines("&lt;@U1&gt; &amp;lt;") == ["<@U1> &lt;"]
+
+
+def test_long_lines_fold_at_the_terminal_width_inside_their_margin() -> None:
+    out = io.StringIO()
+    notifier = ConsoleNotifier(out, width=lambda: 41)  # folds at 40, like a 41-column terminal
+    ts = notifier.post(slack_team_id="T", channel="C", text="Short card")
+    notifier.post(
+        slack_team_id="T",
+        channel="C",
+        thread_ts=ts,
+        text="Backfill #7 failed on 2 days:\n"
+        "• 2026-10-10, 2026-10-20: Permission error, token expired",
+    )
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= 40 for line in lines), lines
+    assert lines[-3:] == [
+        "    │ Backfill #7 failed on 2 days:",
+        "    │ • 2026-10-10, 2026-10-20:",
+        "    │   Permission error, token expired",
+    ]
+    # without a width (piped output) nothing is folded
+    plain = io.StringIO()
+    ConsoleNotifier(plain).post(slack_team_id="T", channel="C", text="word " * 40)
+    assert ("word " * 40).strip() in plain.getvalue()
