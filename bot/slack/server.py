@@ -15,10 +15,11 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
@@ -30,6 +31,10 @@ from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
 from bot.slack.app import SlackBot, create_slack_bot
 from bot.slack.notifier import SlackNotifier, build_web_client
+
+if TYPE_CHECKING:
+    from bot.supermetrics.client import DtsClient
+    from bot.tracker import Tracker
 
 log = logging.getLogger("bot.serve")
 
@@ -152,13 +157,39 @@ def check_settings(settings: Settings) -> None:
         )
 
 
-def start_tracker(runtime: Runtime, client: WebClient) -> tuple[threading.Event, threading.Thread]:
-    from bot.tracker import Tracker
+@dataclass
+class InProcessTracker:
+    """The tracker on a thread of ``serve``, with the polling client it owns."""
 
+    tracker: Tracker
+    thread: threading.Thread
+    stop_event: threading.Event
+    dts: DtsClient
+
+    def stop(self, timeout: float) -> None:
+        """Let the current tick finish, then close the tracker's DTS client."""
+        self.stop_event.set()
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            log.warning("the tracker did not stop within %.0fs; closing its client anyway", timeout)
+        self.dts.close()
+
+
+def start_tracker(runtime: Runtime, client: WebClient) -> InProcessTracker:
+    """Run the tracker on a thread, polling with its own no-wait client.
+
+    Not ``runtime.dts``: that client sleeps through a 429's Retry-After and retries 5xx
+    inside the call (right for a person waiting on one answer), which would stall the
+    polling of every workspace. ``worker`` and ``console`` poll the same way.
+    """
+    from bot.tracker import Tracker
+    from bot.tracking.polling_client import build_polling_client
+
+    polling = build_polling_client(runtime.settings, clock=runtime.clock)
     tracker = Tracker(
         settings=runtime.settings,
         session_factory=runtime.session_factory,
-        dts=runtime.dts,
+        dts=polling,
         vault=runtime.vault,
         notifier=SlackNotifier(client),
         clock=runtime.clock,
@@ -166,7 +197,21 @@ def start_tracker(runtime: Runtime, client: WebClient) -> tuple[threading.Event,
     stop = threading.Event()
     thread = threading.Thread(target=tracker.run_forever, args=(stop,), name="tracker")
     thread.start()
-    return stop, thread
+    return InProcessTracker(tracker=tracker, thread=thread, stop_event=stop, dts=polling)
+
+
+def warm_up_parser() -> None:
+    """Pay the parser's first-call cost (dateparser's import) before taking requests."""
+    from bot.parsing import warm_up
+
+    started = time.perf_counter()
+    try:
+        warm_up()
+    except Exception:
+        # a slower first command is better than no server
+        log.exception("warming up the parser failed; the first command will be slower")
+        return
+    log.info("parser warmed up in %.2fs", time.perf_counter() - started)
 
 
 def main(argv: list[str]) -> int:
@@ -185,21 +230,20 @@ def main(argv: list[str]) -> int:
     except BotError as exc:
         print(f"serve: {exc.user_message}", file=sys.stderr)
         return 2
+    warm_up_parser()
     client = build_web_client(settings)
     wsgi = create_wsgi_app(runtime, client=client)
-    tracker_stop: threading.Event | None = None
-    tracker_thread: threading.Thread | None = None
+    tracker: InProcessTracker | None = None
     if settings.run_tracker_in_server:
-        tracker_stop, tracker_thread = start_tracker(runtime, client)
+        tracker = start_tracker(runtime, client)
     try:
         if settings.slack_app_token:
             _run_socket_mode(wsgi.bot, settings)
         else:
             _run_http(wsgi, settings, host=args.host, port=args.port or settings.port)
     finally:
-        if tracker_stop is not None and tracker_thread is not None:
-            tracker_stop.set()
-            tracker_thread.join(timeout=settings.tracker_tick_seconds + 30)
+        if tracker is not None:
+            tracker.stop(timeout=settings.tracker_tick_seconds + 30)
         wsgi.bot.close()
         runtime.close()
     return 0

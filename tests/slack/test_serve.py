@@ -109,6 +109,9 @@ def test_serves_health_and_stops_on_sigterm(tmp_path: Path, fake: FakeSlack) -> 
         _out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         assert "tracker" in err and "started" in err  # the tracker ran in-process
+        # the parser paid its first-call cost before the server took requests
+        assert "parser warmed up" in err, err
+        assert err.index("parser warmed up") < err.index("serving /slack/events"), err
         # SLACK_BOT_TOKEN is set and the app gets a client carrying it: no Bolt notice
         assert "will be unused" not in err, err
     finally:
