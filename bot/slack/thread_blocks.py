@@ -2,6 +2,11 @@
 
 Plain values in, a ``Message`` (fallback text + Block Kit blocks) out.  The announcer
 turns stored events into these; nothing here touches Slack, the store or the clock.
+
+Text that came from the API or a person (run errors, statuses, the command, notes) is
+escaped for mrkdwn here, so ``<!channel>`` or ``<http://…|…>`` in it stays literal
+instead of pinging a channel or making a link.  A ``reason`` is a
+``BotError.user_message``, which is mrkdwn already (its producer escapes what it quotes).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from bot.slack import ids
 from bot.slack.blocks import (
     Block,
     context,
+    escape_mrkdwn,
     format_range,
+    notes_text,
     plural,
     progress_line,
     section,
@@ -119,7 +126,9 @@ def failures_text(
     shown = 0
     for index, group in enumerate(groups):
         count = plural(len(group.dates), "day")
-        line = f"• {format_spans(group.dates)} ({count}): {_one_line(group.error)}"
+        # cut first, then escape: an entity is never cut in half
+        error = escape_mrkdwn(_one_line(group.error))
+        line = f"• {format_spans(group.dates)} ({count}): {error}"
         # keep room for the "and N more" line
         if index >= max_groups or used + len(line) + 1 > limit - 80:
             break
@@ -169,7 +178,7 @@ def _progress_block(
     *, status: str, runs_total: int, runs_completed: int, runs_failed: int
 ) -> Block:
     line = progress_line(
-        status=status,
+        status=escape_mrkdwn(status),
         runs_total=runs_total,
         runs_completed=runs_completed,
         runs_failed=runs_failed,
@@ -228,7 +237,7 @@ def status_reply(
     elif status == "RUNNING":
         text = f":arrows_counterclockwise: {name} is running."
     else:
-        text = f"{name} is now {status}."
+        text = f"{name} is now {escape_mrkdwn(status)}."
     blocks = [
         section(text),
         _progress_block(
@@ -251,7 +260,7 @@ def progress_reply(
 ) -> Message:
     """A throttled progress update in the thread."""
     line = progress_line(
-        status=status,
+        status=escape_mrkdwn(status),
         runs_total=runs_total,
         runs_completed=runs_completed,
         runs_failed=runs_failed,
@@ -291,7 +300,7 @@ def finished_reply(
         who = f"by <@{cancelled_by}>" if cancelled_by else "outside Slack (e.g. in Supermetrics)"
         headline = f":no_entry_sign: <@{requester}> {name} was cancelled {who}"
     else:
-        headline = f"<@{requester}> {name} ended: {status}"
+        headline = f"<@{requester}> {name} ended: {escape_mrkdwn(status)}"
     text = f"{headline}: {counts}" + (f" in {took}." if took else ".")
     blocks: list[Block] = [
         section(text),
@@ -377,10 +386,11 @@ def expired_card(
     )
     blocks: list[Block] = [section(summary)]
     if notes:
-        blocks.append(context("\n".join(f"• {note}" for note in notes)))
+        blocks.append(context(notes_text(notes)))
     again = " Ask again"
     if command_text:
-        again = f" Run `{ids.SLASH_COMMAND} {_one_line(command_text, 200)}` again"
+        command = escape_mrkdwn(_one_line(command_text, 200))
+        again = f" Run `{ids.SLASH_COMMAND} {command}` again"
     blocks.append(
         context(
             f":hourglass: Requested by <@{requester}> · This request expired before anyone "
