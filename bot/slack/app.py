@@ -2,13 +2,15 @@
 
 ``process_before_response=True``: Bolt answers Slack as soon as the listener has acked
 (its default would first hop to a thread and back, ~15 ms per ack); the listener only
-acks and hands the slow part to our work pool (``Listeners.later``), so every request is
-acked within Slack's 3 s whatever Supermetrics, Slack or the database is doing.
+acks and hands the slow part to our work queue (``Listeners.later``, ``AckFirstWork``),
+so every request is acked within Slack's 3 s whatever Supermetrics, Slack or the
+database is doing, and as fast as a bare Bolt app acks.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from slack_sdk import WebClient
 from bot.runtime import Runtime
 from bot.service import BackfillService
 from bot.slack import actions, commands, forms
-from bot.slack.listeners import Listeners
+from bot.slack.listeners import AckFirstWork, Listeners
 from bot.slack.notifier import SlackNotifier, build_web_client
 from bot.slack.replies import Responder
 from bot.slack.users import UserDirectory
@@ -52,21 +54,31 @@ def _bolt_logger() -> logging.Logger:
 
 
 # Few workers on purpose: the work shares the GIL with the threads acking Slack, and
-# the gate in ``Listeners`` already lets acks go first; more threads only add contention.
+# ``AckFirstWork`` already lets acks go first; more threads only add contention. Enough
+# to overlap the work's waits on Slack, Supermetrics and the database in a lull.
 WORK_THREADS = 4
+
+# When traffic outlasts AckFirstWork's max_wait, overdue work runs beside the acks, and a
+# CPU-bound thread keeps the GIL for up to the interpreter's switch interval before a
+# waiting ack thread gets it: 5 ms by default, several times the CPU of a whole ack.
+# With 1 ms, 2-second bursts of 50 concurrent commands acked at p99 ~1.05x the bare app's
+# instead of ~1.6x (benchmarks/ack_bench.py --requests 4000); the work's extra GIL
+# hand-overs cost it little.
+GIL_SWITCH_INTERVAL = 0.001
 
 
 @dataclass
 class SlackBot:
-    """The app and what it owns (thread pools), so a server can shut them down."""
+    """The app and what it owns (worker threads), so a server can shut them down."""
 
     app: App
     listeners: Listeners
-    work_pool: ThreadPoolExecutor
+    work: AckFirstWork
     background_pool: ThreadPoolExecutor
 
     def close(self) -> None:
-        self.work_pool.shutdown(wait=True, cancel_futures=False)
+        """Finish the work already acked (each item is bounded by its HTTP timeouts)."""
+        self.work.close()
         self.background_pool.shutdown(wait=True, cancel_futures=False)
 
 
@@ -102,7 +114,9 @@ def create_slack_bot(
             notifier=notifier,
             clock=runtime.clock,
         )
-    work_pool = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="slack-work")
+    if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # process-wide: this process serves acks
+    work = AckFirstWork(workers=WORK_THREADS)
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")
     app = App(
         signing_secret=settings.slack_signing_secret,
@@ -110,7 +124,9 @@ def create_slack_bot(
         process_before_response=True,
         # auth.test at start-up would make the server depend on Slack being reachable
         token_verification_enabled=token_verification,
-        listener_executor=work_pool,  # Bolt's own background tasks, if any
+        # Bolt runs nothing here (no lazy listeners, process_before_response): given so
+        # it never starts a pool of its own
+        listener_executor=background_pool,
         name="backfill-bot",
         logger=_bolt_logger(),
     )
@@ -120,13 +136,11 @@ def create_slack_bot(
         responder=Responder(client=client, notifier=notifier, users=users or UserDirectory(client)),
         session_factory=runtime.session_factory,
         clock=runtime.clock,
-        work_pool=work_pool,
+        gate=work,
         background=background_pool,
     )
     register(app, listeners)
-    return SlackBot(
-        app=app, listeners=listeners, work_pool=work_pool, background_pool=background_pool
-    )
+    return SlackBot(app=app, listeners=listeners, work=work, background_pool=background_pool)
 
 
 def build_app(
@@ -135,5 +149,5 @@ def build_app(
     service: BackfillService | None = None,
     client: WebClient | None = None,
 ) -> App:
-    """The Bolt app alone (its thread pools end with the process)."""
+    """The Bolt app alone (its worker threads end with the process)."""
     return create_slack_bot(runtime=runtime, service=service, client=client).app
