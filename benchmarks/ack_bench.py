@@ -7,8 +7,8 @@ run in a third process, so neither the apps nor the load generator host them.  T
 process is the load generator (threads + httpx, keep-alive), firing signed ``/backfill``
 commands.
 
-    .venv/bin/python benchmarks/ack_bench.py --target ack_bench:real_app   # bare vs real
-    .venv/bin/python benchmarks/ack_bench.py --variants bolt-pbr,waitress-8-pbr  # bare only
+    .venv/bin/python benchmarks/ack_bench.py           # bare vs real (--target ack_bench:real_app)
+    .venv/bin/python benchmarks/ack_bench.py --target '' --variants bolt-pbr,waitress-8-pbr
 
 How a run goes, so the figures can be trusted:
 
@@ -667,7 +667,11 @@ def dump(path: Path, bench: Bench) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--target", help="module:factory returning the real WSGI app")
+    parser.add_argument(
+        "--target",
+        default="ack_bench:real_app",
+        help="module:factory returning the real WSGI app ('' to measure bare variants only)",
+    )
     parser.add_argument(
         "--variants", default=BASELINE, help="bare variants to measure (comma-separated)"
     )
