@@ -1,8 +1,9 @@
 """Store functions only the tracker and the announcer need (keyword-only, session first).
 
-Row locks here are what make polling and announcing happen once across processes on
-PostgreSQL; SQLite has a single writer and a single tracker process, so there the
-conditional updates in ``bot.store.queries`` are enough.
+Polling happens once across processes through leases (``claim_due``; on PostgreSQL
+with ``FOR UPDATE SKIP LOCKED``); announcing through the request's announce lease
+(``bot.tracking.announce_lease``), a conditional update that works on every database
+without holding a transaction open across a Slack call.
 """
 
 from __future__ import annotations
@@ -27,23 +28,6 @@ def _as_utc(moment: datetime | str) -> datetime:
 
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def lock_for_announcement(session: Session, *, request_id: int) -> BackfillRequest | None:
-    """Lock the request while its events are announced; None when another process holds it.
-
-    PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` (the holder announces everything
-    pending, so skipping loses nothing).  SQLite: a plain read (one process, which
-    serialises announcing in memory).
-    """
-    query = (
-        select(BackfillRequest)
-        .where(BackfillRequest.id == request_id)
-        .execution_options(populate_existing=True)
-    )
-    if _is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    return session.scalars(query).first()
 
 
 def last_change_times(session: Session, *, request_ids: Collection[int]) -> dict[int, datetime]:
