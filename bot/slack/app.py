@@ -9,8 +9,10 @@ database is doing, and as fast as a bare Bolt app acks.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,13 +60,36 @@ def _bolt_logger() -> logging.Logger:
 # to overlap the work's waits on Slack, Supermetrics and the database in a lull.
 WORK_THREADS = 4
 
-# When traffic outlasts AckFirstWork's max_wait, overdue work runs beside the acks, and a
-# CPU-bound thread keeps the GIL for up to the interpreter's switch interval before a
-# waiting ack thread gets it: 5 ms by default, several times the CPU of a whole ack.
-# With 1 ms, 2-second bursts of 50 concurrent commands acked at p99 ~1.05x the bare app's
-# instead of ~1.6x (benchmarks/ack_bench.py --requests 4000); the work's extra GIL
-# hand-overs cost it little.
 GIL_SWITCH_INTERVAL = 0.001
+_tuned = threading.Lock()
+_tuned_already = False
+
+
+def tune_interpreter_for_acks() -> None:
+    """Process-wide settings for a process that acks Slack; the first call does it.
+
+    Both concern what holds the GIL while requests wait to be acked (measured with
+    benchmarks/ack_bench.py, 50 concurrent commands, this app against a bare Bolt app):
+
+    - The cyclic GC: the app's import-time heap (SQLAlchemy, dateparser, the Slack SDK:
+      ~100k objects) made each full collection a 35-45 ms pause of every thread, several
+      times a run, landing in the p99 of the acks (the bare app's heap: ~30k objects,
+      ~4 ms). Frozen after start-up, it is no longer scanned: full collections take ~2 ms.
+    - The switch interval: when traffic outlasts ``AckFirstWork.max_wait``, overdue work
+      runs beside the acks, and a CPU-bound thread keeps the GIL for up to the switch
+      interval before a waiting ack thread gets it: 5 ms by default, several times the CPU
+      of a whole ack. With 1 ms, 2-second bursts acked at p99 ~1.1x the bare app's
+      instead of ~1.6x (``--requests 4000``).
+    """
+    global _tuned_already
+    with _tuned:
+        if _tuned_already:
+            return
+        _tuned_already = True
+        if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
+            sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+        gc.collect()
+        gc.freeze()
 
 
 @dataclass
@@ -114,8 +139,6 @@ def create_slack_bot(
             notifier=notifier,
             clock=runtime.clock,
         )
-    if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # process-wide: this process serves acks
     work = AckFirstWork(workers=WORK_THREADS)
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")
     app = App(
@@ -140,6 +163,7 @@ def create_slack_bot(
         background=background_pool,
     )
     register(app, listeners)
+    tune_interpreter_for_acks()  # after building, so the app's own objects are frozen too
     return SlackBot(app=app, listeners=listeners, work=work, background_pool=background_pool)
 
 

@@ -7,12 +7,16 @@ as the test holds it back (one overdue item at a time).
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from bot.slack.app import GIL_SWITCH_INTERVAL
 from bot.slack.listeners import AckFirstWork
+from tests.slack.harness import SlackHarness
 from tests.support.waiting import wait_for
 
 LOOK = 0.2  # how long a test watches for something the rule forbids
@@ -123,3 +127,10 @@ def test_a_failing_item_does_not_stop_its_worker(caplog: pytest.LogCaptureFixtur
     finally:
         work.close(timeout=10)
     assert "failed outside its guard" in caplog.text
+
+
+def test_building_the_app_tunes_the_interpreter_for_acks(bot: SlackHarness) -> None:
+    # what holds the GIL while acks wait: GIL slices, and GC pauses over the start-up heap
+    assert sys.getswitchinterval() <= GIL_SWITCH_INTERVAL
+    assert gc.get_freeze_count() > 0
+    assert isinstance(bot.wsgi.bot.listeners.gate, AckFirstWork)
