@@ -13,6 +13,7 @@ from bot.service.types import Actor, DatesForm, Reply
 from bot.slack.blocks import format_range, submitted_card
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import add_event, ensure_workspace, expire_pending, get_request, transition
+from bot.tracking.observe import backfill_payload, backfill_values
 
 
 class Changes:
@@ -163,21 +164,8 @@ class Changes:
                 now=self.d.now(),
                 announce=True,
                 reason=f"Cancelled by <@{actor.user_id}>.",
-                values={
-                    "dts_status": backfill.status.value,
-                    "runs_total": backfill.runs_total,
-                    "runs_created": backfill.runs_created,
-                    "runs_completed": backfill.runs_completed,
-                    "runs_failed": backfill.runs_failed,
-                    "next_poll_at": None,
-                },
-                payload={
-                    "backfill_id": backfill.backfill_id,
-                    "status": backfill.status.value,
-                    "runs_total": backfill.runs_total,
-                    "runs_completed": backfill.runs_completed,
-                    "runs_failed": backfill.runs_failed,
-                },
+                values={**backfill_values(backfill), "next_poll_at": None},
+                payload=backfill_payload(backfill),
             )
         if not won:
             raise StateConflictError(

@@ -29,6 +29,7 @@ from bot.slack.blocks import submitted_card
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import ensure_workspace, transition
 from bot.supermetrics.models import Backfill
+from bot.tracking.observe import backfill_payload, backfill_values
 
 # refusals: sending the same request again would be refused again
 _FINAL_FAILURES = (DtsUnauthorizedError, DtsForbiddenError, DtsNotFoundError, DtsRejectedError)
@@ -126,23 +127,13 @@ class Submission:
                 announce=True,
                 values={
                     "backfill_id": backfill.backfill_id,
-                    "dts_status": backfill.status.value,
-                    "runs_total": backfill.runs_total,
-                    "runs_created": backfill.runs_created,
-                    "runs_completed": backfill.runs_completed,
-                    "runs_failed": backfill.runs_failed,
+                    **backfill_values(backfill),
                     "submitted_at": now,
                     "next_poll_at": now + timedelta(seconds=self.d.settings.poll_min_seconds),
                     "confirmed_by": confirmed_by,
                     "state_reason": None,
                 },
-                payload={
-                    "backfill_id": backfill.backfill_id,
-                    "status": backfill.status.value,
-                    "runs_total": backfill.runs_total,
-                    "runs_completed": backfill.runs_completed,
-                    "runs_failed": backfill.runs_failed,
-                },
+                payload=backfill_payload(backfill),
             )
         if not won:
             log.warning(

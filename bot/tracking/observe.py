@@ -33,6 +33,28 @@ class Observation:
         return self.state in FINAL
 
 
+def backfill_values(backfill: Backfill) -> dict[str, Any]:
+    """The request columns that mirror a backfill's status and run counts."""
+    return {
+        "dts_status": backfill.status.value,
+        "runs_total": backfill.runs_total,
+        "runs_created": backfill.runs_created,
+        "runs_completed": backfill.runs_completed,
+        "runs_failed": backfill.runs_failed,
+    }
+
+
+def backfill_payload(backfill: Backfill) -> dict[str, Any]:
+    """What an event records about the backfill it saw (the thread reply renders it)."""
+    return {
+        "backfill_id": backfill.backfill_id,
+        "status": backfill.status.value,
+        "runs_total": backfill.runs_total,
+        "runs_completed": backfill.runs_completed,
+        "runs_failed": backfill.runs_failed,
+    }
+
+
 def error_report_values(backfill: Backfill) -> list[dict[str, str]]:
     return [
         {"date": item.run_date.isoformat(), "error": item.error}
@@ -53,27 +75,14 @@ def observe(request: BackfillRequest, backfill: Backfill, *, now: datetime) -> O
     """What changed between the stored request and the backfill the API returned."""
     state = RequestState(backfill.status.value)
     report = error_report_values(backfill)
-    values: dict[str, Any] = {
-        "dts_status": backfill.status.value,
-        "runs_total": backfill.runs_total,
-        "runs_created": backfill.runs_created,
-        "runs_completed": backfill.runs_completed,
-        "runs_failed": backfill.runs_failed,
-        "error_report": report,
-    }
+    values = {**backfill_values(backfill), "error_report": report}
     state_changed = state != request.state
     progress_changed = (
         backfill.runs_total != (request.runs_total or 0)
         or backfill.runs_completed != (request.runs_completed or 0)
         or backfill.runs_failed != (request.runs_failed or 0)
     )
-    payload: dict[str, Any] = {
-        "backfill_id": backfill.backfill_id,
-        "status": backfill.status.value,
-        "runs_total": backfill.runs_total,
-        "runs_completed": backfill.runs_completed,
-        "runs_failed": backfill.runs_failed,
-    }
+    payload = backfill_payload(backfill)
     if state in FINAL:
         payload["error_report"] = report
         payload["duration_seconds"] = duration_seconds(
