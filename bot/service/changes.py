@@ -8,9 +8,9 @@ from bot.errors import DtsError, DtsRejectedError, StateConflictError
 from bot.parsing import check_range
 from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, log, snapshot
 from bot.service.failed_backfills import FailedBackfills, retry_link
-from bot.service.render import closed, overlap_warnings, pending_card
+from bot.service.render import closed, overlap_warnings, pending_card, submitted_blocks
 from bot.service.types import Actor, DatesForm, Reply
-from bot.slack.blocks import format_range, submitted_card
+from bot.slack.blocks import format_range
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import add_event, ensure_workspace, expire_pending, get_request, transition
 from bot.tracking.observe import backfill_payload, backfill_values
@@ -172,21 +172,11 @@ class Changes:
                 f"Backfill #{req.backfill_id} finished before the cancel was recorded; the "
                 "thread shows its final status."
             )
-        blocks = submitted_card(
-            request_id=req.id,
-            transfer_id=req.transfer_id,
-            transfer_name=req.transfer_name,
-            range_start=req.range_start,
-            range_end=req.range_end,
-            days=req.days,
-            requester=req.user_id,
-            confirmed_by=req.confirmed_by or actor.user_id,
-            backfill_id=req.backfill_id,
+        blocks = submitted_blocks(
+            req,
+            backfill,
             status=RequestState.CANCELLED.value,
-            runs_total=backfill.runs_total,
-            runs_completed=backfill.runs_completed,
-            runs_failed=backfill.runs_failed,
-            notes=req.notes,
+            confirmed_by=req.confirmed_by or actor.user_id,
             can_cancel=False,
         )
         self.d.show_card(

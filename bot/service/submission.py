@@ -22,10 +22,9 @@ from bot.errors import (
 )
 from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
-from bot.service.render import closed, pending_card
+from bot.service.render import closed, pending_card, submitted_blocks
 from bot.service.types import Actor, Reply
 from bot.slack import cards
-from bot.slack.blocks import submitted_card
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import ensure_workspace, transition
 from bot.supermetrics.models import Backfill
@@ -140,22 +139,8 @@ class Submission:
                 "request %s moved on before backfill %s was recorded", req.id, backfill.backfill_id
             )
             return False
-        blocks = submitted_card(
-            request_id=req.id,
-            transfer_id=req.transfer_id,
-            transfer_name=req.transfer_name,
-            range_start=req.range_start,
-            range_end=req.range_end,
-            days=req.days,
-            requester=req.user_id,
-            confirmed_by=confirmed_by,
-            backfill_id=backfill.backfill_id,
-            status=backfill.status.value,
-            runs_total=backfill.runs_total,
-            runs_completed=backfill.runs_completed,
-            runs_failed=backfill.runs_failed,
-            notes=req.notes,
-            can_cancel=True,
+        blocks = submitted_blocks(
+            req, backfill, status=backfill.status.value, confirmed_by=confirmed_by, can_cancel=True
         )
         self.d.show_card(
             req,

@@ -31,6 +31,7 @@ class RecordingNotifier:
 
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # every update, in order
     fail_with: BaseException | None = None
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +65,7 @@ class RecordingNotifier:
             if ts not in self.messages:
                 raise SlackApiError(error="message_not_found")
             self.messages[ts].update(text=text, blocks=list(blocks))
+            self.updates.append({"ts": ts, "text": text, "blocks": list(blocks)})
 
     def ephemeral(
         self,

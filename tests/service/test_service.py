@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -11,11 +12,14 @@ from bot.parsing import parse_command
 from bot.service import OPEN_SETUP, Actor
 from bot.service.deps import iter_spans
 from bot.service.lookups import EXAMPLES
+from bot.slack import ids
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest
+from bot.store.queries import list_events
 from bot.supermetrics.models import Transfer
 from bot.transfers import match_transfers, no_match_error
 from tests.service.conftest import TEAM, ServiceWorld
+from tests.slack.harness import action_ids, block_text
 
 ALICE = Actor(slack_team_id=TEAM, user_id="U0ALICE", channel_id="C0GEN", tz="Pacific/Auckland")
 
@@ -109,3 +113,49 @@ def test_confirm_twice_by_the_same_person_is_quiet_then_conflicts_for_others(
             actor=Actor(slack_team_id="T0OTHER", user_id="U0ALICE", channel_id="C0GEN"),
             request_id=reply.request_id,
         )
+
+
+def _service_card(world: ServiceWorld, text: str) -> dict[str, Any]:
+    """The card update the service itself made (the announcer re-renders it afterwards)."""
+    [update] = [u for u in world.notifier.updates if u["text"] == text]
+    return update
+
+
+def test_submitted_and_cancelled_cards_and_events_mirror_the_backfill(world: ServiceWorld) -> None:
+    reply = world.service.handle_text(actor=ALICE, text="transfer 456789 last month")
+    assert reply.request_id is not None
+    world.service.confirm(actor=ALICE, request_id=reply.request_id)
+    [backfill] = world.sim.backfills()
+    card = _service_card(world, f"Backfill #{backfill.backfill_id} submitted by <@U0ALICE>.")
+    text = block_text(card)
+    assert "Facebook Ads - daily" in text and "Submitted by <@U0ALICE>" in text
+    assert f"backfill #{backfill.backfill_id} · {backfill.status.value}" in text
+    assert ids.ACTION_CANCEL_BACKFILL in action_ids(card)
+
+    admin = Actor(slack_team_id=TEAM, user_id="U0ADA", channel_id="C0GEN", is_admin=True)
+    world.service.cancel_backfill(actor=admin, request_id=reply.request_id)
+    card = _service_card(world, f"Backfill #{backfill.backfill_id} cancelled by <@U0ADA>.")
+    text = block_text(card)
+    assert f"backfill #{backfill.backfill_id} · CANCELLED" in text
+    assert "Submitted by <@U0ALICE>" in text  # who confirmed, not who cancelled
+    assert action_ids(card) == []
+
+    with session_scope(world.session_factory) as session:
+        row = session.get(BackfillRequest, reply.request_id)
+        assert row is not None
+        assert (row.state, row.dts_status, row.next_poll_at) == ("CANCELLED", "CANCELLED", None)
+        assert row.runs_total == backfill.runs_total
+        moves = [
+            (e.to_state, e.payload)
+            for e in list_events(session, request_id=row.id)
+            if e.kind == "state" and e.to_state in {"SUBMITTED", "CANCELLED"}
+        ]
+    [(_, submitted), (_, cancelled)] = moves
+    counts = {"runs_total": backfill.runs_total, "runs_completed": 0, "runs_failed": 0}
+    assert submitted == {"backfill_id": backfill.backfill_id, "status": "CREATED", **counts}
+    assert cancelled == {
+        "backfill_id": backfill.backfill_id,
+        "status": "CANCELLED",
+        **counts,
+        "reason": "Cancelled by <@U0ADA>.",
+    }
