@@ -53,14 +53,12 @@ class Changes:
             start, end, today=self.d.today(actor.tz), max_days=self.d.max_days(rules)
         )
         days = (end - start).days + 1
+        previous = [req.range_start.isoformat(), req.range_end.isoformat()]
         with self.d.session() as session:
-            won = transition(
+            req = self.d.revise_pending(
                 session,
-                request_id=req.id,
-                expected=RequestState.PENDING,
-                to=RequestState.PENDING,
-                actor=actor.user_id,
-                now=self.d.now(),
+                actor,
+                req.id,
                 values={
                     "range_start": start,
                     "range_end": end,
@@ -69,11 +67,8 @@ class Changes:
                     "state_reason": None,
                 },
                 payload={"edited": [start.isoformat(), end.isoformat()]},
+                conflict=f"Request #{req.id} moved on while you were editing; nothing was changed.",
             )
-            if not won:
-                raise StateConflictError(
-                    f"Request #{req.id} moved on while you were editing; nothing was changed."
-                )
             add_event(
                 session,
                 request_id=req.id,
@@ -81,12 +76,11 @@ class Changes:
                 actor=actor.user_id,
                 now=self.d.now(),
                 payload={
-                    "from": [req.range_start.isoformat(), req.range_end.isoformat()],
+                    "from": previous,
                     "to": [start.isoformat(), end.isoformat()],
                     "clamped": clamped,
                 },
             )
-            req = snapshot(self.d.load(session, actor, request_id))
             link = retry_link(session, request_id=req.id)
         warnings: list[str] = []
         team = self.d.maybe_team_client(actor.slack_team_id)

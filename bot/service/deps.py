@@ -18,13 +18,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, local_today
 from bot.config import Settings
-from bot.errors import AccessDeniedError, BotError, MissingTokenError, NotFoundError
+from bot.errors import (
+    AccessDeniedError,
+    BotError,
+    MissingTokenError,
+    NotFoundError,
+    StateConflictError,
+)
 from bot.notifier import Block, Notifier
 from bot.service.types import Actor
 from bot.slack.cards import RequestSummary
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestState, Workspace
-from bot.store.queries import get_request
+from bot.store.queries import get_request, transition
 from bot.supermetrics.client import DtsClient, DtsTeamClient
 from bot.tokens import TokenVault, workspace_token
 
@@ -193,6 +199,35 @@ class Deps:
                 "`/backfill list` shows the recent ones."
             )
         return row
+
+    def revise_pending(
+        self,
+        session: Session,
+        actor: Actor,
+        request_id: int,
+        *,
+        values: dict[str, Any],
+        payload: dict[str, Any],
+        conflict: str | None = None,
+    ) -> RequestSnapshot:
+        """Change a PENDING request's details (it stays PENDING) and return it as it is now.
+
+        Guarded like every move: if the request left PENDING meanwhile (confirmed, cancelled,
+        expired) nothing changes and ``StateConflictError(conflict)`` is raised.
+        """
+        won = transition(
+            session,
+            request_id=request_id,
+            expected=RequestState.PENDING,
+            to=RequestState.PENDING,
+            actor=actor.user_id,
+            now=self.now(),
+            values=values,
+            payload=payload,
+        )
+        if not won:
+            raise StateConflictError(conflict)
+        return snapshot(self.load(session, actor, request_id))
 
     def team_client(self, slack_team_id: str) -> DtsTeamClient:
         """Return the DTS client bound to the workspace's team and token (MissingTokenError)."""

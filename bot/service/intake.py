@@ -275,19 +275,13 @@ class Intake:
             req.transfer_name,
         )
         with self.d.session() as session:
-            won = transition(
+            req = self.d.revise_pending(
                 session,
-                request_id=req.id,
-                expected=RequestState.PENDING,
-                to=RequestState.PENDING,
-                actor=actor.user_id,
-                now=self.d.now(),
+                actor,
+                req.id,
                 values={"transfer_id": transfer_id, "transfer_name": name},
                 payload={"chosen_transfer_id": transfer_id},
             )
-            if not won:
-                raise StateConflictError()
-            req = snapshot(self.d.load(session, actor, request_id))
         warnings = self.warnings_for(team, transfer_id, req.range_start, req.range_end)
         text, blocks = pending_card(req, warnings=warnings)
         self.d.show_card(req, text=text, blocks=blocks)

@@ -159,3 +159,36 @@ def test_submitted_and_cancelled_cards_and_events_mirror_the_backfill(world: Ser
         **counts,
         "reason": "Cancelled by <@U0ADA>.",
     }
+
+
+def test_revising_a_request_that_left_pending_changes_nothing(world: ServiceWorld) -> None:
+    reply = world.service.handle_text(actor=ALICE, text="transfer 456789 last month")
+    assert reply.request_id is not None
+    with session_scope(world.session_factory) as session:
+        revised = world.service.deps.revise_pending(
+            session,
+            ALICE,
+            reply.request_id,
+            values={"transfer_name": "Renamed"},
+            payload={"chosen_transfer_id": 456789},
+        )
+    assert (revised.state.value, revised.transfer_name) == ("PENDING", "Renamed")
+
+    world.service.dismiss(actor=ALICE, request_id=reply.request_id)
+    with session_scope(world.session_factory) as session:
+        with pytest.raises(StateConflictError, match="moved on while you were editing"):
+            world.service.deps.revise_pending(
+                session,
+                ALICE,
+                reply.request_id,
+                values={"transfer_name": "Too late"},
+                payload={},
+                conflict=f"Request #{reply.request_id} moved on while you were editing.",
+            )
+        with pytest.raises(StateConflictError, match="already moved on"):  # the default
+            world.service.deps.revise_pending(
+                session, ALICE, reply.request_id, values={"days": 1}, payload={}
+            )
+    with session_scope(world.session_factory) as session:
+        row = session.get(BackfillRequest, reply.request_id)
+        assert row is not None and (row.state, row.transfer_name) == ("DISMISSED", "Renamed")
