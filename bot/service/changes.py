@@ -6,13 +6,13 @@ from datetime import date
 
 from bot.errors import DtsError, DtsRejectedError, StateConflictError
 from bot.parsing import check_range
-from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, log, snapshot
+from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills, retry_link
 from bot.service.render import closed, overlap_warnings, pending_card, submitted_blocks
 from bot.service.types import Actor, DatesForm, Reply
 from bot.slack.blocks import format_range
 from bot.store.models import TRACKED_STATES, RequestState
-from bot.store.queries import add_event, ensure_workspace, expire_pending, get_request, transition
+from bot.store.queries import add_event, expire_pending, get_request, transition
 from bot.tracking.observe import backfill_payload, backfill_values
 
 
@@ -21,19 +21,11 @@ class Changes:
         self.d = deps
         self.failed_backfills = FailedBackfills(deps)
 
-    def _load(self, actor: Actor, request_id: int) -> tuple[RequestSnapshot, WorkspaceRules]:
-        with self.d.session() as session:
-            req = snapshot(self.d.load(session, actor, request_id))
-            rules = WorkspaceRules.of(
-                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
-            )
-        return req, rules
-
     # --- edit dates -----------------------------------------------------------------------
 
     def dates_form(self, actor: Actor, request_id: int) -> DatesForm:
         """What the edit-dates form shows and checks; refused for other people's requests."""
-        req, rules = self._load(actor, request_id)
+        req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "edit")
         self._require_pending(req, "edit its dates")
         return DatesForm(
@@ -46,7 +38,7 @@ class Changes:
         )
 
     def edit_dates(self, actor: Actor, request_id: int, start: date, end: date) -> Reply:
-        req, rules = self._load(actor, request_id)
+        req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "edit")
         self._require_pending(req, "edit its dates")
         start, end, clamped, notes = check_range(
@@ -102,7 +94,7 @@ class Changes:
     # --- cancel before and after submission -------------------------------------------------
 
     def dismiss(self, actor: Actor, request_id: int) -> Reply:
-        req, rules = self._load(actor, request_id)
+        req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "cancel")
         self._require_pending(req, "cancel it here")
         with self.d.session() as session:
@@ -126,7 +118,7 @@ class Changes:
         return Reply(text="", request_id=req.id)
 
     def cancel_backfill(self, actor: Actor, request_id: int) -> Reply:
-        req, rules = self._load(actor, request_id)
+        req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "cancel")
         if req.state is RequestState.FAILED and req.backfill_id is not None:
             # finished with errors, yet still blocking its dates at Supermetrics
@@ -181,7 +173,7 @@ class Changes:
 
     def cancel_any(self, actor: Actor, request_id: int) -> Reply:
         """``cancel <id>``: dismiss a pending request or cancel a submitted backfill."""
-        req, _rules = self._load(actor, request_id)
+        req, _rules = self.d.request_and_rules(actor, request_id)
         if req.state is RequestState.PENDING:
             self.dismiss(actor, request_id)
             return Reply(text=f"Request #{req.id} is cancelled; nothing was submitted.")

@@ -30,7 +30,7 @@ from bot.service.types import Actor
 from bot.slack.cards import RequestSummary
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestState, Workspace
-from bot.store.queries import get_request, transition
+from bot.store.queries import ensure_workspace, get_request, transition
 from bot.supermetrics.client import DtsClient, DtsTeamClient
 from bot.tokens import TokenVault, workspace_token
 
@@ -199,6 +199,23 @@ class Deps:
                 "`/backfill list` shows the recent ones."
             )
         return row
+
+    def rules(self, actor: Actor) -> WorkspaceRules:
+        """The actor's workspace rules (the workspace row is made on first use)."""
+        with self.session() as session:
+            return self._rules(session, actor)
+
+    def request_and_rules(
+        self, actor: Actor, request_id: int
+    ) -> tuple[RequestSnapshot, WorkspaceRules]:
+        """The request (NotFoundError outside the actor's workspace) and its workspace rules."""
+        with self.session() as session:
+            return snapshot(self.load(session, actor, request_id)), self._rules(session, actor)
+
+    def _rules(self, session: Session, actor: Actor) -> WorkspaceRules:
+        return WorkspaceRules.of(
+            ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.now())
+        )
 
     def revise_pending(
         self,

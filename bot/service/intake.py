@@ -19,14 +19,14 @@ from bot.errors import (
 )
 from bot.notifier import Block
 from bot.parsing import check_range, parse_command
-from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, iter_spans, log, snapshot
+from bot.service.deps import Deps, RequestSnapshot, iter_spans, log, snapshot
 from bot.service.failed_backfills import record_retry_link
 from bot.service.render import overlap_warnings, pending_card
 from bot.service.types import Actor, Reply
 from bot.slack import cards
 from bot.slack.blocks import escape_mrkdwn, format_range, plural
 from bot.store.models import RequestState
-from bot.store.queries import create_request, ensure_workspace, transition, update_request
+from bot.store.queries import create_request, transition, update_request
 from bot.supermetrics.client import DtsTeamClient
 from bot.supermetrics.models import Transfer
 from bot.transfers import match_transfers, no_match_error
@@ -60,11 +60,7 @@ class Intake:
     # --- a new request from text ------------------------------------------------------
 
     def request(self, actor: Actor, text: str) -> Reply:
-        now = self.d.now()
-        with self.d.session() as session:
-            rules = WorkspaceRules.of(
-                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=now)
-            )
+        rules = self.d.rules(actor)
         rules.check_allowed(actor)
         command = parse_command(
             text,
@@ -257,12 +253,7 @@ class Intake:
 
     def choose_transfer(self, actor: Actor, request_id: int, transfer_id: int) -> Reply:
         """Set the transfer a chooser card asked for and turn it into a confirmation card."""
-        with self.d.session() as session:
-            row = self.d.load(session, actor, request_id)
-            req = snapshot(row)
-            rules = WorkspaceRules.of(
-                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
-            )
+        req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "choose the transfer for")
         if req.state is not RequestState.PENDING:
             raise StateConflictError(
@@ -289,12 +280,7 @@ class Intake:
 
     def retry_failed_days(self, actor: Actor, request_id: int) -> Reply:
         """One new confirmation card per contiguous span of the days that failed."""
-        with self.d.session() as session:
-            row = self.d.load(session, actor, request_id)
-            req = snapshot(row)
-            rules = WorkspaceRules.of(
-                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
-            )
+        req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "retry the failed days of")
         dates = sorted(
             {

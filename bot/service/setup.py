@@ -11,10 +11,10 @@ from bot.errors import (
     DtsUnauthorizedError,
     TokenError,
 )
-from bot.service.deps import Deps, WorkspaceRules
+from bot.service.deps import Deps
 from bot.service.types import OPEN_SETUP, Actor, Reply
 from bot.slack.blocks import escape_mrkdwn
-from bot.store.queries import ensure_workspace, set_workspace_token
+from bot.store.queries import set_workspace_token
 
 NOT_ADMIN = (
     "Only a workspace admin can set up the Supermetrics connection. Ask a Slack workspace "
@@ -30,20 +30,14 @@ class Setup:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
 
-    def _rules(self, actor: Actor) -> WorkspaceRules:
-        with self.d.session() as session:
-            return WorkspaceRules.of(
-                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
-            )
-
     def open(self, actor: Actor) -> Reply:
-        if not self._rules(actor).is_admin(actor):
+        if not self.d.rules(actor).is_admin(actor):
             raise AccessDeniedError(NOT_ADMIN)
         return Reply(text="Opening the setup form…", opens=OPEN_SETUP)
 
     def set_token(self, actor: Actor, supermetrics_team_id: int, token: str) -> Reply:
         """Check the token against the API, then store it encrypted. Never echoes it."""
-        if not self._rules(actor).is_admin(actor):
+        if not self.d.rules(actor).is_admin(actor):
             raise AccessDeniedError(NOT_ADMIN)
         if supermetrics_team_id <= 0:
             raise TeamIdError(

@@ -20,13 +20,13 @@ from bot.errors import (
     StateConflictError,
     TokenError,
 )
-from bot.service.deps import Deps, RequestSnapshot, WorkspaceRules, log, snapshot
+from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
 from bot.service.render import closed, pending_card, submitted_blocks
 from bot.service.types import Actor, Reply
 from bot.slack import cards
 from bot.store.models import TRACKED_STATES, RequestState
-from bot.store.queries import ensure_workspace, transition
+from bot.store.queries import transition
 from bot.supermetrics.models import Backfill
 from bot.tracking.observe import backfill_payload, backfill_values
 
@@ -40,11 +40,7 @@ class Submission:
         self.failed_backfills = FailedBackfills(deps)
 
     def confirm(self, actor: Actor, request_id: int) -> Reply:
-        with self.d.session() as session:
-            req = snapshot(self.d.load(session, actor, request_id))
-            rules = WorkspaceRules.of(
-                ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.d.now())
-            )
+        req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "confirm")
         if req.state is not RequestState.PENDING:
             return self._not_pending(actor, req)
