@@ -28,6 +28,8 @@ class Settings:
     supermetrics_max_retries: int = 3
     supermetrics_retry_budget_seconds: float = 30.0
     supermetrics_retry_after_cap_seconds: float = 30.0
+    # how long a team's transfer list is reused before it is fetched again (0: never)
+    transfer_cache_seconds: float = 300.0
 
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
@@ -88,6 +90,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "SUPERMETRICS_MAX_RETRIES": ("supermetrics_max_retries", int, 0),
     "SUPERMETRICS_RETRY_BUDGET_SECONDS": ("supermetrics_retry_budget_seconds", float, 0),
     "SUPERMETRICS_RETRY_AFTER_CAP_SECONDS": ("supermetrics_retry_after_cap_seconds", float, 0),
+    "TRANSFER_CACHE_SECONDS": ("transfer_cache_seconds", float, 0),
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),

@@ -31,6 +31,7 @@ from bot.service.submission import Submission
 from bot.service.types import Actor, DatesForm, Reply
 from bot.supermetrics.client import DtsClient
 from bot.tokens import TokenVault
+from bot.transfers import TransferCache
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -110,6 +111,7 @@ class BackfillService:
             notifier=notifier,
             clock=clock,
             announcer=announcer,
+            transfers=TransferCache(clock=clock, ttl_seconds=settings.transfer_cache_seconds),
         )
         self._intake = Intake(self.deps)
         self._submission = Submission(self.deps)

@@ -33,6 +33,7 @@ from bot.store.models import BackfillRequest, RequestState, Workspace
 from bot.store.queries import ensure_workspace, get_request, transition
 from bot.supermetrics.client import DtsClient, DtsTeamClient
 from bot.tokens import TokenVault, workspace_token
+from bot.transfers import TransferCache
 
 log = logging.getLogger("bot.service")
 
@@ -177,6 +178,7 @@ class Deps:
     notifier: Notifier
     clock: Clock
     announcer: Flusher
+    transfers: TransferCache  # each Supermetrics team's transfer list, reused for a while
 
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.session_factory)

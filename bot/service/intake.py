@@ -6,7 +6,7 @@ name, and retrying the failed days of a finished backfill.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -81,7 +81,7 @@ class Intake:
         if command.transfer_id is None:
             return self._by_name(actor, draft)
         team = self._team_or_none(actor)
-        transfers = self._transfers(team)
+        transfers = self._transfers(team, has=_with_id(command.transfer_id))
         warnings: list[str] = []
         name = None
         if transfers is not None:
@@ -112,7 +112,9 @@ class Intake:
                 "Supermetrics token, and none is set up yet. An admin can add it with "
                 "`/backfill setup`; meanwhile you can give the transfer id instead."
             ) from exc
-        transfers = team.list_transfers()
+        transfers = self.d.transfers.transfers(
+            team, has=lambda listed: bool(match_transfers(name, listed))
+        )
         matches = match_transfers(name, transfers)
         if not matches:
             raise no_match_error(name, transfers)
@@ -213,12 +215,14 @@ class Intake:
             log.warning("token of %s cannot be decrypted; skipping lookups", actor.slack_team_id)
             return None
 
-    def _transfers(self, team: DtsTeamClient | None) -> list[Transfer] | None:
+    def _transfers(
+        self, team: DtsTeamClient | None, *, has: Callable[[Sequence[Transfer]], bool]
+    ) -> Sequence[Transfer] | None:
         """The team's transfers, or None when they can't be read (the card still shows)."""
         if team is None:
             return None
         try:
-            return team.list_transfers()
+            return self.d.transfers.transfers(team, has=has)
         except DtsError as exc:
             log.info("transfer list unavailable for the card: %s", exc.user_message)
             return None
@@ -260,7 +264,7 @@ class Intake:
                 f"Request #{req.id} is already {req.state.value.lower()}; nothing was changed."
             )
         team = self._team_or_none(actor)
-        transfers = self._transfers(team) or []
+        transfers = self._transfers(team, has=_with_id(transfer_id)) or []
         name = next(
             (t.display_name for t in transfers if t.transfer_id == transfer_id),
             req.transfer_name,
@@ -333,3 +337,8 @@ class Intake:
                 "retry them after these."
             )
         return Reply(text=text, request_id=req.id)
+
+
+def _with_id(transfer_id: int) -> Callable[[Sequence[Transfer]], bool]:
+    """Whether a transfer list holds the transfer (else a cached list is fetched again)."""
+    return lambda transfers: any(t.transfer_id == transfer_id for t in transfers)

@@ -81,6 +81,8 @@ class Setup:
                 set_by=actor.user_id,
                 now=self.d.now(),
             )
+        # a new token may see other transfers: the next command reads the list afresh
+        self.d.transfers.invalidate(supermetrics_team_id)
         names = ", ".join(escape_mrkdwn(t.display_name) for t in transfers[:5])
         seen = f" (e.g. {names})" if names else ""
         return Reply(
