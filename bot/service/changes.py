@@ -8,7 +8,7 @@ from bot.errors import DtsError, DtsRejectedError, StateConflictError
 from bot.parsing import check_range
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills, retry_link
-from bot.service.render import closed, overlap_warnings, pending_card, submitted_blocks
+from bot.service.render import closed, overlap_warnings, pending_card
 from bot.service.types import Actor, DatesForm, Reply
 from bot.slack.blocks import format_range
 from bot.store.models import TRACKED_STATES, RequestState
@@ -153,18 +153,12 @@ class Changes:
                 values={**backfill_values(backfill), "next_poll_at": None},
                 payload=backfill_payload(backfill),
             )
+            blocks = self.d.card_as_stored(session, req.id) if won else []
         if not won:
             raise StateConflictError(
                 f"Backfill #{req.backfill_id} finished before the cancel was recorded; the "
                 "thread shows its final status."
             )
-        blocks = submitted_blocks(
-            req,
-            backfill,
-            status=RequestState.CANCELLED.value,
-            confirmed_by=req.confirmed_by or actor.user_id,
-            can_cancel=False,
-        )
         self.d.show_card(
             req, text=f"Backfill #{req.backfill_id} cancelled by <@{actor.user_id}>.", blocks=blocks
         )

@@ -33,6 +33,7 @@ from bot.store.models import BackfillRequest, RequestState, Workspace
 from bot.store.queries import ensure_workspace, get_request, transition
 from bot.supermetrics.client import DtsClient, DtsTeamClient
 from bot.tokens import TokenVault, workspace_token
+from bot.tracking.render import render_card
 from bot.transfers import TransferCache
 
 log = logging.getLogger("bot.service")
@@ -247,6 +248,18 @@ class Deps:
         if not won:
             raise StateConflictError(conflict)
         return snapshot(self.load(session, actor, request_id))
+
+    def card_as_stored(self, session: Session, request_id: int) -> list[Block]:
+        """The submitted card of the request as this session now sees it.
+
+        The tracker's own card (``render_card``), so the service's update and the
+        announcer's next one show the same thing.
+        """
+        row = get_request(session, request_id=request_id)
+        card = render_card(row) if row is not None else None
+        if card is None:
+            raise ValueError(f"request {request_id} has no submitted card")
+        return card.blocks
 
     def team_client(self, slack_team_id: str) -> DtsTeamClient:
         """Return the DTS client bound to the workspace's team and token (MissingTokenError)."""

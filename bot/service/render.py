@@ -8,7 +8,7 @@ from datetime import date
 from bot.notifier import Block
 from bot.service.deps import RequestSnapshot
 from bot.slack import cards
-from bot.slack.blocks import format_range, submitted_card, transfer_label
+from bot.slack.blocks import format_range, transfer_label
 from bot.supermetrics.models import Backfill
 
 
@@ -32,34 +32,6 @@ def closed(
     label = transfer_label(req.transfer_id, req.transfer_name)
     text = f"Backfill {label} {format_range(req.range_start, req.range_end)}: {headline}"
     return text, cards.closed_card(req.summary, headline=headline, detail=detail)
-
-
-def submitted_blocks(
-    req: RequestSnapshot,
-    backfill: Backfill,
-    *,
-    status: str,
-    confirmed_by: str,
-    can_cancel: bool,
-) -> list[Block]:
-    """The card of a submitted request, with the backfill's progress as the API last said."""
-    return submitted_card(
-        request_id=req.id,
-        transfer_id=req.transfer_id,
-        transfer_name=req.transfer_name,
-        range_start=req.range_start,
-        range_end=req.range_end,
-        days=req.days,
-        requester=req.user_id,
-        confirmed_by=confirmed_by,
-        backfill_id=backfill.backfill_id,
-        status=status,
-        runs_total=backfill.runs_total,
-        runs_completed=backfill.runs_completed,
-        runs_failed=backfill.runs_failed,
-        notes=req.notes,
-        can_cancel=can_cancel,
-    )
 
 
 def overlap_warnings(

@@ -22,7 +22,7 @@ from bot.errors import (
 )
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
-from bot.service.render import closed, pending_card, submitted_blocks
+from bot.service.render import closed, pending_card
 from bot.service.types import Actor, Reply
 from bot.slack import cards
 from bot.store.models import TRACKED_STATES, RequestState
@@ -130,14 +130,12 @@ class Submission:
                 },
                 payload=backfill_payload(backfill),
             )
+            blocks = self.d.card_as_stored(session, req.id) if won else []
         if not won:
             log.warning(
                 "request %s moved on before backfill %s was recorded", req.id, backfill.backfill_id
             )
             return False
-        blocks = submitted_blocks(
-            req, backfill, status=backfill.status.value, confirmed_by=confirmed_by, can_cancel=True
-        )
         self.d.show_card(
             req,
             text=f"Backfill #{backfill.backfill_id} submitted by <@{confirmed_by}>.",
