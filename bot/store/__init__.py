@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy models (``models``, column types in ``types``), engines,
 sessions and schema checks (``db``), store functions (``queries``; the tracker's own in
-``tracking_queries``, Slack event dedup in ``deliveries``) and the ``migrate`` /
+``tracking_queries``, Slack event dedup in ``deliveries``, the row-count, cache-expiry
+and dialect helpers they share in ``statements``) and the ``migrate`` /
 ``workspace`` / ``rotate-key`` commands (``cli``).
 """

@@ -7,16 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from bot.store.models import RequestEvent, RequestState
-
-
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
+from bot.store.statements import expire_cached, rowcount
 
 
 def add_event(
@@ -69,10 +63,8 @@ def mark_announced(session: Session, *, event_id: int, now: datetime) -> bool:
         .values(announced_at=now)
         .execution_options(synchronize_session=False)
     )
-    won = _rowcount(session.execute(statement)) == 1
-    cached = session.identity_map.get(identity_key(RequestEvent, event_id))
-    if cached is not None:
-        session.expire(cached)
+    won = rowcount(session.execute(statement)) == 1
+    expire_cached(session, RequestEvent, event_id)
     return won
 
 
@@ -86,7 +78,5 @@ def record_announce_failure(session: Session, *, event_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     attempts = session.execute(statement).scalar_one_or_none()
-    cached = session.identity_map.get(identity_key(RequestEvent, event_id))
-    if cached is not None:
-        session.expire(cached)
+    expire_cached(session, RequestEvent, event_id)
     return int(attempts or 0)

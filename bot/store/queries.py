@@ -12,9 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from bot.errors import NotFoundError
 from bot.store.events import (
@@ -30,6 +28,7 @@ from bot.store.models import (
     RequestEvent,
     RequestState,
 )
+from bot.store.statements import expire_cached, is_postgres, rowcount
 from bot.store.workspaces import (
     configure_workspace,
     ensure_workspace,
@@ -205,18 +204,6 @@ def _check_values(values: Mapping[str, Any]) -> None:
         raise ValueError(f"backfill_requests has no column(s) {sorted(unknown)}")
 
 
-def _expire_cached(session: Session, request_id: int) -> None:
-    # the UPDATE bypassed the ORM; make a cached object reload on next access
-    cached = session.identity_map.get(identity_key(BackfillRequest, request_id))
-    if cached is not None:
-        session.expire(cached)
-
-
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
-
-
 def transition(
     session: Session,
     *,
@@ -255,12 +242,12 @@ def transition(
             .values(changes)
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(session.execute(statement)) == 1:
+        if rowcount(session.execute(statement)) == 1:
             won_from = state
             break
     if won_from is None:
         return False
-    _expire_cached(session, request_id)
+    expire_cached(session, BackfillRequest, request_id)
     event_payload = dict(payload or {})
     if reason is not None:
         event_payload.setdefault("reason", reason)
@@ -292,9 +279,9 @@ def update_request(
         .values(changes)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(session.execute(statement)) != 1:
+    if rowcount(session.execute(statement)) != 1:
         raise NotFoundError(f"Backfill request #{request_id} does not exist.")
-    _expire_cached(session, request_id)
+    expire_cached(session, BackfillRequest, request_id)
 
 
 # --- expiry and the tracker's leases ----------------------------------------------------
@@ -365,7 +352,7 @@ def claim_due(
 ) -> list[BackfillRequest]:
     """Lease up to ``limit`` tracked requests due for polling to ``owner``; return them."""
     lease = {"lease_owner": owner, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # rows another worker is claiming right now are skipped, not waited for
         ids = list(session.scalars(_due_ids(now, limit).with_for_update(skip_locked=True)))
         if ids:
@@ -385,7 +372,7 @@ def claim_due(
                 .values(lease)
                 .execution_options(synchronize_session=False)
             )
-            if _rowcount(session.execute(statement)) == 1:
+            if rowcount(session.execute(statement)) == 1:
                 ids.append(request_id)
     if not ids:
         return []
@@ -408,7 +395,7 @@ def release(
         .values(lease_owner=None, lease_expires_at=None, next_poll_at=next_poll_at)
         .execution_options(synchronize_session=False)
     )
-    won = _rowcount(session.execute(statement)) == 1
+    won = rowcount(session.execute(statement)) == 1
     if won:
-        _expire_cached(session, request_id)
+        expire_cached(session, BackfillRequest, request_id)
     return won

@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import TRACKED_STATES, BackfillRequest, RequestEvent, RequestState
+from bot.store.statements import is_postgres, rowcount
 
 CHANGE_EVENT_KINDS = ("state", "progress", "tracking_resumed")
 
@@ -24,10 +25,6 @@ def _as_utc(moment: datetime | str) -> datetime:
     # an aggregate loses the column type: SQLite hands back naive text
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def last_change_times(session: Session, *, request_ids: Collection[int]) -> dict[int, datetime]:
@@ -58,7 +55,7 @@ def give_up_announcement(session: Session, *, event_id: int) -> bool:
         .values(needs_announcement=False)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return rowcount(result) > 0
 
 
 def flag_state_announcements(
@@ -82,7 +79,7 @@ def flag_state_announcements(
         .values(needs_announcement=True)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    return rowcount(result)
 
 
 def pending_request_ids(
@@ -117,7 +114,7 @@ def schedule_unscheduled(session: Session, *, now: datetime) -> int:
         .values(next_poll_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    return rowcount(result)
 
 
 def release_owned(session: Session, *, owner: str) -> int:
@@ -128,7 +125,7 @@ def release_owned(session: Session, *, owner: str) -> int:
         .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0))
+    return rowcount(result)
 
 
 def lock_leased_many(
@@ -143,7 +140,7 @@ def lock_leased_many(
         .order_by(BackfillRequest.id)  # one lock order for everyone: no deadlocks
         .execution_options(populate_existing=True)
     )
-    if _is_postgres(session):
+    if is_postgres(session):
         query = query.with_for_update()
     return {row.id: row for row in session.scalars(query)}
 

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.store.models import Workspace
+from bot.store.statements import dialect_insert
 
 
 def ensure_workspace(session: Session, *, slack_team_id: str, now: datetime) -> Workspace:
@@ -26,9 +25,7 @@ def ensure_workspace(session: Session, *, slack_team_id: str, now: datetime) -> 
         "created_at": now,
         "updated_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(Workspace).values(**values).on_conflict_do_nothing())
+    session.execute(dialect_insert(session)(Workspace).values(**values).on_conflict_do_nothing())
     workspace = session.get(Workspace, slack_team_id)
     assert workspace is not None  # inserted above or by a concurrent writer
     return workspace
