@@ -203,12 +203,6 @@ def render_blocks(
     return lines
 
 
-def render_text(
-    blocks: Sequence[Block], *, fallback: str = "", namer: UserNamer = default_namer
-) -> str:
-    return "\n".join(render_blocks(blocks, fallback=fallback, namer=namer))
-
-
 def progress_of(blocks: Sequence[Block], namer: UserNamer = default_namer) -> str | None:
     """Return the card's progress line (``RUNNING ▓▓▓░░ 19/31 days``) if it shows one."""
     for line in render_blocks(blocks, namer=namer):
