@@ -10,9 +10,12 @@ import argparse
 import getpass
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TextIO
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings, load_settings
 from bot.errors import BotError, ConfigError, TokenDecryptError
@@ -32,7 +35,7 @@ from bot.store.queries import (
     list_workspaces,
     set_workspace_token,
 )
-from bot.tokens import GENERATE_KEY_HINT, load_vault
+from bot.tokens import GENERATE_KEY_HINT, key_file_path, load_vault
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 
@@ -129,6 +132,17 @@ def _read_token(stdin: TextIO) -> str:
     return token
 
 
+@contextmanager
+def _current_database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Open the configured database, refuse it unless migrated, and dispose of it after."""
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        ensure_schema_current(engine)
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
 def _migrate(settings: Settings) -> int:
     url = settings.resolved_database_url()
     upgrade_to_head(url)
@@ -144,40 +158,35 @@ def _migrate(settings: Settings) -> int:
 def _workspace_set(settings: Settings, args: argparse.Namespace, stdin: TextIO) -> int:
     token = None if args.keep_token else _read_token(stdin)
     vault = load_vault(settings, allow_generate=True)
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        ensure_schema_current(engine)
-        now = _now()
-        with session_scope(make_session_factory(engine)) as session:
-            if token is not None:
-                set_workspace_token(
-                    session,
-                    slack_team_id=args.slack_team,
-                    supermetrics_team_id=args.supermetrics_team,
-                    token_ciphertext=vault.encrypt(token),
-                    set_by="cli",
-                    now=now,
-                )
-            else:
-                existing = get_workspace(session, slack_team_id=args.slack_team)
-                if existing is None or existing.token_ciphertext is None:
-                    raise ConfigError(
-                        f"Workspace {args.slack_team} has no token to keep. Run the command "
-                        "without --keep-token and give the token on stdin."
-                    )
-                existing.supermetrics_team_id = args.supermetrics_team
-            workspace = configure_workspace(
+    now = _now()
+    with _current_database(settings) as factory, session_scope(factory) as session:
+        if token is not None:
+            set_workspace_token(
                 session,
                 slack_team_id=args.slack_team,
+                supermetrics_team_id=args.supermetrics_team,
+                token_ciphertext=vault.encrypt(token),
+                set_by="cli",
                 now=now,
-                admins=args.admin,
-                allowed_users=args.allow_user,
-                allowed_channels=args.allow_channel,
-                date_order=args.date_order,
-                max_days=args.max_days,
             )
-    finally:
-        engine.dispose()
+        else:
+            existing = get_workspace(session, slack_team_id=args.slack_team)
+            if existing is None or existing.token_ciphertext is None:
+                raise ConfigError(
+                    f"Workspace {args.slack_team} has no token to keep. Run the command "
+                    "without --keep-token and give the token on stdin."
+                )
+            existing.supermetrics_team_id = args.supermetrics_team
+        workspace = configure_workspace(
+            session,
+            slack_team_id=args.slack_team,
+            now=now,
+            admins=args.admin,
+            allowed_users=args.allow_user,
+            allowed_channels=args.allow_channel,
+            date_order=args.date_order,
+            max_days=args.max_days,
+        )
     print(_describe(workspace, settings))
     return 0
 
@@ -212,22 +221,17 @@ def _describe(workspace: Workspace, settings: Settings) -> str:
 
 
 def _workspace_show(settings: Settings, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        ensure_schema_current(engine)
-        with session_scope(make_session_factory(engine)) as session:
-            workspace = get_workspace(session, slack_team_id=args.slack_team)
-            if workspace is None:
-                print(
-                    f"No workspace {args.slack_team} yet. Add it with: python -m bot workspace "
-                    f"set --slack-team {args.slack_team} --supermetrics-team <team id> "
-                    "< token.txt",
-                    file=sys.stderr,
-                )
-                return 1
-            print(_describe(workspace, settings))
-    finally:
-        engine.dispose()
+    with _current_database(settings) as factory, session_scope(factory) as session:
+        workspace = get_workspace(session, slack_team_id=args.slack_team)
+        if workspace is None:
+            print(
+                f"No workspace {args.slack_team} yet. Add it with: python -m bot workspace "
+                f"set --slack-team {args.slack_team} --supermetrics-team <team id> "
+                "< token.txt",
+                file=sys.stderr,
+            )
+            return 1
+        print(_describe(workspace, settings))
     return 0
 
 
@@ -237,36 +241,31 @@ def _rotate_key(settings: Settings) -> int:
             "rotate-key needs BOT_ENCRYPTION_KEY to hold the new key first and the old "
             "key(s) after it, comma separated: BOT_ENCRYPTION_KEY=<new key>,<old key>. "
             f"Generate a new key with: {GENERATE_KEY_HINT}. (A local setup's old key is "
-            f"in {settings.data_dir / 'encryption.key'}.)"
+            f"in {key_file_path(settings)}.)"
         )
     vault = load_vault(settings, allow_generate=False)
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        ensure_schema_current(engine)
-        now = _now()
-        with session_scope(make_session_factory(engine)) as session:
-            rotated: list[str] = []
-            unreadable: list[str] = []
-            for workspace in list_workspaces(session):
-                if workspace.token_ciphertext is None:
-                    continue
-                try:
-                    workspace.token_ciphertext = vault.rotate(workspace.token_ciphertext)
-                except TokenDecryptError:
-                    unreadable.append(workspace.slack_team_id)
-                    continue
-                workspace.updated_at = now
-                rotated.append(workspace.slack_team_id)
-            if unreadable:
-                # all or nothing: a half-rotated database is hard to reason about
-                raise TokenDecryptError(
-                    "No tokens were changed: the tokens of "
-                    f"{', '.join(unreadable)} cannot be decrypted with any key in "
-                    "BOT_ENCRYPTION_KEY. Add the key they were stored with (after the new "
-                    "one), or set those tokens again with `python -m bot workspace set`."
-                )
-    finally:
-        engine.dispose()
+    now = _now()
+    rotated: list[str] = []
+    unreadable: list[str] = []
+    with _current_database(settings) as factory, session_scope(factory) as session:
+        for workspace in list_workspaces(session):
+            if workspace.token_ciphertext is None:
+                continue
+            try:
+                workspace.token_ciphertext = vault.rotate(workspace.token_ciphertext)
+            except TokenDecryptError:
+                unreadable.append(workspace.slack_team_id)
+                continue
+            workspace.updated_at = now
+            rotated.append(workspace.slack_team_id)
+        if unreadable:
+            # all or nothing: a half-rotated database is hard to reason about
+            raise TokenDecryptError(
+                "No tokens were changed: the tokens of "
+                f"{', '.join(unreadable)} cannot be decrypted with any key in "
+                "BOT_ENCRYPTION_KEY. Add the key they were stored with (after the new "
+                "one), or set those tokens again with `python -m bot workspace set`."
+            )
     print(
         f"Re-encrypted {len(rotated)} token(s) with the newest key. The old key(s) can now "
         "be removed from BOT_ENCRYPTION_KEY."
