@@ -145,7 +145,7 @@ def error_for_status(
             f"{operation.action}. Try again in a few minutes{_reference(body.request_id)}.",
             **fields,
         )
-    if status_code in (400, 409, 422) or 400 <= status_code < 500:
+    if 400 <= status_code < 500:
         return DtsRejectedError(
             f"Supermetrics refused to {operation.action}: "
             + (said or f"the request was not accepted ({status_code}).")

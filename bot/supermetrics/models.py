@@ -182,7 +182,7 @@ def parse_backfill(value: Any) -> Backfill:
     report = tuple(
         RunError(
             run_date=read_date(_required(item, "transfer_run_date"), "transfer_run_date"),
-            error=str(_object(item, "error_report item").get("error") or ""),
+            error=str(item.get("error") or ""),
         )
         for item in (_object(entry, "error_report item") for entry in report_raw)
     )

@@ -39,7 +39,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 _MAX_BODY = 1 << 20
 
 
