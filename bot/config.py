@@ -19,8 +19,10 @@ class Settings:
     """Every tunable of the bot.  Build with ``load_settings()``; tests use ``replace``."""
 
     data_dir: Path = Path(".data")
-    database_url: str = ""  # empty: a SQLite file in data_dir
-    encryption_keys: tuple[str, ...] = ()  # BOT_ENCRYPTION_KEY, comma separated, newest first
+    # out of repr (a Runtime's repr holds these Settings): the URL may carry a password
+    database_url: str = field(default="", repr=False)  # empty: a SQLite file in data_dir
+    # BOT_ENCRYPTION_KEY, comma separated, newest first
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     log_level: str = "INFO"
 
     supermetrics_api_url: str = DEFAULT_SUPERMETRICS_API_URL

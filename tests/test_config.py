@@ -52,6 +52,15 @@ def test_bad_values_are_refused_with_a_message(env: dict[str, str]) -> None:
 
 
 def test_secrets_are_not_in_repr() -> None:
-    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": "shh"})
-    assert "xoxb-secret" not in repr(settings)
-    assert "shh" not in repr(settings)
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-secret",
+            "SLACK_SIGNING_SECRET": "shh",
+            "SLACK_APP_TOKEN": "xapp-secret",
+            "BOT_ENCRYPTION_KEY": "fernet-new,fernet-old",
+            "DATABASE_URL": "postgresql://bot:db-password@127.0.0.1/bot",
+        }
+    )
+    for secret in ("xoxb-secret", "shh", "xapp-secret", "fernet-new", "fernet-old", "db-password"):
+        assert secret not in repr(settings)
+    assert settings.encryption_keys == ("fernet-new", "fernet-old")
