@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.tracking.tracker import TickStats, Tracker, default_owner
+from bot.tracking.tracker import TickStats, Tracker, default_owner, polling_tracker
 
-__all__ = ["TickStats", "Tracker", "default_owner"]
+__all__ = ["TickStats", "Tracker", "default_owner", "polling_tracker"]

@@ -41,8 +41,7 @@ def main(argv: list[str]) -> int:
     from bot.config import load_settings
     from bot.runtime import build_runtime
     from bot.slack.notifier import SlackNotifier, build_web_client
-    from bot.tracker import Tracker
-    from bot.tracking.polling_client import build_polling_client
+    from bot.tracker import polling_tracker
 
     try:
         settings = load_settings()
@@ -60,17 +59,10 @@ def main(argv: list[str]) -> int:
     except BotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2
-    polling = build_polling_client(settings, clock=runtime.clock)
+    tracker = polling_tracker(
+        runtime, notifier=SlackNotifier(build_web_client(settings)), owner=args.owner
+    )
     try:
-        tracker = Tracker(
-            settings=settings,
-            session_factory=runtime.session_factory,
-            dts=polling,
-            vault=runtime.vault,
-            notifier=SlackNotifier(build_web_client(settings)),
-            clock=runtime.clock,
-            owner=args.owner,
-        )
         if args.once:
             done = tracker.run_once()
             print(f"tracker tick done: {done} poll(s) and announcement(s)")
@@ -87,5 +79,5 @@ def main(argv: list[str]) -> int:
         tracker.run_forever(stop)
         return 0
     finally:
-        polling.close()
+        tracker.dts.close()
         runtime.close()

@@ -298,8 +298,7 @@ def build_environment(
     """Start the console's runtime, service, tracker (not yet running) and simulator."""
     from bot.runtime import build_runtime
     from bot.service import BackfillService
-    from bot.tracker import Tracker
-    from bot.tracking.polling_client import build_polling_client
+    from bot.tracker import polling_tracker
 
     clock = clock or SystemClock()
     settings = console_settings(settings)
@@ -335,16 +334,8 @@ def build_environment(
             notifier=notifier,
             clock=clock,
         )
-        # as in `worker`: the tracker's client never sleeps inside a call
-        polling = build_polling_client(settings, clock=clock)
-        tracker = Tracker(
-            settings=settings,
-            session_factory=runtime.session_factory,
-            dts=polling,
-            vault=runtime.vault,
-            notifier=notifier,
-            clock=clock,
-            owner=f"console-{secrets.token_hex(4)}",
+        tracker = polling_tracker(
+            runtime, notifier=notifier, owner=f"console-{secrets.token_hex(4)}"
         )
     except BaseException:
         runtime.close()

@@ -176,28 +176,14 @@ class InProcessTracker:
 
 
 def start_tracker(runtime: Runtime, client: WebClient) -> InProcessTracker:
-    """Run the tracker on a thread, polling with its own no-wait client.
+    """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``)."""
+    from bot.tracker import polling_tracker
 
-    Not ``runtime.dts``: that client sleeps through a 429's Retry-After and retries 5xx
-    inside the call (right for a person waiting on one answer), which would stall the
-    polling of every workspace. ``worker`` and ``console`` poll the same way.
-    """
-    from bot.tracker import Tracker
-    from bot.tracking.polling_client import build_polling_client
-
-    polling = build_polling_client(runtime.settings, clock=runtime.clock)
-    tracker = Tracker(
-        settings=runtime.settings,
-        session_factory=runtime.session_factory,
-        dts=polling,
-        vault=runtime.vault,
-        notifier=SlackNotifier(client),
-        clock=runtime.clock,
-    )
+    tracker = polling_tracker(runtime, notifier=SlackNotifier(client))
     stop = threading.Event()
     thread = threading.Thread(target=tracker.run_forever, args=(stop,), name="tracker")
     thread.start()
-    return InProcessTracker(tracker=tracker, thread=thread, stop_event=stop, dts=polling)
+    return InProcessTracker(tracker=tracker, thread=thread, stop_event=stop, dts=tracker.dts)
 
 
 def warm_up_parser() -> None:

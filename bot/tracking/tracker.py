@@ -53,6 +53,7 @@ from bot.tracking.cadence import RateLimitPacer
 from bot.tracking.recording import record_failure, record_observation
 
 if TYPE_CHECKING:
+    from bot.runtime import Runtime
     from bot.service import BackfillService
 
 log = logging.getLogger(__name__)
@@ -382,6 +383,27 @@ class Tracker:
         stats.changes += changes
         stats.failed += failed
         stats.db_seconds += time.perf_counter() - started
+
+
+def polling_tracker(runtime: Runtime, *, notifier: Notifier, owner: str | None = None) -> Tracker:
+    """The tracker of a running process (serve, worker, console), with its own DTS client.
+
+    Not ``runtime.dts``: that client sleeps through a 429's Retry-After and retries 5xx
+    inside the call (right for a person waiting on one answer), which would stall the
+    polling of every workspace (``build_polling_client``). The caller closes
+    ``tracker.dts`` when done.
+    """
+    from bot.tracking.polling_client import build_polling_client
+
+    return Tracker(
+        settings=runtime.settings,
+        session_factory=runtime.session_factory,
+        dts=build_polling_client(runtime.settings, clock=runtime.clock),
+        vault=runtime.vault,
+        notifier=notifier,
+        clock=runtime.clock,
+        owner=owner,
+    )
 
 
 def _reason(exc: BaseException) -> str:
