@@ -36,6 +36,7 @@ from bot.config import Settings
 from bot.errors import BotError, DtsError, DtsRateLimitedError, TokenError
 from bot.notifier import Notifier
 from bot.store.db import session_scope
+from bot.store.deliveries import prune_deliveries
 from bot.store.models import RequestState
 from bot.store.queries import claim_due, expire_pending
 from bot.store.tracking_queries import (
@@ -63,6 +64,9 @@ MAX_FLUSH_ROUNDS = 20
 # how often (tracker time) to look for requests stuck SUBMITTING; one indexed query when
 # none are, and the threshold itself is settings.submit_recovery_seconds
 RECOVERY_INTERVAL_SECONDS = 30.0
+# Slack retries an event for minutes, not days: a day of delivery ids is ample to answer
+# every retry once, and the table stays small however long the bot runs
+DELIVERY_RETENTION = timedelta(days=1)
 
 
 def default_owner() -> str:
@@ -213,10 +217,16 @@ class Tracker:
         return self._service
 
     def _recover_stuck(self, now: datetime, stats: TickStats) -> None:
-        """Settle requests stuck SUBMITTING, at most every ``recovery_interval``."""
+        """Settle requests stuck SUBMITTING and forget old Slack deliveries, at most every
+        ``recovery_interval``."""
         if self._next_recovery_at is not None and now < self._next_recovery_at:
             return
         self._next_recovery_at = now + self.recovery_interval
+        try:
+            with session_scope(self.session_factory) as session:
+                prune_deliveries(session, before=now - DELIVERY_RETENTION)
+        except BotError as exc:
+            log.warning("forgetting old Slack deliveries failed: %s", exc.user_message)
         try:
             stats.recovered = self.service.recover_stuck_submissions()
         except BotError as exc:

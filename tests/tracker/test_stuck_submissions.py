@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from bot.service.recovery import INTERRUPTED
 from bot.slack import ids
 from bot.store.db import session_scope
+from bot.store.deliveries import SlackDelivery, claim_delivery
 from bot.store.models import RequestState
 from bot.store.queries import create_request, list_events, transition, update_request
 from bot.tracker import Tracker
@@ -124,3 +125,16 @@ def test_the_check_runs_every_interval_of_tracker_time(env: TrackerEnv) -> None:
     env.tick(100, tracker)
     assert env.state(request_id) is RequestState.PENDING
     assert tracker.last_tick.recovered == 1
+
+
+def test_housekeeping_forgets_slack_deliveries_older_than_a_day(env: TrackerEnv) -> None:
+    now = env.clock.now()
+    with session_scope(env.session_factory) as session:
+        assert claim_delivery(session, delivery_id="Ev-old", now=now - timedelta(days=2))
+        assert claim_delivery(session, delivery_id="Ev-new", now=now - timedelta(hours=1))
+    env.tracker.run_once()
+    with session_scope(env.session_factory) as session:
+        kept = sorted(row.delivery_id for row in session.query(SlackDelivery).all())
+        # a retry of the recent event is still recognised as already handled
+        assert not claim_delivery(session, delivery_id="Ev-new", now=now)
+    assert kept == ["Ev-new"]
