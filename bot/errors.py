@@ -181,7 +181,9 @@ class DtsNotFoundError(DtsError):
 
 
 class DtsRejectedError(DtsError):
-    default_message = "Supermetrics refused the request."
+    default_message = (
+        "Supermetrics refused the request. Check the transfer id and the dates, then try again."
+    )
 
 
 class DtsRateLimitedError(DtsError):
