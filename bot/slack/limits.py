@@ -83,28 +83,23 @@ class _Checker:
         self.length(f"{path}.text", value, limit)
 
     def block_id(self, path: str, block: Mapping[str, Any]) -> None:
-        block_id = block.get("block_id")
-        if block_id is None:
-            return
-        if not isinstance(block_id, str) or not block_id:
-            self.add(f"{path}.block_id", "must be a non-empty string")
-            return
-        self.length(f"{path}.block_id", block_id, MAX_ID)
-        if block_id in self.block_ids:
-            self.add(f"{path}.block_id", f"duplicate block_id {block_id!r}")
-        self.block_ids.add(block_id)
+        self._unique_id(path, "block_id", block, self.block_ids)
 
     def action_id(self, path: str, element: Mapping[str, Any]) -> None:
-        action_id = element.get("action_id")
-        if action_id is None:
+        self._unique_id(path, "action_id", element, self.action_ids)
+
+    def _unique_id(self, path: str, key: str, obj: Mapping[str, Any], seen: set[str]) -> None:
+        """Check an optional id: a non-empty string within MAX_ID, unique in its message."""
+        value = obj.get(key)
+        if value is None:
             return
-        if not isinstance(action_id, str) or not action_id:
-            self.add(f"{path}.action_id", "must be a non-empty string")
+        if not isinstance(value, str) or not value:
+            self.add(f"{path}.{key}", "must be a non-empty string")
             return
-        self.length(f"{path}.action_id", action_id, MAX_ID)
-        if action_id in self.action_ids:
-            self.add(f"{path}.action_id", f"duplicate action_id {action_id!r}")
-        self.action_ids.add(action_id)
+        self.length(f"{path}.{key}", value, MAX_ID)
+        if value in seen:
+            self.add(f"{path}.{key}", f"duplicate {key} {value!r}")
+        seen.add(value)
 
     def confirm(self, path: str, obj: object) -> None:
         if not isinstance(obj, Mapping):
