@@ -77,7 +77,7 @@ class TrackerEnv:
                 now=self.clock.now(),
             )
 
-    def submit(
+    def confirmed(
         self,
         start: date = date(2026, 1, 1),
         end: date = date(2026, 1, 3),
@@ -87,11 +87,8 @@ class TrackerEnv:
         slack_team_id: str = TEAM,
         channel: str = CHANNEL,
         user: str = USER,
-        sm_team_id: int = SM_TEAM,
-        token: str = SM_TOKEN,
-        flush: bool = True,
-    ) -> Submitted:
-        """What the service does on Confirm: card, SUBMITTING, API create, SUBMITTED + flush."""
+    ) -> tuple[int, str]:
+        """A request with its card, moved to SUBMITTING by a Confirm; returns (id, card ts)."""
         now = self.clock.now()
         days = (end - start).days + 1
         with session_scope(self.session_factory) as session:
@@ -131,6 +128,34 @@ class TrackerEnv:
                 now=now,
                 values={"confirmed_by": user},
             )
+        return request_id, ts
+
+    def submit(
+        self,
+        start: date = date(2026, 1, 1),
+        end: date = date(2026, 1, 3),
+        *,
+        transfer_id: int = TRANSFER,
+        transfer_name: str | None = "Facebook Ads - daily",
+        slack_team_id: str = TEAM,
+        channel: str = CHANNEL,
+        user: str = USER,
+        sm_team_id: int = SM_TEAM,
+        token: str = SM_TOKEN,
+        flush: bool = True,
+    ) -> Submitted:
+        """What the service does on Confirm: card, SUBMITTING, API create, SUBMITTED + flush."""
+        request_id, ts = self.confirmed(
+            start,
+            end,
+            transfer_id=transfer_id,
+            transfer_name=transfer_name,
+            slack_team_id=slack_team_id,
+            channel=channel,
+            user=user,
+        )
+        now = self.clock.now()
+        days = (end - start).days + 1
         backfill = self.dts.team(team_id=sm_team_id, token=token).create_backfill(
             transfer_id=transfer_id, range_start=start, range_end=end
         )

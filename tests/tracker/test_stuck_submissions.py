@@ -9,51 +9,16 @@ from bot.slack import ids
 from bot.store.db import session_scope
 from bot.store.deliveries import SlackDelivery, claim_delivery
 from bot.store.models import RequestState
-from bot.store.queries import create_request, list_events, transition, update_request
+from bot.store.queries import list_events
 from bot.tracker import Tracker
-from tests.tracker.conftest import CHANNEL, TEAM, TRANSFER, USER, TrackerEnv, buttons
+from tests.tracker.conftest import CHANNEL, TRANSFER, USER, TrackerEnv, buttons
 
 JANUARY = (date(2026, 1, 1), date(2026, 1, 31))
 
 
 def _stuck(env: TrackerEnv) -> int:
     """A confirmed request with its card, whose process died before the create answered."""
-    now = env.clock.now()
-    start, end = JANUARY
-    with session_scope(env.session_factory) as session:
-        request_id = create_request(
-            session,
-            slack_team_id=TEAM,
-            channel_id=CHANNEL,
-            user_id=USER,
-            user_tz="UTC",
-            text=f"transfer {TRANSFER} for last January",
-            transfer_id=TRANSFER,
-            transfer_name="Facebook Ads - daily",
-            range_start=start,
-            range_end=end,
-            days=31,
-            notes=[],
-            now=now,
-            expires_at=now + timedelta(hours=24),
-        ).id
-    ts = env.notifier.post(slack_team_id=TEAM, channel=CHANNEL, text="Submitting…")
-    with session_scope(env.session_factory) as session:
-        update_request(
-            session,
-            request_id=request_id,
-            now=now,
-            values={"message_channel": CHANNEL, "message_ts": ts},
-        )
-        assert transition(
-            session,
-            request_id=request_id,
-            expected=RequestState.PENDING,
-            to=RequestState.SUBMITTING,
-            actor=USER,
-            now=now,
-            values={"confirmed_by": USER},
-        )
+    request_id, _ts = env.confirmed(*JANUARY)
     return request_id
 
 
