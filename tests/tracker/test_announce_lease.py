@@ -114,12 +114,36 @@ def _base_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
 
 
-def _announce_held(announcer: Announcer, request_id: int, out: list[int]) -> threading.Thread:
+def _announce_held(
+    env: TrackerEnv, request_id: int, out: list[int]
+) -> tuple[HeldNotifier, threading.Thread]:
+    """Start this process's announcer on the request; it stops inside its Slack call."""
+    held = HeldNotifier(env.notifier)
+    announcer = Announcer(
+        settings=env.settings,
+        session_factory=env.session_factory,
+        notifier=held,
+        clock=env.clock,
+        owner="this-process",
+    )
     thread = threading.Thread(
         target=lambda: out.append(announcer.flush(request_id=request_id)), name="held"
     )
     thread.start()
-    return thread
+    return held, thread
+
+
+def _worker_once(worker_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One tick of another process: ``python -m bot worker --once``."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "worker", "--once"],
+        cwd=REPO,
+        env={**_base_env(), **worker_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_two_processes_on_one_sqlite_file_post_a_reply_once(tmp_path: Path) -> None:
@@ -138,28 +162,12 @@ def test_two_processes_on_one_sqlite_file_post_a_reply_once(tmp_path: Path) -> N
         )
         try:
             sub = env.submit(flush=False)
-            held = HeldNotifier(env.notifier)
-            announcer = Announcer(
-                settings=env.settings,
-                session_factory=env.session_factory,
-                notifier=held,
-                clock=env.clock,
-                owner="this-process",
-            )
             results: list[int] = []
-            thread = _announce_held(announcer, sub.request_id, results)
+            held, thread = _announce_held(env, sub.request_id, results)
             try:
                 assert held.entered.wait(30), "the announcer never reached Slack"
                 # the other process: its tick has to leave the request to us
-                ticked = subprocess.run(
-                    [sys.executable, "-m", "bot", "worker", "--once"],
-                    cwd=REPO,
-                    env={**_base_env(), **worker_env},
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                    check=False,
-                )
+                ticked = _worker_once(worker_env)
                 assert ticked.returncode == 0, ticked.stderr
                 assert "tracker tick done: 0 poll(s) and announcement(s)" in ticked.stdout
                 assert env.replies(sub) == []
@@ -170,15 +178,7 @@ def test_two_processes_on_one_sqlite_file_post_a_reply_once(tmp_path: Path) -> N
             assert len(env.replies(sub)) == 1
             assert _lease(env, sub.request_id) == (None, None)
             # and once we are done, the other process finds nothing left to say
-            again = subprocess.run(
-                [sys.executable, "-m", "bot", "worker", "--once"],
-                cwd=REPO,
-                env={**_base_env(), **worker_env},
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
+            again = _worker_once(worker_env)
             assert "tracker tick done: 0 poll(s) and announcement(s)" in again.stdout, again
             assert len(env.replies(sub)) == 1
         finally:
@@ -202,16 +202,8 @@ def test_no_row_lock_or_transaction_is_held_while_slack_is_called(
         )
         try:
             sub = env.submit(flush=False)
-            held = HeldNotifier(env.notifier)
-            announcer = Announcer(
-                settings=env.settings,
-                session_factory=env.session_factory,
-                notifier=held,
-                clock=env.clock,
-                owner="this-process",
-            )
             results: list[int] = []
-            thread = _announce_held(announcer, sub.request_id, results)
+            held, thread = _announce_held(env, sub.request_id, results)
             try:
                 assert held.entered.wait(30), "the announcer never reached Slack"
                 assert _lease(env, sub.request_id)[0] == "this-process"
