@@ -1,6 +1,6 @@
 """Natural-language backfill commands → transfer + inclusive date range.
 
-The rules are ``RANGE_SEMANTICS.md`` (shared with the product). The grammar is our own
+The rules are ``docs/RANGE_SEMANTICS.md``. The grammar is our own
 (``grammar``/``phrases``: spans, relative periods, quarters, ISO weeks, numeric dates);
 dateparser is used only as a fallback for single-date phrases the grammar does not know,
 and is imported lazily (``warm_up()`` pays for it at start-up).

@@ -1,4 +1,4 @@
-"""``parse_command``: text → transfer + inclusive date range, per RANGE_SEMANTICS.md."""
+"""``parse_command``: text → transfer + inclusive date range, per docs/RANGE_SEMANTICS.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures for the parser tests: the shared corpus and a parse helper."""
+"""Fixtures for the parser tests: the project's command corpus and a parse helper."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ def repo_root() -> Path:
 
 
 def corpus_path() -> Path:
-    """``../shared/corpus/commands.jsonl`` beside the repository root."""
-    return repo_root().parent / "shared" / "corpus" / "commands.jsonl"
+    """``tests/fixtures/commands.jsonl``: the project owns the corpus and extends it."""
+    return repo_root() / "tests" / "fixtures" / "commands.jsonl"
 
 
 def load_corpus() -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Every case of the shared corpus (../shared/corpus/commands.jsonl) must pass."""
+"""Every case of the corpus (tests/fixtures/commands.jsonl) must pass."""
 
 from __future__ import annotations
 
