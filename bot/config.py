@@ -56,6 +56,9 @@ class Settings:
     tracker_lease_seconds: float = 60.0
     tracker_batch_size: int = 100
     tracker_max_failures: int = 8
+    # "team": one list call per Supermetrics team per poll (GET only for backfills that
+    # left the list); "backfill": one GET per backfill per poll (the earlier way)
+    tracker_polling: str = "team"
 
     def resolved_database_url(self) -> str:
         """Return DATABASE_URL, or the default SQLite file inside the data directory."""
@@ -66,6 +69,9 @@ class Settings:
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed (tests, console defaults)."""
         return replace(self, **changes)
+
+
+TRACKER_POLLING_MODES = ("team", "backfill")
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -145,6 +151,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         values["run_tracker_in_server"] = _bool(
             "RUN_TRACKER_IN_SERVER", source["RUN_TRACKER_IN_SERVER"]
         )
+    if source.get("TRACKER_POLLING"):
+        polling = source["TRACKER_POLLING"].strip().lower()
+        if polling not in TRACKER_POLLING_MODES:
+            raise ConfigError(
+                f"TRACKER_POLLING must be team or backfill, not {source['TRACKER_POLLING']!r}."
+            )
+        values["tracker_polling"] = polling
     settings = Settings(**values)
     if settings.poll_min_seconds > settings.poll_max_seconds:
         raise ConfigError("POLL_MIN_SECONDS must not be larger than POLL_MAX_SECONDS.")

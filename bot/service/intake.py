@@ -24,13 +24,14 @@ from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import record_retry_link
-from bot.service.request_cards import overlap_warnings, pending_card
+from bot.service.request_cards import outside_backfill, overlap_warnings, pending_card
 from bot.service.transfer_cache import match_transfers, no_match_error
 from bot.service.types import Actor, Reply
+from bot.store.external_backfills import external_backfills
 from bot.store.models import RequestState
 from bot.store.queries import create_request, transition, update_request
 from bot.supermetrics.client import DtsTeamClient
-from bot.supermetrics.models import Transfer
+from bot.supermetrics.models import LIST_CAP, Transfer
 
 INVITE_HINT = (
     "I can't post in this channel because I'm not a member. Invite me with "
@@ -94,7 +95,9 @@ class Intake:
                     f"Transfer #{command.transfer_id} is not in the transfer list of this "
                     "workspace's Supermetrics team; check the id before confirming."
                 )
-        warnings += self.warnings_for(team, command.transfer_id, draft.range_start, draft.range_end)
+        warnings += self.warnings_for(
+            team, command.transfer_id, draft.range_start, draft.range_end, actor=actor
+        )
         if team is None:
             warnings.append(
                 "This workspace has no Supermetrics token yet, so confirming will fail: an "
@@ -122,7 +125,7 @@ class Intake:
         if len(matches) == 1:
             chosen = matches[0]
             warnings = self.warnings_for(
-                team, chosen.transfer_id, draft.range_start, draft.range_end
+                team, chosen.transfer_id, draft.range_start, draft.range_end, actor=actor
             )
             resolved = replace(
                 draft, transfer_id=chosen.transfer_id, transfer_name=chosen.display_name
@@ -235,17 +238,40 @@ class Intake:
         start: date,
         end: date,
         *,
+        actor: Actor,
         closes_on_confirm: int | None = None,
     ) -> list[str]:
-        """Warn about unfinished backfills of the transfer that overlap the range."""
+        """Warn about unfinished backfills of the transfer that overlap the range.
+
+        The team's list is read now; backfills started outside Slack that the tracker
+        last saw in it are added when the list is full (older ones may not fit in it) or
+        cannot be read.
+        """
         if team is None:
             return []
+        with self.d.session() as session:
+            # what the tracker last saw in the team's list, started outside Slack
+            seen = [
+                outside_backfill(row)
+                for row in external_backfills(
+                    session,
+                    slack_team_id=actor.slack_team_id,
+                    transfer_id=transfer_id,
+                    overlapping=(start, end),
+                )
+            ]
         try:
             incomplete = team.list_incomplete_backfills()
         except DtsError as exc:
-            return [
+            problem = (
                 f"I couldn't check for overlapping backfills of this transfer ({error_text(exc)})"
-            ]
+            )
+            known = overlap_warnings(seen, transfer_id=transfer_id, req_start=start, req_end=end)
+            return [*known, problem]
+        if len(incomplete) >= LIST_CAP:
+            # a full list may leave out older backfills: add those the tracker saw before
+            listed = {backfill.backfill_id for backfill in incomplete}
+            incomplete = [*incomplete, *(b for b in seen if b.backfill_id not in listed)]
         return overlap_warnings(
             incomplete,
             transfer_id=transfer_id,
@@ -278,7 +304,7 @@ class Intake:
                 values={"transfer_id": transfer_id, "transfer_name": name},
                 payload={"chosen_transfer_id": transfer_id},
             )
-        warnings = self.warnings_for(team, transfer_id, req.range_start, req.range_end)
+        warnings = self.warnings_for(team, transfer_id, req.range_start, req.range_end, actor=actor)
         card = pending_card(req, warnings=warnings)
         self.d.show_card(req, text=card.text, blocks=card.blocks)
         return Reply(text="", request_id=req.id)
@@ -324,7 +350,7 @@ class Intake:
             # bot.service.failed_backfills)
             closes = req.backfill_id if req.state is RequestState.FAILED else None
             warnings = self.warnings_for(
-                team, req.transfer_id, start, end, closes_on_confirm=closes
+                team, req.transfer_id, start, end, actor=actor, closes_on_confirm=closes
             )
             self.post_new(actor, draft, warnings=warnings)
             posted.append(format_range(start, end))

@@ -16,7 +16,8 @@ from bot.messages.blocks import (
 )
 from bot.service.deps import Deps, RequestSnapshot, snapshot
 from bot.service.types import Actor, Reply
-from bot.store.models import FINAL_STATES, TRACKED_STATES
+from bot.store.external_backfills import external_backfills
+from bot.store.models import FINAL_STATES, TRACKED_STATES, ExternalBackfill
 from bot.store.queries import add_event, find_request_by_backfill, list_requests, update_request
 
 # Each example is parsed in the tests, so help never shows a command that fails.
@@ -115,16 +116,38 @@ class Lookups:
                 snapshot(row)
                 for row in list_requests(session, slack_team_id=actor.slack_team_id, limit=30)
             ]
+            outside = [
+                self._outside_line(row)
+                for row in external_backfills(session, slack_team_id=actor.slack_team_id)
+            ]
         active = [r for r in rows if r.state not in FINAL_STATES]
         recent_cutoff = self.d.now() - timedelta(days=30)
         recent = [r for r in rows if r.state in FINAL_STATES and r.updated_at >= recent_cutoff]
         blocks = [
             *cards.rows_section("Active requests", [self._line(r) for r in active]),
+            *(cards.rows_section("Started outside Slack", outside[:15]) if outside else []),
             *cards.rows_section("Recently finished", [self._line(r) for r in recent[:15]]),
             context(escape_mrkdwn("`/backfill status <id>` shows one in detail.")),
         ]
         text = f"{len(active)} active and {len(recent)} recent backfill requests."
+        if outside:
+            text += f" {len(outside)} backfill(s) started outside Slack."
         return Reply(text=text, blocks=blocks)
+
+    @staticmethod
+    def _outside_line(row: ExternalBackfill) -> str:
+        """A backfill seen in the team's list that no request here submitted."""
+        line = (
+            f"• backfill #{row.backfill_id} · transfer #{row.transfer_id} · "
+            f"{format_range(row.range_start, row.range_end)} · "
+        )
+        line += progress_line(
+            status=row.status,
+            runs_total=row.runs_total,
+            runs_completed=row.runs_completed,
+            runs_failed=row.runs_failed,
+        )
+        return line + " · started outside Slack"
 
     @staticmethod
     def _line(req: RequestSnapshot) -> str:

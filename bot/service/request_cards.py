@@ -9,7 +9,8 @@ from bot.messages import cards
 from bot.messages.blocks import format_range, transfer_label
 from bot.messages.notifier import Message
 from bot.service.deps import RequestSnapshot
-from bot.supermetrics.models import Backfill
+from bot.store.models import ExternalBackfill
+from bot.supermetrics.models import Backfill, BackfillStatus
 
 
 def pending_card(
@@ -32,6 +33,27 @@ def closed(req: RequestSnapshot, headline: str, detail: str | None = None) -> Me
     label = transfer_label(req.transfer_id, req.transfer_name)
     text = f"Backfill {label} {format_range(req.range_start, req.range_end)}: {headline}"
     return Message(text, cards.closed_card(req.summary, headline=headline, detail=detail))
+
+
+def outside_backfill(row: ExternalBackfill) -> Backfill:
+    """A stored view of a backfill started outside Slack, as the API would show it."""
+    return Backfill(
+        backfill_id=row.backfill_id,
+        transfer_id=row.transfer_id,
+        range_start=row.range_start,
+        range_end=row.range_end,
+        status=BackfillStatus(row.status),
+        created_time=row.created_time or row.seen_at,
+        created_user_id=None,
+        start_time=None,
+        end_time=None,
+        removed_time=None,
+        runs_total=row.runs_total,
+        runs_created=0,
+        runs_completed=row.runs_completed,
+        runs_failed=row.runs_failed,
+        error_report=(),
+    )
 
 
 def overlap_warnings(

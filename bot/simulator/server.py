@@ -205,6 +205,19 @@ def _parser() -> argparse.ArgumentParser:
         "above the ids a database already holds so restarts do not reuse them",
     )
     parser.add_argument(
+        "--list-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="answer GET /teams/{id}/backfills this late (a slow team list)",
+    )
+    parser.add_argument(
+        "--list-fail",
+        choices=("429", "500"),
+        default=None,
+        help="make every GET /teams/{id}/backfills fail with this status",
+    )
+    parser.add_argument(
         "--fail",
         type=_fail_spec,
         action="append",
@@ -234,6 +247,10 @@ def main(argv: list[str]) -> int:
     sim.max_calls = 10_000
     for transfer_id, days in args.fail:
         sim.fail_dates(transfer_id, days)
+    if args.list_delay > 0:
+        sim.list_slow(args.list_delay)
+    if args.list_fail:
+        sim.list_failing(args.list_fail)
     try:
         running = start_simulator(sim, host=args.host, port=args.port)
     except (OSError, socket.gaierror) as exc:

@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.simulator import wire
 from bot.simulator.lifecycle import SimBackfill
 from bot.simulator.wire import ApiError, SimResponse
-from bot.supermetrics.models import INCOMPLETE_STATUSES, Backfill, Transfer
+from bot.supermetrics.models import INCOMPLETE_STATUSES, LIST_CAP, Backfill, Transfer
 
 FaultKind = Literal["429", "500", "delay", "bad_json"]
 
@@ -35,7 +35,7 @@ DEFAULT_USER_ID = 789
 HUB_USER_ID = 790
 DEFAULT_RUN_ERROR = "Connection timeout to data source"
 FIRST_BACKFILL_ID = 10001
-MAX_LISTED = 100
+MAX_LISTED = LIST_CAP
 
 
 @dataclass
@@ -97,6 +97,8 @@ class DtsSimulator:
         self._spans: dict[tuple[int, int], list[tuple[date, date, int]]] = {}
         self._fail_dates: dict[int, dict[date, str]] = {}
         self._faults: list[_Fault] = []
+        # the team list's own switch (``list_slow`` / ``list_failing``): until turned off
+        self._list_fault: _Fault | None = None
         self._usage: dict[tuple[int, int], int] = {}
         # a restarted simulator can continue above ids a database still remembers
         self._next_id = first_backfill_id
@@ -160,6 +162,22 @@ class DtsSimulator:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._list_fault = None
+
+    def list_slow(self, seconds: float) -> None:
+        """Answer every ``GET /teams/{id}/backfills`` ``seconds`` late (0: on time again)."""
+        with self._lock:
+            self._list_fault = _Fault("delay", 0, seconds) if seconds > 0 else None
+
+    def list_failing(self, kind: Literal["429", "500"] | None, *, retry_after: int = 1) -> None:
+        """Make every team list call fail with a 429 or a 500 (None: answer again).
+
+        Other endpoints are unaffected, so a test can tell the list from the single GETs.
+        """
+        if kind not in (None, "429", "500"):
+            raise ValueError(f"unknown list fault {kind!r}")
+        with self._lock:
+            self._list_fault = None if kind is None else _Fault(kind, retry_after, 0.0)
 
     def cancel(self, backfill_id: int) -> Backfill:
         """Cancel as if someone did it in the Supermetrics Hub."""
@@ -218,6 +236,8 @@ class DtsSimulator:
             now = self.clock.now()
             request_id = wire.request_id(now, self._random)
             fault = self._faults.pop(0) if self._faults else None
+            if fault is None and self._list_fault is not None and _is_team_list(method, path):
+                fault = self._list_fault
             if fault is not None and fault.kind == "429":
                 error = wire.too_many_requests(
                     "Too many requests. Wait before making another request.", fault.retry_after
@@ -403,3 +423,12 @@ class DtsSimulator:
         for backfill_id in final:
             del team.open_ids[backfill_id]
         return found
+
+
+def _is_team_list(method: str, path: str) -> bool:
+    if method != "GET" or not path.startswith(wire.BASE_PATH + "/"):
+        return False
+    try:
+        return wire.route(path[len(wire.BASE_PATH) :])[0] == "backfills"
+    except ApiError:
+        return False

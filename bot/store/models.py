@@ -281,3 +281,49 @@ class RequestEvent(Base):
             f"RequestEvent(id={self.id!r}, request_id={self.request_id!r}, kind={self.kind!r}, "
             f"{self.from_state}->{self.to_state}, actor={self.actor!r})"
         )
+
+
+class TeamPoll(Base):
+    """The team-batched tracker's state per workspace: who lists its backfills now, when
+    the list is read next, and what the last list showed (``bot/tracking/team_poll.py``)."""
+
+    __tablename__ = "team_polls"
+
+    slack_team_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.slack_team_id", ondelete="CASCADE"), primary_key=True
+    )
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_list_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when a tracked backfill of the team last changed: the list cadence grows from it
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the oldest backfill id of the last list when it was full (100): older tracked
+    # backfills missing from it may simply not fit, so they are read one by one
+    list_floor_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ExternalBackfill(Base):
+    """The latest view of a backfill seen in a team's list that no request of the
+    workspace submitted (started in the Supermetrics Hub or by another tool)."""
+
+    __tablename__ = "external_backfills"
+
+    slack_team_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.slack_team_id", ondelete="CASCADE"), primary_key=True
+    )
+    backfill_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    transfer_id: Mapped[int] = mapped_column(BigInteger)
+    range_start: Mapped[date] = mapped_column(Date)
+    range_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    runs_total: Mapped[int] = mapped_column(Integer, default=0)
+    runs_completed: Mapped[int] = mapped_column(Integer, default=0)
+    runs_failed: Mapped[int] = mapped_column(Integer, default=0)
+    created_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return (
+            f"ExternalBackfill(slack_team_id={self.slack_team_id!r}, "
+            f"backfill_id={self.backfill_id!r}, status={self.status!r})"
+        )

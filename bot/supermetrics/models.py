@@ -37,6 +37,9 @@ class BackfillStatus(StrEnum):
 
 _FINAL = frozenset({BackfillStatus.COMPLETED, BackfillStatus.FAILED, BackfillStatus.CANCELLED})
 
+# the most backfills GET /teams/{id}/backfills returns (the newest incomplete ones)
+LIST_CAP = 100
+
 # What GET /teams/{id}/backfills lists, what blocks an overlapping create, and what the
 # API lets you cancel.  FAILED is final for tracking but still "incomplete" to the API.
 INCOMPLETE_STATUSES = frozenset(

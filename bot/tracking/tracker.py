@@ -5,10 +5,12 @@ One tick (``run_once``):
    ``recovery_interval_seconds`` of tracker time, also settle requests left SUBMITTING
    by a process that died inside the create call (``recover_stuck``: the service's
    recovery, passed in by ``bot.service.background``);
-2. claim the requests due for polling with a lease (several workers never poll one
+2. claim the teams (``TRACKER_POLLING=team``, ``team_poll``) or the requests
+   (``backfill``) due for polling with a lease (several workers never poll one team or
    request at once; a dead worker's leases expire and are taken over);
-3. poll each (``GET /teams/{team}/backfills/{id}``), paced per workspace by the
-   rate-limit budget, a 429 making only that workspace wait;
+3. poll each team with one list call (and a GET for each backfill that left the list),
+   or each request with its own GET, paced per workspace by the rate-limit budget, a
+   429 making only that workspace wait;
 4. store every change as events in the transaction that records it, then release the
    lease with the next poll time (soon after a change, less often while quiet);
 5. announce what is pending (``Announcer.flush``), including earlier failures.
@@ -52,6 +54,9 @@ from bot.tracking.queries import (
     schedule_unscheduled,
 )
 from bot.tracking.recording import record_failure, record_observation
+from bot.tracking.team_poll import TeamPoller
+from bot.tracking.team_queries import release_owned_teams
+from bot.tracking.tick_stats import TickStats
 from bot.vault import TokenVault, workspace_token
 
 log = logging.getLogger(__name__)
@@ -91,21 +96,6 @@ class _Outcome:
     defer_until: datetime | None = None
 
 
-@dataclass
-class TickStats:
-    """What one tick did (the benchmark and tests read it)."""
-
-    claimed: int = 0
-    polled: int = 0
-    deferred: int = 0
-    failed: int = 0
-    changes: int = 0
-    announced: int = 0
-    expired: int = 0
-    recovered: int = 0
-    db_seconds: float = 0.0
-
-
 class Tracker:
     def __init__(
         self,
@@ -138,6 +128,13 @@ class Tracker:
         self._next_recovery_at: datetime | None = None  # None: at the first tick
         # the service's stuck-submission recovery, passed in: the tracker sits below the service
         self.recover_stuck = recover_stuck
+        self.team_poller = TeamPoller(
+            settings=settings,
+            session_factory=session_factory,
+            dts=dts,
+            pacer=self.pacer,
+            owner=self.owner,
+        )
 
     # --------------------------------------------------------------------- public
     def run_once(self, *, now: datetime | None = None) -> int:
@@ -146,7 +143,11 @@ class Tracker:
         stats = TickStats()
         self._expire(now, stats)
         self._recover_stuck(now, stats)
-        self._poll_due(now, stats)
+        if self.settings.tracker_polling == "backfill":
+            self._poll_due(now, stats)
+        else:
+            cache: dict[str, tuple[int, str] | BotError] = {}
+            self.team_poller.poll_due(now, stats, lambda team: self._credentials(team, cache))
         for _ in range(MAX_FLUSH_ROUNDS):
             count = self.announcer.flush(limit=self.settings.tracker_batch_size)
             stats.announced += count
@@ -162,6 +163,7 @@ class Tracker:
             with session_scope(self.session_factory) as session:
                 # a restart under the same owner name takes its old leases back at once
                 release_owned(session, owner=self.owner)
+                release_owned_teams(session, owner=self.owner)
         except BotError as exc:
             log.warning("could not release old leases: %s", exc.user_message)
         while not stop.is_set():

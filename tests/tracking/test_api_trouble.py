@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -13,11 +14,23 @@ from bot.store.queries import add_event, update_request
 from tests.tracking.conftest import USER, TrackerEnv
 
 
-def _gets(env: TrackerEnv, backfill_id: int) -> int:
+@pytest.fixture(params=["team", "backfill"])
+def tracker_settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Every test here runs with team-batched and with per-backfill polling."""
+    return {"tracker_polling": request.param}
+
+
+def _gets(env: TrackerEnv, backfill_id: int, team: int = 1) -> int:
+    """Calls that looked at the backfill: its own GET, or its team's list (the backfills
+    of these tests are each alone in their team)."""
     return sum(
         1
         for method, path in env.sim.calls
-        if method == "GET" and path.endswith(f"/backfills/{backfill_id}")
+        if method == "GET"
+        and (
+            path.endswith(f"/teams/{team}/backfills/{backfill_id}")
+            or path.endswith(f"/teams/{team}/backfills")
+        )
     )
 
 
@@ -63,18 +76,18 @@ def test_a_429_makes_only_that_workspace_wait(env: TrackerEnv) -> None:
     )
     env.tick(5)  # both polled once
     assert _gets(env, first.backfill_id) == 1
-    assert _gets(env, second.backfill_id) == 1
+    assert _gets(env, second.backfill_id, team=2) == 1
 
     # the next answer is a 429 asking to wait two minutes: team 1 is polled first
     env.sim.inject("429", retry_after=120)
     env.tick(5)
     assert _gets(env, first.backfill_id) == 2  # the one that got the 429
-    assert _gets(env, second.backfill_id) == 2  # polled in the same tick, not stalled
+    assert _gets(env, second.backfill_id, team=2) == 2  # polled in the same tick, not stalled
     for _ in range(22):  # 110 s: team 1 waits, team 2 goes on
         env.tick(5)
     assert _gets(env, first.backfill_id) == 2
     # a run ends every 10 s: team 2 was polled for each, and its thread moved on
-    assert _gets(env, second.backfill_id) >= 10
+    assert _gets(env, second.backfill_id, team=2) >= 10
     assert env.state(second.request_id) is RequestState.RUNNING
     assert env.request(second.request_id).runs_completed >= 9
     row = env.request(first.request_id)
@@ -96,10 +109,14 @@ def test_tracking_pauses_after_repeated_failures_and_resumes_on_status(env: Trac
     assert row.tracking_paused is True
     assert row.poll_failures == 3
     paused = env.replies(sub)[-1]
+    action = (
+        "list this team's backfills"
+        if env.settings.tracker_polling == "team"
+        else f"read backfill {sub.backfill_id}"
+    )
     assert paused.startswith(
         f":double_vertical_bar: I stopped checking backfill #{sub.backfill_id} after "
-        "3 failed attempts: Supermetrics had an internal error (500) while trying to read "
-        f"backfill {sub.backfill_id}."
+        f"3 failed attempts: Supermetrics had an internal error (500) while trying to {action}."
     )
     assert paused.endswith(
         f"Fix the cause, then type `/backfill status {sub.request_id}` to resume tracking."
