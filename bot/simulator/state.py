@@ -97,8 +97,9 @@ class DtsSimulator:
         self._spans: dict[tuple[int, int], list[tuple[date, date, int]]] = {}
         self._fail_dates: dict[int, dict[date, str]] = {}
         self._faults: list[_Fault] = []
-        # the team list's own switch (``list_slow`` / ``list_failing``): until turned off
-        self._list_fault: _Fault | None = None
+        # the team list's own switch (``list_slow`` / ``list_failing``), per team (None:
+        # every team), until turned off
+        self._list_faults: dict[int | None, _Fault] = {}
         self._usage: dict[tuple[int, int], int] = {}
         # a restarted simulator can continue above ids a database still remembers
         self._next_id = first_backfill_id
@@ -162,22 +163,35 @@ class DtsSimulator:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
-            self._list_fault = None
+            self._list_faults.clear()
 
-    def list_slow(self, seconds: float) -> None:
-        """Answer every ``GET /teams/{id}/backfills`` ``seconds`` late (0: on time again)."""
-        with self._lock:
-            self._list_fault = _Fault("delay", 0, seconds) if seconds > 0 else None
+    def list_slow(self, seconds: float, *, team_id: int | None = None) -> None:
+        """Answer ``GET /teams/{id}/backfills`` ``seconds`` late (0: on time again), for
+        one team or (``team_id=None``) every team."""
+        self._set_list_fault(team_id, _Fault("delay", 0, seconds) if seconds > 0 else None)
 
-    def list_failing(self, kind: Literal["429", "500"] | None, *, retry_after: int = 1) -> None:
-        """Make every team list call fail with a 429 or a 500 (None: answer again).
+    def list_failing(
+        self,
+        kind: Literal["429", "500"] | None,
+        *,
+        retry_after: int = 1,
+        team_id: int | None = None,
+    ) -> None:
+        """Make a team's list calls (every team's: ``team_id=None``) fail with a 429 or a
+        500 until turned off (``kind=None``).
 
         Other endpoints are unaffected, so a test can tell the list from the single GETs.
         """
         if kind not in (None, "429", "500"):
             raise ValueError(f"unknown list fault {kind!r}")
+        self._set_list_fault(team_id, None if kind is None else _Fault(kind, retry_after, 0.0))
+
+    def _set_list_fault(self, team_id: int | None, fault: _Fault | None) -> None:
         with self._lock:
-            self._list_fault = None if kind is None else _Fault(kind, retry_after, 0.0)
+            if fault is None:
+                self._list_faults.pop(team_id, None)
+            else:
+                self._list_faults[team_id] = fault
 
     def cancel(self, backfill_id: int) -> Backfill:
         """Cancel as if someone did it in the Supermetrics Hub."""
@@ -236,8 +250,8 @@ class DtsSimulator:
             now = self.clock.now()
             request_id = wire.request_id(now, self._random)
             fault = self._faults.pop(0) if self._faults else None
-            if fault is None and self._list_fault is not None and _is_team_list(method, path):
-                fault = self._list_fault
+            if fault is None and self._list_faults:
+                fault = self._list_fault(method, path)
             if fault is not None and fault.kind == "429":
                 error = wire.too_many_requests(
                     "Too many requests. Wait before making another request.", fault.retry_after
@@ -312,6 +326,19 @@ class DtsSimulator:
             return self._json(self._records[latest], now)
         start, end = wire.read_range(body)
         return self._json(self._create(team_id, transfer_id, start, end, token.user_id, now), now)
+
+    def _list_fault(self, method: str, path: str) -> _Fault | None:
+        """The switched-on fault of a team list call, if this is one."""
+        if method != "GET" or not path.startswith(wire.BASE_PATH + "/"):
+            return None
+        try:
+            name, params = wire.route(path[len(wire.BASE_PATH) :])
+        except ApiError:
+            return None
+        if name != "backfills":
+            return None
+        team = int(params[0]) if params[0].isdigit() else None
+        return self._list_faults.get(team) or self._list_faults.get(None)
 
     def _authenticate(self, headers: Mapping[str, str]) -> _Token:
         scheme, _, value = headers.get("authorization", "").partition(" ")
@@ -423,12 +450,3 @@ class DtsSimulator:
         for backfill_id in final:
             del team.open_ids[backfill_id]
         return found
-
-
-def _is_team_list(method: str, path: str) -> bool:
-    if method != "GET" or not path.startswith(wire.BASE_PATH + "/"):
-        return False
-    try:
-        return wire.route(path[len(wire.BASE_PATH) :])[0] == "backfills"
-    except ApiError:
-        return False

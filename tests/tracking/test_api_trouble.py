@@ -27,10 +27,7 @@ def _gets(env: TrackerEnv, backfill_id: int, team: int = 1) -> int:
         1
         for method, path in env.sim.calls
         if method == "GET"
-        and (
-            path.endswith(f"/teams/{team}/backfills/{backfill_id}")
-            or path.endswith(f"/teams/{team}/backfills")
-        )
+        and path.endswith((f"/teams/{team}/backfills/{backfill_id}", f"/teams/{team}/backfills"))
     )
 
 
