@@ -1,18 +1,22 @@
-"""Tracking 10,000 active backfills: DTS calls per backfill per hour, database time per
-polling tick, and the lag from a status change in the simulator to its announcement.
+"""Tracking 10,000 active backfills, per-backfill polling against team-batched polling,
+side by side in one run: DTS calls per backfill and per team per hour, the lag from a
+status change in the simulator to its announcement, and database time per polling tick.
 
 Not a test: it prints figures.  Simulated time: a FrozenClock drives the DTS simulator
 and the tracker; each tick advances it by TRACKER_TICK_SECONDS, as if every tick kept up
 (the wall time a tick really takes is printed beside, so you can see whether it would).
-The backfills were submitted up to 40 minutes before the start, so they are in every
-phase; lags count only changes that happened while the tracker ran.
+The simulator runs at real speed (runs of 1-10 minutes, queues of 0.5-5 minutes) with
+the API's documented budget of 5,000 requests per hour per token.  The backfills were
+submitted up to 40 minutes before the start, so they are in every phase; lags count only
+changes that happened while the tracker ran.  Each layout (backfills over teams) and each
+polling mode starts from the same seeded backfills in a fresh database.
 The simulator is reached in-process through an httpx transport (``--http`` serves it on
 loopback instead); announcements go to an in-memory notifier, so the Slack side costs
 nothing here and the figures are the tracker's and the database's own.
 
-    .venv/bin/python benchmarks/tracker_bench.py                      # 10k, SQLite, 15 min
-    .venv/bin/python benchmarks/tracker_bench.py --backfills 2000 --minutes 60
-    .venv/bin/python benchmarks/tracker_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/tracker_bench.py                 # SQLite and PostgreSQL
+    .venv/bin/python benchmarks/tracker_bench.py --layouts 1000/10 --minutes 6 --warmup 2
+    .venv/bin/python benchmarks/tracker_bench.py --databases sqlite --modes team
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,6 +71,7 @@ from bot.tracking.tracker import Tracker  # noqa: E402
 from bot.vault import TokenVault  # noqa: E402
 from tests.support.world import RecordingNotifier  # noqa: E402
 
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "bench-token"
 STATUS_MARKERS = {
@@ -108,33 +114,58 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def team_token(team: int) -> str:
+    return f"{TOKEN}-{team}"
+
+
+def build_simulator(
+    clock: FrozenClock, *, teams: int, per_team: int, rate_limit: int
+) -> DtsSimulator:
+    """A simulator with ``teams`` teams, each with its own token and transfers."""
+    transfers = max(1, per_team // 20)
+    catalogue = [Transfer(500000 + n, f"Bench {n}", "ACTIVE") for n in range(transfers)]
+    sim = DtsSimulator(
+        clock=clock, token=team_token(1), team_id=1, transfers=catalogue, rate_limit=rate_limit
+    )
+    for team in range(2, teams + 1):
+        sim.add_team(team, token=team_token(team), transfers=catalogue)
+    return sim
+
+
 def seed(
     factory: Any,
     sim: DtsSimulator,
     vault: TokenVault,
     clock: FrozenClock,
+    *,
     count: int,
-    transfers: int,
+    teams: int,
     rng: random.Random,
 ) -> dict[str, dict[str, Any]]:
-    """Create ``count`` submitted requests and their backfills; return them by card ts."""
+    """Create ``count`` submitted requests and their backfills over ``teams`` workspaces
+    (workspace T<k> is Supermetrics team k); return them by card ts."""
     now = clock.now()
+    per_team = max(1, count // teams)
+    transfers = max(1, per_team // 20)
     with session_scope(factory) as session:
-        set_workspace_token(
-            session,
-            slack_team_id="T1",
-            supermetrics_team_id=1,
-            token_ciphertext=vault.encrypt(TOKEN),
-            set_by="U1",
-            now=now,
-        )
+        for team in range(1, teams + 1):
+            set_workspace_token(
+                session,
+                slack_team_id=f"T{team}",
+                supermetrics_team_id=team,
+                token_ciphertext=vault.encrypt(team_token(team)),
+                set_by="U1",
+                now=now,
+            )
     by_card: dict[str, dict[str, Any]] = {}
     for chunk_start in range(0, count, 500):
         with session_scope(factory) as session:
             for n in range(chunk_start, min(count, chunk_start + 500)):
-                transfer_id = 500000 + n % transfers
+                team = 1 + n % teams
+                k = n // teams  # the backfill's number within its team
+                transfer_id = 500000 + k % transfers
                 days = rng.randint(3, 14)
-                first = date(2024, 1, 1) + timedelta(days=15 * (n // transfers))
+                first = date(2024, 1, 1) + timedelta(days=15 * (k // transfers))
                 last = first + timedelta(days=days - 1)
                 # every backfill has its own pace: runs of 1-10 minutes, queues of 0.5-5 min
                 sim.seconds_per_run = rng.uniform(60, 600)
@@ -143,11 +174,11 @@ def seed(
                 # active backfills are in every phase: submitted up to 40 minutes ago
                 submitted = now - timedelta(seconds=rng.uniform(0, 2400))
                 clock.set(submitted)
-                backfill = sim.create(transfer_id, first, last)
+                backfill = sim.create(transfer_id, first, last, team_id=team)
                 clock.set(now)
                 row = create_request(
                     session,
-                    slack_team_id="T1",
+                    slack_team_id=f"T{team}",
                     channel_id="C1",
                     user_id="U1",
                     user_tz="UTC",
@@ -200,47 +231,57 @@ def seed(
     return by_card
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backfills", type=int, default=10_000)
-    parser.add_argument("--minutes", type=float, default=15.0, help="simulated minutes")
-    parser.add_argument(
-        "--warmup", type=float, default=5.0, help="simulated minutes before steady-state figures"
-    )
-    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
-    parser.add_argument("--batch", type=int, default=500, help="TRACKER_BATCH_SIZE")
-    parser.add_argument("--tick", type=float, default=1.0, help="TRACKER_TICK_SECONDS")
-    parser.add_argument("--http", action="store_true", help="serve the simulator on loopback")
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
+@dataclass
+class Result:
+    database: str
+    backfills: int
+    teams: int
+    mode: str
+    finished: int
+    calls: int
+    calls_per_backfill_hour: float
+    steady_per_backfill_hour: float
+    calls_per_team_hour: float
+    lag_p50: float
+    lag_p99: float
+    steady_lag_p50: float
+    steady_lag_p99: float
+    lags: int
+    db_p50_ms: float
+    db_p99_ms: float
+    wall_p50_ms: float
+    wall_p99_ms: float
+    wall_seconds: float
 
+
+def run_case(
+    args: argparse.Namespace, *, database: str, backfills: int, teams: int, mode: str
+) -> Result:
+    """Seed a fresh database and simulator, track for ``args.minutes``, measure."""
     rng = random.Random(args.seed)
     clock = FrozenClock(START)
-    transfers = max(1, args.backfills // 20)
-    sim = DtsSimulator(
-        clock=clock,
-        token=TOKEN,
-        team_id=1,
-        transfers=[Transfer(500000 + n, f"Bench {n}", "ACTIVE") for n in range(transfers)],
-        rate_limit=10**9,  # one workspace here; budgets are covered by the tests
+    sim = build_simulator(
+        clock, teams=teams, per_team=max(1, backfills // teams), rate_limit=args.rate_limit
     )
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url
         schema = None
-        if url.startswith("postgresql"):
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin: Any = None
+        if database == "postgresql":
             import psycopg
 
-            admin = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            admin = psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True)
             admin.execute(f'CREATE SCHEMA "{schema}"')
-            url = f"{url}?options=-csearch_path%3D{schema}"
-        url = url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+            url = f"{args.postgres_url}?options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         settings = Settings(
             data_dir=Path(tmp),
             database_url=url,
             encryption_keys=(Fernet.generate_key().decode(),),
             tracker_batch_size=args.batch,
             tracker_tick_seconds=args.tick,
+            tracker_polling=mode,
         )
         upgrade_to_head(url)
         engine = make_engine(url)
@@ -270,24 +311,17 @@ def main(argv: list[str] | None = None) -> int:
                 owner="bench",
             )
         )
-        print(
-            f"seeding {args.backfills} submitted backfills "
-            f"({'PostgreSQL' if schema else 'SQLite'})…",
-            flush=True,
-        )
-        started = time.perf_counter()
-        cards = seed(factory, sim, vault, clock, args.backfills, transfers, rng)
-        print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
+        label = f"{database}, {backfills} backfills over {teams} teams, {mode} polling"
+        print(f"{label}: seeding…", flush=True)
+        cards = seed(factory, sim, vault, clock, count=backfills, teams=teams, rng=rng)
         calls_before = len(sim.calls)
-
         ticks = int(args.minutes * 60 / args.tick)
         warmup_ticks = int(args.warmup * 60 / args.tick)
         warmup_end = START + timedelta(minutes=args.warmup)
         calls_at_warmup = calls_before
-        active_at_warmup = args.backfills
+        active_at_warmup = backfills
         tick_wall: list[float] = []
         tick_db: list[float] = []
-        polled = 0
         wall_started = time.perf_counter()
         for n in range(ticks):
             if n == warmup_ticks:
@@ -298,20 +332,12 @@ def main(argv: list[str] | None = None) -> int:
             tracker.run_once()
             tick_wall.append(time.perf_counter() - t0)
             tick_db.append(tracker.last_tick.db_seconds)
-            polled += tracker.last_tick.polled
-            if n % max(1, ticks // 10) == 0:
-                elapsed = time.perf_counter() - wall_started
-                print(
-                    f"  t+{(n + 1) * args.tick / 60:5.1f} min: {polled} polls, "
-                    f"{len(notifier.posts)} replies, wall {elapsed:.0f} s",
-                    flush=True,
-                )
         wall = time.perf_counter() - wall_started
         calls = len(sim.calls) - calls_before
         steady_calls = len(sim.calls) - calls_at_warmup
 
         # lag: from the simulator's own change time to the reply in the thread
-        lags: dict[str, list[float]] = {key: [] for key in ("SCHEDULED", "RUNNING", "end")}
+        all_lags: list[float] = []
         steady_lags: list[float] = []
         for post in notifier.posts:
             info = cards.get(post.thread_ts or "")
@@ -323,12 +349,12 @@ def main(argv: list[str] | None = None) -> int:
                     if info[key] < START:
                         break  # it changed before the tracker was started: not a lag
                     lag = (post.at - info[key]).total_seconds()
-                    lags[key].append(lag)
+                    all_lags.append(lag)
                     if info[key] >= warmup_end:
                         steady_lags.append(lag)
                     break
         with session_scope(factory) as session:
-            final = (
+            finished = (
                 session.scalar(
                     select(func.count()).where(BackfillRequest.state.in_(list(FINAL_STATES)))
                 )
@@ -336,52 +362,35 @@ def main(argv: list[str] | None = None) -> int:
             )
         hours = args.minutes / 60
         steady_hours = (args.minutes - args.warmup) / 60
-        all_lags = [value for values in lags.values() for value in values]
-        rows = [
-            ("backfills tracked", f"{args.backfills} ({final} finished during the run)"),
-            ("batch per tick", f"{args.batch} (TRACKER_BATCH_SIZE)"),
-            ("simulated time", f"{args.minutes:g} min in {ticks} ticks of {args.tick:g} s"),
-            ("wall time", f"{wall:.1f} s ({wall / ticks * 1000:.1f} ms per tick)"),
-            (
-                "DTS calls",
-                f"{calls} = {calls / args.backfills / hours:.1f} per backfill per hour overall",
+        active = max((active_at_warmup + count_active(factory)) / 2, 1)
+        result = Result(
+            database=database,
+            backfills=backfills,
+            teams=teams,
+            mode=mode,
+            finished=finished,
+            calls=calls,
+            calls_per_backfill_hour=calls / backfills / hours,
+            steady_per_backfill_hour=(
+                steady_calls / active / steady_hours if steady_hours > 0 else float("nan")
             ),
-        ]
-        if steady_hours > 0:
-            # per backfill still active: the average of the counts at both ends
-            active = max((active_at_warmup + count_active(factory)) / 2, 1)
-            rate = steady_calls / active / steady_hours
-            rows.append(
-                (f"  after {args.warmup:g} min warm-up", f"{rate:.1f} per active backfill per hour")
-            )
-        rows += [
-            (
-                "tick wall time",
-                f"p50 {percentile(tick_wall, 0.5) * 1000:.1f} ms, "
-                f"p99 {percentile(tick_wall, 0.99) * 1000:.1f} ms, "
-                f"max {max(tick_wall) * 1000:.1f} ms",
-            ),
-            (
-                "tracker DB time per tick",
-                f"p50 {percentile(tick_db, 0.5) * 1000:.1f} ms, "
-                f"p99 {percentile(tick_db, 0.99) * 1000:.1f} ms, "
-                f"mean {statistics.fmean(tick_db) * 1000:.1f} ms",
-            ),
-            ("thread replies / card updates", f"{len(notifier.posts)} / {len(notifier.updates)}"),
-        ]
-        for key, values in [*lags.items(), ("all", all_lags), ("after warm-up", steady_lags)]:
-            label = {"end": "COMPLETED/FAILED"}.get(key, key)
-            rows.append(
-                (
-                    f"change -> reply lag, {label}",
-                    f"p50 {percentile(values, 0.5):.1f} s, "
-                    f"p99 {percentile(values, 0.99):.1f} s (n={len(values)})",
-                )
-            )
-        print()
-        width = max(len(name) for name, _ in rows)
-        for name, value in rows:
-            print(f"{name.ljust(width)}  {value}")
+            calls_per_team_hour=calls / teams / hours,
+            lag_p50=percentile(all_lags, 0.5),
+            lag_p99=percentile(all_lags, 0.99),
+            steady_lag_p50=percentile(steady_lags, 0.5),
+            steady_lag_p99=percentile(steady_lags, 0.99),
+            lags=len(all_lags),
+            db_p50_ms=percentile(tick_db, 0.5) * 1000,
+            db_p99_ms=percentile(tick_db, 0.99) * 1000,
+            wall_p50_ms=percentile(tick_wall, 0.5) * 1000,
+            wall_p99_ms=percentile(tick_wall, 0.99) * 1000,
+            wall_seconds=wall,
+        )
+        print(
+            f"  {ticks} ticks in {wall:.0f} s; {calls} DTS calls; mean DB time per tick "
+            f"{statistics.fmean(tick_db) * 1000:.1f} ms",
+            flush=True,
+        )
         dts.close()
         if running is not None:
             running.stop()
@@ -389,6 +398,70 @@ def main(argv: list[str] | None = None) -> int:
         if schema:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
             admin.close()
+    return result
+
+
+def print_table(results: Sequence[Result], args: argparse.Namespace) -> None:
+    header = (
+        "| database | backfills / teams | polling | DTS calls per backfill per hour "
+        "(after warm-up) | calls per team per hour | lag p50 / p99 (after warm-up) | "
+        "DB time per tick p50 / p99 | tick wall p99 | finished |"
+    )
+    print()
+    print(
+        f"{args.minutes:g} simulated minutes, {args.warmup:g} of warm-up, ticks of "
+        f"{args.tick:g} s, POLL_MIN_SECONDS 15, POLL_MAX_SECONDS 300, budget "
+        f"{args.rate_limit} calls per hour per team, TRACKER_BATCH_SIZE {args.batch}"
+    )
+    print()
+    print(header)
+    print("|" + " --- |" * 9)
+    for r in results:
+        print(
+            f"| {r.database} | {r.backfills} / {r.teams} | {r.mode} | "
+            f"{r.calls_per_backfill_hour:.1f} ({r.steady_per_backfill_hour:.1f}) | "
+            f"{r.calls_per_team_hour:.0f} | "
+            f"{r.lag_p50:.1f} / {r.lag_p99:.1f} s ({r.steady_lag_p50:.1f} / "
+            f"{r.steady_lag_p99:.1f} s, n={r.lags}) | "
+            f"{r.db_p50_ms:.1f} / {r.db_p99_ms:.1f} ms | {r.wall_p99_ms:.0f} ms | "
+            f"{r.finished} |"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--layouts",
+        default="10000/100,10000/10,1000/1000",
+        help="comma-separated BACKFILLS/TEAMS (default: 10000/100,10000/10,1000/1000)",
+    )
+    parser.add_argument("--modes", default="backfill,team", help="TRACKER_POLLING values")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--minutes", type=float, default=15.0, help="simulated minutes")
+    parser.add_argument(
+        "--warmup", type=float, default=5.0, help="simulated minutes before steady-state figures"
+    )
+    parser.add_argument("--batch", type=int, default=500, help="TRACKER_BATCH_SIZE")
+    parser.add_argument("--tick", type=float, default=1.0, help="TRACKER_TICK_SECONDS")
+    parser.add_argument(
+        "--rate-limit", type=int, default=5000, help="the API's budget per team and hour"
+    )
+    parser.add_argument("--http", action="store_true", help="serve the simulator on loopback")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    layouts = []
+    for raw in args.layouts.split(","):
+        count, _, teams = raw.partition("/")
+        layouts.append((int(count), int(teams or 1)))
+    results = []
+    for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
+        for backfills, teams in layouts:
+            for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+                results.append(
+                    run_case(args, database=database, backfills=backfills, teams=teams, mode=mode)
+                )
+    print_table(results, args)
     return 0
 
 

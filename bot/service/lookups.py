@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.errors import NotFoundError
 from bot.messages import cards
@@ -116,8 +116,9 @@ class Lookups:
                 snapshot(row)
                 for row in list_requests(session, slack_team_id=actor.slack_team_id, limit=30)
             ]
+            now = self.d.now()
             outside = [
-                self._outside_line(row)
+                self._outside_line(row, now=now)
                 for row in external_backfills(session, slack_team_id=actor.slack_team_id)
             ]
         active = [r for r in rows if r.state not in FINAL_STATES]
@@ -135,8 +136,12 @@ class Lookups:
         return Reply(text=text, blocks=blocks)
 
     @staticmethod
-    def _outside_line(row: ExternalBackfill) -> str:
-        """A backfill seen in the team's list that no request here submitted."""
+    def _outside_line(row: ExternalBackfill, *, now: datetime) -> str:
+        """A backfill seen in the team's list that no request here submitted.
+
+        The tracker reads the list while the workspace follows backfills of its own, so
+        an older view says how old it is.
+        """
         line = (
             f"• backfill #{row.backfill_id} · transfer #{row.transfer_id} · "
             f"{format_range(row.range_start, row.range_end)} · "
@@ -147,7 +152,11 @@ class Lookups:
             runs_completed=row.runs_completed,
             runs_failed=row.runs_failed,
         )
-        return line + " · started outside Slack"
+        line += " · started outside Slack"
+        minutes = int((now - row.seen_at).total_seconds() // 60)
+        if minutes >= 1:
+            line += f" (as seen {minutes} min ago)"
+        return line
 
     @staticmethod
     def _line(req: RequestSnapshot) -> str:

@@ -29,8 +29,8 @@ def replace_external_view(
 
     ``listed``: one dict per listed backfill with ``backfill_id``, ``transfer_id``,
     ``range_start``, ``range_end``, ``status``, ``runs_total``, ``runs_completed``,
-    ``runs_failed``, ``created_time``.  Rows are written only when they changed, so a
-    quiet team costs two reads.  Returns the ids kept as started outside Slack.
+    ``runs_failed``, ``created_time``.  A team with no outside backfills costs two
+    reads.  Returns the ids kept as started outside Slack.
     """
     ids = [int(str(item["backfill_id"])) for item in listed]
     ours: set[int] = set()
@@ -64,7 +64,7 @@ def replace_external_view(
         if any(getattr(row, key) != item[key] for key in _COMPARED):
             for key, value in item.items():
                 setattr(row, key, value)
-            row.seen_at = now
+        row.seen_at = now  # how fresh the view is: ``list`` says when it was last seen
     gone = [backfill_id for backfill_id in stored if backfill_id not in kept]
     if gone:
         session.execute(

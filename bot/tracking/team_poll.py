@@ -37,7 +37,7 @@ from bot.store.external_backfills import replace_external_view
 from bot.supermetrics.client import DtsClient
 from bot.supermetrics.models import LIST_CAP, Backfill
 from bot.supermetrics.team_client import DtsTeamClient
-from bot.tracking.cadence import RateLimitPacer, next_poll_delay
+from bot.tracking.cadence import RateLimitPacer
 from bot.tracking.queries import last_change_times, schedule_unscheduled
 from bot.tracking.recording import record_failure, record_observation
 from bot.tracking.team_queries import (
@@ -144,10 +144,12 @@ class TeamPoller:
                 poll.failures[row.request_id] = (
                     "The request has no Supermetrics backfill id, so it can't be tracked."
                 )
-        # the list comes on the team's cadence, or at once for new backfills (one call
+        # The list comes on the team's cadence, or at once for new backfills (one call
         # sees them all); backfills due between lists (they left it, or may be past its
-        # 100) are read on their own
-        list_due = (
+        # 100) are read on their own.  A team following one backfill reads it on its own:
+        # the same one call, and none more when it finishes.
+        listable = sum(1 for row in claim.tracked if row.backfill_id is not None)
+        list_due = listable >= 2 and (
             claim.next_list_at is None
             or claim.next_list_at <= now
             or any(row.unseen for row in due if row.backfill_id is not None)
@@ -220,8 +222,10 @@ class TeamPoller:
     def _defer(
         self, poll: _Poll, rows: list[TrackedRow], team_id: int, now: datetime, stats: TickStats
     ) -> None:
-        later = self.pacer.deferral(team_id, now=now, rate=self.dts.rate_limit(team_id), rank=0)
-        for row in rows:
+        rate = self.dts.rate_limit(team_id)
+        for rank, row in enumerate(rows):
+            # one spacing apart, so they do not all come due at once
+            later = self.pacer.deferral(team_id, now=now, rate=rate, rank=rank)
             poll.deferred[row.request_id] = later
         stats.deferred += len(rows)
 
@@ -260,10 +264,13 @@ class TeamPoller:
                 return
             wanted = {*seen_in_list, *poll.fetched, *poll.failures, *poll.deferred}
             rows = lock_tracked(session, request_ids=wanted, now=now)
-            quiet = last_change_times(session, request_ids=list(poll.fetched))
+            quiet = last_change_times(session, request_ids=[*seen_in_list, *poll.fetched])
             submitted = {row.request_id: row.submitted_at for row in claim.tracked}
             next_polls: list[tuple[int, datetime | None]] = []
             on_list: list[int] = []  # still tracked, next seen in the team's next list
+            # each backfill's own next poll, as if polled alone: the team's next list is
+            # the soonest of them (the shortest interval while any changed recently)
+            soonest: datetime | None = None
             for request_id, backfill in seen_in_list.items():
                 row = rows.get(request_id)
                 if row is None:
@@ -272,7 +279,7 @@ class TeamPoller:
                     session,
                     row=row,
                     backfill=backfill,
-                    quiet_since=now,
+                    quiet_since=quiet.get(request_id) or submitted.get(request_id) or now,
                     now=now,
                     settings=self.settings,
                 )
@@ -281,7 +288,7 @@ class TeamPoller:
                     next_polls.append((request_id, None))
                 else:
                     on_list.append(request_id)
-            left_changed = 0
+                    soonest = following if soonest is None else min(soonest, following)
             for request_id, backfill in poll.fetched.items():
                 row = rows.get(request_id)
                 if row is None:
@@ -296,7 +303,6 @@ class TeamPoller:
                     settings=self.settings,
                 )
                 changes += changed
-                left_changed += changed
                 next_polls.append((request_id, following))
             for request_id, reason in poll.failures.items():
                 row = rows.get(request_id)
@@ -309,7 +315,9 @@ class TeamPoller:
             for request_id, later in poll.deferred.items():
                 if request_id in rows:
                     next_polls.append((request_id, later))
-            next_list_at, last_change_at, floor = self._team_cadence(poll, now, changed=changes > 0)
+            next_list_at, last_change_at, floor = self._team_cadence(
+                poll, now, changed=changes > 0, soonest=soonest
+            )
             set_next_poll_of(session, request_ids=on_list, when=next_list_at)
             set_next_polls(session, next_polls=next_polls)
             if poll.listed is not None:
@@ -331,7 +339,7 @@ class TeamPoller:
         stats.db_seconds += time.perf_counter() - started
 
     def _team_cadence(
-        self, poll: _Poll, now: datetime, *, changed: bool
+        self, poll: _Poll, now: datetime, *, changed: bool, soonest: datetime | None
     ) -> tuple[datetime, datetime | None, int | None]:
         """(next list, last change, list floor) after this poll."""
         claim = poll.claim
@@ -339,23 +347,13 @@ class TeamPoller:
         if poll.listed is None:
             # no list this time: only backfills between lists were read, or it had to wait
             next_list = claim.next_list_at or now
-            if changed:
-                next_list = min(next_list, now + timedelta(seconds=self.settings.poll_min_seconds))
             if poll.deferred and next_list <= now:
                 next_list = min(poll.deferred.values())
             return next_list, last_change, claim.list_floor_id
-        quiet = (now - (last_change or now)).total_seconds()
-        delay = next_poll_delay(
-            quiet_seconds=quiet,
-            poll_min=self.settings.poll_min_seconds,
-            poll_max=self.settings.poll_max_seconds,
-        )
-        next_list = now + timedelta(seconds=delay)
-        if poll.deferred:
-            # reads the budget put off come first, or the next list would take their turn
-            next_list = max(next_list, max(poll.deferred.values()))
+        if soonest is None:  # nothing of the team is left in the list
+            soonest = now + timedelta(seconds=self.settings.poll_max_seconds)
         floor = min(poll.listed) if poll.list_full and poll.listed else None
-        return next_list, last_change or now, floor
+        return soonest, last_change, floor
 
 
 def _due(rows: tuple[TrackedRow, ...], now: datetime) -> list[TrackedRow]:

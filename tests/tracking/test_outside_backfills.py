@@ -38,7 +38,8 @@ def test_a_backfill_started_in_the_hub_shows_in_list_and_warns_an_overlapping_re
 ) -> None:
     service = _service(env)
     actor = Actor(slack_team_id=TEAM, user_id=USER, channel_id=CHANNEL, tz="UTC")
-    ours = env.submit(date(2026, 1, 1), date(2026, 1, 3))  # the team has something tracked
+    ours = env.submit(date(2026, 1, 1), date(2026, 1, 3))  # the team follows two backfills
+    env.submit(date(2026, 1, 1), date(2026, 1, 9), transfer_id=456792)
     hub = env.sim.create(HUB_TRANSFER, date(2026, 2, 1), date(2026, 2, 10))
     env.run_until(lambda: env.sim.backfill(hub.backfill_id).runs_completed >= 2)
     env.tick(5)
@@ -77,9 +78,15 @@ def test_a_backfill_started_in_the_hub_shows_in_list_and_warns_an_overlapping_re
     # finished, it leaves the list and the view
     env.run_until(lambda: env.sim.backfill(hub.backfill_id).status.value == "COMPLETED")
     env.run_until(lambda: env.state(ours.request_id) is RequestState.COMPLETED)
-    # a new request of ours makes the tracker read the team's list again
-    later = env.submit(date(2026, 4, 1), date(2026, 4, 2), transfer_id=456791)
+    listed = _text(service.handle_text(actor=actor, text="list"))
+    # nothing of ours is followed now, so the list is not read: the view says its age
+    assert f"backfill #{hub.backfill_id} · transfer" in listed and "min ago)" in listed
+    # new requests of ours make the tracker read the team's list again
+    later = [
+        env.submit(date(2026, 4, 1), date(2026, 4, 2), transfer_id=transfer)
+        for transfer in (456791, 456792)
+    ]
     env.tick(5)
-    assert env.state(later.request_id) is not RequestState.SUBMITTED
+    assert all(env.state(sub.request_id) is not RequestState.SUBMITTED for sub in later)
     listed = _text(service.handle_text(actor=actor, text="list"))
     assert f"backfill #{hub.backfill_id} · transfer" not in listed
