@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -152,7 +152,7 @@ class TeamPoller:
         list_due = listable >= 2 and (
             claim.next_list_at is None
             or claim.next_list_at <= now
-            or any(row.unseen for row in due if row.backfill_id is not None)
+            or any(_new_in_list(row, claim.list_floor_id) for row in due)
         )
         to_read: list[TrackedRow] = []
         if list_due:
@@ -174,17 +174,24 @@ class TeamPoller:
             poll.list_full = len(listed) >= LIST_CAP
             oldest = min(poll.listed) if poll.list_full and poll.listed else None
             stats.polled += sum(1 for row in claim.tracked if row.backfill_id in poll.listed)
+            due_ids = {row.request_id for row in due}
+            left: list[TrackedRow] = []
             for row in claim.tracked:
                 if row.backfill_id is None or row.backfill_id in poll.listed:
                     continue
                 # gone from a list with room, or newer than the oldest of a full one: it
                 # left the list (backfill ids grow with creation, and the list is newest
                 # first); an older one may just not fit in the 100
-                left = oldest is None or row.backfill_id > oldest
-                if left or row in due:
+                if oldest is None or row.backfill_id > oldest:
+                    left.append(row)
+                elif row.request_id in due_ids:
                     to_read.append(row)
+            # those that left first (they changed), then the longest waiting
+            to_read = left + sorted(to_read, key=_waiting_order)
         else:
-            to_read = [row for row in due if row.backfill_id is not None]
+            to_read = sorted(
+                (row for row in due if row.backfill_id is not None), key=_waiting_order
+            )
         self._read_each(poll, to_read, client, team_id, now, stats)
         return poll
 
@@ -354,6 +361,18 @@ class TeamPoller:
             soonest = now + timedelta(seconds=self.settings.poll_max_seconds)
         floor = min(poll.listed) if poll.list_full and poll.listed else None
         return soonest, last_change, floor
+
+
+def _new_in_list(row: TrackedRow, floor: int | None) -> bool:
+    """Not observed yet, and the list can show it: newer than the oldest of the last full
+    list (backfill ids grow with creation, and the list is newest first)."""
+    if not row.unseen or row.backfill_id is None:
+        return False
+    return floor is None or row.backfill_id >= floor
+
+
+def _waiting_order(row: TrackedRow) -> tuple[datetime, int]:
+    return (row.next_poll_at or datetime.min.replace(tzinfo=UTC), row.request_id)
 
 
 def _due(rows: tuple[TrackedRow, ...], now: datetime) -> list[TrackedRow]:
