@@ -37,7 +37,7 @@ from bot.store.external_backfills import replace_external_view
 from bot.supermetrics.client import DtsClient
 from bot.supermetrics.models import LIST_CAP, Backfill
 from bot.supermetrics.team_client import DtsTeamClient
-from bot.tracking.cadence import RateLimitPacer
+from bot.tracking.cadence import RateLimitPacer, next_poll_delay
 from bot.tracking.queries import last_change_times, schedule_unscheduled
 from bot.tracking.recording import record_failure, record_observation
 from bot.tracking.team_queries import (
@@ -269,15 +269,30 @@ class TeamPoller:
             if not lock_team(session, slack_team_id=claim.slack_team_id, owner=self.owner):
                 log.info("lease of team %s was taken over; dropping a poll", claim.slack_team_id)
                 return
+            # only entries that differ from the store are locked and recorded; the rest
+            # just come due again with the team's next list
+            tracked = {row.request_id: row for row in claim.tracked}
+            same = [rid for rid, b in seen_in_list.items() if _matches(tracked[rid], b)]
+            for request_id in same:
+                del seen_in_list[request_id]
             wanted = {*seen_in_list, *poll.fetched, *poll.failures, *poll.deferred}
             rows = lock_tracked(session, request_ids=wanted, now=now)
-            quiet = last_change_times(session, request_ids=[*seen_in_list, *poll.fetched])
+            quiet = last_change_times(session, request_ids=[*same, *seen_in_list, *poll.fetched])
             submitted = {row.request_id: row.submitted_at for row in claim.tracked}
             next_polls: list[tuple[int, datetime | None]] = []
-            on_list: list[int] = []  # still tracked, next seen in the team's next list
+            on_list: list[int] = list(same)  # still tracked, seen in the team's next list
             # each backfill's own next poll, as if polled alone: the team's next list is
             # the soonest of them (the shortest interval while any changed recently)
             soonest: datetime | None = None
+            for request_id in same:
+                since = quiet.get(request_id) or submitted.get(request_id) or now
+                delay = next_poll_delay(
+                    quiet_seconds=(now - since).total_seconds(),
+                    poll_min=self.settings.poll_min_seconds,
+                    poll_max=self.settings.poll_max_seconds,
+                )
+                own = now + timedelta(seconds=delay)
+                soonest = own if soonest is None else min(soonest, own)
             for request_id, backfill in seen_in_list.items():
                 row = rows.get(request_id)
                 if row is None:
@@ -361,6 +376,21 @@ class TeamPoller:
             soonest = now + timedelta(seconds=self.settings.poll_max_seconds)
         floor = min(poll.listed) if poll.list_full and poll.listed else None
         return soonest, last_change, floor
+
+
+def _matches(row: TrackedRow, backfill: Backfill) -> bool:
+    """Whether the store already holds what the list says of this backfill."""
+    if row.unseen or not row.view:
+        return False
+    seen = (
+        backfill.status.value,
+        backfill.runs_total,
+        backfill.runs_created,
+        backfill.runs_completed,
+        backfill.runs_failed,
+        0,
+    )
+    return tuple(row.view) == seen and not backfill.status.is_final
 
 
 def _new_in_list(row: TrackedRow, floor: int | None) -> bool:

@@ -31,6 +31,9 @@ class TrackedRow:
     next_poll_at: datetime | None
     submitted_at: datetime | None
     unseen: bool  # SUBMITTED: the tracker has not observed its backfill yet
+    # what the store holds of the backfill: (status, total, created, completed, failed,
+    # failed polls in a row); a list entry that matches needs no write but its next poll
+    view: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,12 @@ def claim_team(
             BackfillRequest.next_poll_at,
             BackfillRequest.submitted_at,
             BackfillRequest.state,
+            BackfillRequest.dts_status,
+            BackfillRequest.runs_total,
+            BackfillRequest.runs_created,
+            BackfillRequest.runs_completed,
+            BackfillRequest.runs_failed,
+            BackfillRequest.poll_failures,
         )
         .where(BackfillRequest.slack_team_id == slack_team_id, *_tracked(), _request_free(now))
         .order_by(BackfillRequest.id)
@@ -119,7 +128,8 @@ def claim_team(
         last_change_at=team[1],
         list_floor_id=team[2],
         tracked=tuple(
-            TrackedRow(int(r[0]), r[1], r[2], r[3], r[4] is RequestState.SUBMITTED) for r in rows
+            TrackedRow(int(r[0]), r[1], r[2], r[3], r[4] is RequestState.SUBMITTED, tuple(r[5:]))
+            for r in rows
         ),
     )
 
@@ -166,12 +176,16 @@ def set_next_polls(
 
 
 def set_next_poll_of(session: Session, *, request_ids: Collection[int], when: datetime) -> None:
-    """Give these requests one next poll time (the team's next list)."""
+    """Give these requests one next poll time (the team's next list), if still tracked.
+
+    The rows are not locked: their list entries matched the store, so nothing else is
+    written; a request cancelled or paused meanwhile keeps its own values.
+    """
     if not request_ids:
         return
     session.execute(
         update(BackfillRequest)
-        .where(BackfillRequest.id.in_(list(request_ids)))
+        .where(BackfillRequest.id.in_(list(request_ids)), *_tracked())
         .values(next_poll_at=when)
         .execution_options(synchronize_session=False)
     )
