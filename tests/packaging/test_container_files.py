@@ -1,4 +1,6 @@
-"""The Dockerfile, compose.yaml, Procfile and .python-version say what the README promises.
+"""The Dockerfile, compose.yaml and .python-version say what the README promises.
+
+(The Procfile is checked with manifest.yml in tests/support_checks/test_deploy_files.py.)
 
 No container engine runs here: `make lint` runs hadolint on the Dockerfile, the wheel
 build and install the Dockerfile performs are exercised by test_installed_wheel.py, and
@@ -85,16 +87,6 @@ def test_python_version_matches_the_image() -> None:
     pinned = (ROOT / ".python-version").read_text(encoding="utf-8").strip()
     assert re.fullmatch(r"3\.1[1-9]", pinned), pinned
     assert f"ARG PYTHON_VERSION={pinned}\n" in DOCKERFILE
-
-
-def test_procfile_releases_migrate_then_serves_and_works() -> None:
-    lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
-    processes = dict(line.split(": ", 1) for line in lines if line.strip())
-    assert processes == {
-        "release": "python -m bot migrate",
-        "web": "python -m bot serve",
-        "worker": "python -m bot worker",
-    }
 
 
 # --- compose.yaml ----------------------------------------------------------------------
