@@ -64,6 +64,20 @@ def test_dockerfile_builds_the_wheel_in_a_first_stage_from_the_lock() -> None:
     assert ("COPY", "--from=build /opt/venv /opt/venv") in runtime
 
 
+def test_the_build_context_holds_only_what_the_dockerfile_copies() -> None:
+    lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    rules = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*"
+    allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
+    copied = {
+        source
+        for word, args in _instructions(DOCKERFILE)
+        if word == "COPY" and not args.startswith("--from")
+        for source in args.split()[:-1]
+    }
+    assert allowed == copied
+
+
 def test_dockerfile_runs_unprivileged_with_a_healthcheck_on_port() -> None:
     runtime = _stages()[-1]
     users = [args for word, args in runtime if word == "USER"]
