@@ -20,11 +20,11 @@ from bot.errors import (
     StateConflictError,
     TokenError,
 )
+from bot.messages import cards
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
-from bot.service.render import closed, pending_card
+from bot.service.request_cards import closed, pending_card
 from bot.service.types import Actor, Reply
-from bot.slack import cards
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import transition
 from bot.supermetrics.models import Backfill

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.notifier import Block
+from bot.messages.notifier import Block
 
 # Reply.opens: the adapter should open this form (Slack: a modal) instead of showing text.
 OPEN_SETUP = "setup"

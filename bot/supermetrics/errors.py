@@ -23,7 +23,7 @@ from bot.errors import (
     DtsUnauthorizedError,
     DtsUnavailableError,
 )
-from bot.slack.blocks import escape_mrkdwn
+from bot.messages.blocks import escape_mrkdwn
 
 _MAX_QUOTED = 300
 

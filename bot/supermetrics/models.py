@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import DtsProtocolError
-from bot.slack.blocks import escape_mrkdwn
+from bot.messages.blocks import escape_mrkdwn
 
 
 class BackfillStatus(StrEnum):

@@ -30,16 +30,19 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.announcer import Announcer
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, DtsError, DtsRateLimitedError, TokenError
-from bot.notifier import Notifier
+from bot.messages.notifier import Notifier
 from bot.store.db import session_scope
 from bot.store.deliveries import prune_deliveries
 from bot.store.models import RequestState
 from bot.store.queries import claim_due, expire_pending
-from bot.store.tracking_queries import (
+from bot.supermetrics.client import DtsClient
+from bot.supermetrics.models import Backfill
+from bot.tracking.announcer import Announcer
+from bot.tracking.cadence import RateLimitPacer
+from bot.tracking.queries import (
     flag_state_announcements,
     last_change_times,
     lock_leased_many,
@@ -47,11 +50,8 @@ from bot.store.tracking_queries import (
     release_owned,
     schedule_unscheduled,
 )
-from bot.supermetrics.client import DtsClient
-from bot.supermetrics.models import Backfill
-from bot.tokens import TokenVault, workspace_token
-from bot.tracking.cadence import RateLimitPacer
 from bot.tracking.recording import record_failure, record_observation
+from bot.vault import TokenVault, workspace_token
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

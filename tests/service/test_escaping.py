@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bot.errors import TransferLookupError
+from bot.messages.blocks import escape_mrkdwn, transfer_label, unescape_mrkdwn
 from bot.service import Actor
-from bot.slack.blocks import escape_mrkdwn, transfer_label, unescape_mrkdwn
 from bot.supermetrics.errors import ErrorBody, Operation, error_for_status
 from bot.supermetrics.models import Transfer
 from tests.service.conftest import TEAM, ServiceWorld

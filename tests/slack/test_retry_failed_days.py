@@ -10,11 +10,11 @@ from datetime import date
 
 import pytest
 
-from bot.slack import ids
-from bot.slack.notifier import SlackNotifier, build_web_client
+from bot.messages import ids
+from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.store.models import RequestState
 from bot.supermetrics.models import BackfillStatus
-from bot.tracker import Tracker
+from bot.tracking.tracker import Tracker
 from tests.slack.harness import CHANNEL, REQUESTER, SlackHarness, action_ids, block_text
 
 FAILED_DAYS = [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 8)]
