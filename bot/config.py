@@ -76,7 +76,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATE_ORDERS = ("MDY", "DMY")
 # what `serve` and `worker` need on top of valid values (``required_problems``)
 Role = Literal["serve", "worker"]
-# config cannot import the vault (bot.tokens); the same command it prints
+# config cannot import the vault (bot.vault, a floor above); the command it prints too
 GENERATE_KEY_COMMAND = (
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
