@@ -171,3 +171,11 @@ def test_installed_migrate_upgrades_postgresql(installed: Installed, postgres_ur
     assert "(newest)" in first.stdout, first.stdout
     again = installed.run("migrate", DATABASE_URL=postgres_url)
     assert again.returncode == 0, again.stderr
+
+
+def test_installed_parse_and_help_need_no_checkout(installed: Installed) -> None:
+    parsed = installed.run("parse", "transfer 456789 for last January", "--today", "2026-02-15")
+    assert parsed.returncode == 0, parsed.stderr
+    assert '"2026-01-01"' in parsed.stdout and '"2026-01-31"' in parsed.stdout, parsed.stdout
+    usage = installed.run("--help")
+    assert usage.returncode == 0 and "migrate" in usage.stdout
