@@ -43,6 +43,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.messages.notifier import Block  # noqa: E402
+from bot.service.background import attach_recovery  # noqa: E402
 from bot.simulator.server import DtsSimulator, start_simulator  # noqa: E402
 from bot.store.db import (  # noqa: E402
     make_engine,
@@ -307,14 +308,16 @@ def main(argv: list[str] | None = None) -> int:
                 clock=clock,
             )
         notifier = RecordingNotifier(clock)
-        tracker = Tracker(
-            settings=settings,
-            session_factory=factory,
-            dts=dts,
-            vault=vault,
-            notifier=notifier,
-            clock=clock,
-            owner="bench",
+        tracker = attach_recovery(
+            Tracker(
+                settings=settings,
+                session_factory=factory,
+                dts=dts,
+                vault=vault,
+                notifier=notifier,
+                clock=clock,
+                owner="bench",
+            )
         )
         print(
             f"seeding {args.backfills} submitted backfills "

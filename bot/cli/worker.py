@@ -40,8 +40,8 @@ def main(argv: list[str]) -> int:
     # imports here keep `python -m bot --help` fast
     from bot.config import load_settings, require
     from bot.runtime import build_runtime
+    from bot.service.background import polling_tracker
     from bot.slack.slack_notifier import SlackNotifier, build_web_client
-    from bot.tracking.tracker import polling_tracker
 
     try:
         settings = load_settings()

@@ -298,7 +298,7 @@ def build_environment(
     """Start the console's runtime, service, tracker (not yet running) and simulator."""
     from bot.runtime import build_runtime
     from bot.service import BackfillService
-    from bot.tracking.tracker import polling_tracker
+    from bot.service.background import polling_tracker
 
     clock = clock or SystemClock()
     settings = console_settings(settings)

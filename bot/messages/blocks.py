@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot.errors import BotError
+
 Block = dict[str, Any]
 
 BAR_WIDTH = 10
@@ -47,6 +49,11 @@ def escape_mrkdwn(text: str) -> str:
     ``<!channel>``, ``<@U123>`` or ``<https://…|label>`` as mentions and links.
     """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def error_text(exc: BotError) -> str:
+    """An error's message as Slack mrkdwn: literal where it quotes outside text."""
+    return escape_mrkdwn(exc.user_message) if exc.quotes_outside_text else exc.user_message
 
 
 def unescape_mrkdwn(text: str) -> str:

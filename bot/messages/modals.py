@@ -14,12 +14,23 @@ from typing import Any
 from bot.messages import ids
 from bot.messages.blocks import context, section
 from bot.messages.notifier import Block
-from bot.service import DatesForm
 
 START_ACTION = "start_date"
 END_ACTION = "end_date"
 TEAM_ACTION = "team_id"
 TOKEN_ACTION = "token"
+
+
+@dataclass(frozen=True)
+class DatesForm:
+    """What the edit-dates form needs: the current range and the limits to check against."""
+
+    request_id: int
+    range_start: date
+    range_end: date
+    today: date
+    max_days: int
+    tz: str | None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, CommandError
+from bot.messages.modals import DatesForm
 from bot.messages.notifier import Notifier
 from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
@@ -29,7 +30,7 @@ from bot.service.recovery import Recovery
 from bot.service.setup import Setup
 from bot.service.submission import Submission
 from bot.service.transfer_cache import TransferCache
-from bot.service.types import Actor, DatesForm, Reply
+from bot.service.types import Actor, Reply
 from bot.supermetrics.client import DtsClient
 from bot.vault import TokenVault
 

@@ -18,7 +18,7 @@ from bot.errors import (
     TokenDecryptError,
 )
 from bot.messages import cards
-from bot.messages.blocks import escape_mrkdwn, format_range, plural
+from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
 from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
 from bot.service.deps import Deps, RequestSnapshot, iter_spans, log, snapshot
@@ -243,7 +243,7 @@ class Intake:
             incomplete = team.list_incomplete_backfills()
         except DtsError as exc:
             return [
-                f"I couldn't check for overlapping backfills of this transfer ({exc.user_message})"
+                f"I couldn't check for overlapping backfills of this transfer ({error_text(exc)})"
             ]
         return overlap_warnings(
             incomplete,

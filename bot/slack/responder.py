@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from bot.errors import BotError
+from bot.messages.blocks import error_text
 from bot.service import Actor, Reply, unexpected
 from bot.slack.slack_notifier import SlackNotifier, slack_error
 from bot.slack.user_directory import UserDirectory
@@ -150,7 +151,7 @@ class Responder:
         """The one error path: known errors become their message, others a reference id."""
         if isinstance(error, BotError):
             log.info("user-facing error: %s", type(error).__name__)
-            message = error.user_message
+            message = error_text(error)
         else:
             message = unexpected(error, "slack listener").user_message
         try:

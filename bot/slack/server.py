@@ -159,7 +159,7 @@ class InProcessTracker:
 
 def start_tracker(runtime: Runtime, client: WebClient) -> InProcessTracker:
     """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``)."""
-    from bot.tracking.tracker import polling_tracker
+    from bot.service.background import polling_tracker
 
     tracker = polling_tracker(runtime, notifier=SlackNotifier(client))
     stop = threading.Event()

@@ -21,6 +21,7 @@ from bot.errors import (
     FutureRangeError,
 )
 from bot.messages import ids
+from bot.messages.blocks import error_text
 from bot.messages.modals import EditMeta, message_view, read_dates, read_setup
 from bot.parsing import check_range
 from bot.service import Reply, unexpected
@@ -142,7 +143,7 @@ def _finish_late(ls: Listeners, view_id: str, done: Future[Reply]) -> None:
     if error is None:
         text = done.result().text
     elif isinstance(error, BotError):
-        text = f":x: {error.user_message}\n\nNothing was saved. Run `/backfill setup` again."
+        text = f":x: {error_text(error)}\n\nNothing was saved. Run `/backfill setup` again."
     else:
         text = unexpected(error, "setup check").user_message
     try:

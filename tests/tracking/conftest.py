@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.messages.blocks import submitted_card
+from bot.service.background import attach_recovery
 from bot.simulator.server import DtsSimulator, RunningSimulator, start_simulator
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.store.db import make_engine, make_session_factory, session_scope, upgrade_to_head
@@ -334,14 +335,16 @@ def env(
         vault = TokenVault(settings.encryption_keys)
         dts = build_polling_client(settings, clock=clock)
         notifier = SlackNotifier(build_web_client(settings))
-        tracker = Tracker(
-            settings=settings,
-            session_factory=factory,
-            dts=dts,
-            vault=vault,
-            notifier=notifier,
-            clock=clock,
-            owner="worker-a",
+        tracker = attach_recovery(
+            Tracker(
+                settings=settings,
+                session_factory=factory,
+                dts=dts,
+                vault=vault,
+                notifier=notifier,
+                clock=clock,
+                owner="worker-a",
+            )
         )
         environment = TrackerEnv(
             clock=clock,

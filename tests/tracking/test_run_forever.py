@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.messages.notifier import Block
+from bot.service.background import attach_recovery
 from bot.slack.slack_notifier import SlackNotifier
 from bot.tracking.tracker import Tracker
 from tests.tracking.conftest import TrackerEnv
@@ -55,14 +56,16 @@ def test_run_forever_survives_a_failing_tick_and_stops_when_asked(
     env: TrackerEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     sub = env.submit(date(2026, 1, 1), date(2026, 1, 3), flush=False)
-    tracker = Tracker(
-        settings=env.settings,
-        session_factory=env.session_factory,
-        dts=env.dts,
-        vault=env.vault,
-        notifier=BreaksOnce(env.notifier),
-        clock=env.clock,
-        owner="loop",
+    tracker = attach_recovery(
+        Tracker(
+            settings=env.settings,
+            session_factory=env.session_factory,
+            dts=env.dts,
+            vault=env.vault,
+            notifier=BreaksOnce(env.notifier),
+            clock=env.clock,
+            owner="loop",
+        )
     )
     stop = threading.Event()
     thread = threading.Thread(target=tracker.run_forever, args=(stop,))

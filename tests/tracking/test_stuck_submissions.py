@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.messages import ids
+from bot.service.background import attach_recovery
 from bot.service.recovery import INTERRUPTED
 from bot.store.db import session_scope
 from bot.store.deliveries import SlackDelivery, claim_delivery
@@ -73,15 +74,17 @@ def test_without_a_backfill_it_goes_back_to_pending_with_retry(env: TrackerEnv) 
 
 
 def test_the_check_runs_every_interval_of_tracker_time(env: TrackerEnv) -> None:
-    tracker = Tracker(
-        settings=env.settings,
-        session_factory=env.session_factory,
-        dts=env.dts,
-        vault=env.vault,
-        notifier=env.notifier,
-        clock=env.clock,
-        owner="worker-slow-recovery",
-        recovery_interval_seconds=300,
+    tracker = attach_recovery(
+        Tracker(
+            settings=env.settings,
+            session_factory=env.session_factory,
+            dts=env.dts,
+            vault=env.vault,
+            notifier=env.notifier,
+            clock=env.clock,
+            owner="worker-slow-recovery",
+            recovery_interval_seconds=300,
+        )
     )
     tracker.run_once()  # the first tick checks at once (nothing stuck yet)
     request_id = _stuck(env)

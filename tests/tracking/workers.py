@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import SystemClock
+from bot.service.background import attach_recovery
 from bot.simulator.server import DtsSimulator
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.store.db import make_engine, make_session_factory, upgrade_to_head
@@ -120,14 +121,16 @@ def service_side(
     vault = TokenVault(settings.encryption_keys)
     dts = build_polling_client(settings)
     notifier = SlackNotifier(build_web_client(settings))
-    tracker = Tracker(
-        settings=settings,
-        session_factory=factory,
-        dts=dts,
-        vault=vault,
-        notifier=notifier,
-        clock=clock,
-        owner="service",
+    tracker = attach_recovery(
+        Tracker(
+            settings=settings,
+            session_factory=factory,
+            dts=dts,
+            vault=vault,
+            notifier=notifier,
+            clock=clock,
+            owner="service",
+        )
     )
     env = TrackerEnv(
         clock=clock,  # type: ignore[arg-type]
