@@ -152,6 +152,22 @@ def _http_url(name: str) -> Callable[[str], str]:
     return check
 
 
+def _slack_token(name: str, prefix: str, what: str) -> Callable[[str], str]:
+    def check(raw: str) -> str:
+        token = raw.strip()
+        if not token.startswith(prefix):
+            # the token's kind (xoxp-, xapp-, …) is safe to name; the rest is the secret
+            kind = re.match(r"[a-z]{3,5}-", token)
+            shown = f"a token starting with {kind.group(0)}" if kind else "something else"
+            raise _Invalid(
+                f"{name} must be {what} starting with {prefix}, not {shown}: copy it from the "
+                "Slack app's settings (see the README, Creating the Slack app)."
+            )
+        return token
+
+    return check
+
+
 def _encryption_keys(raw: str) -> tuple[str, ...]:
     keys = tuple(key.strip() for key in raw.split(",") if key.strip())
     for position, key in enumerate(keys, start=1):
@@ -194,6 +210,8 @@ _CHECKS: dict[str, Callable[[str], Any]] = {
     "DEFAULT_TIMEZONE": _timezone,
     "SUPERMETRICS_API_URL": _http_url("SUPERMETRICS_API_URL"),
     "SLACK_API_URL": _http_url("SLACK_API_URL"),
+    "SLACK_BOT_TOKEN": _slack_token("SLACK_BOT_TOKEN", "xoxb-", "the bot token"),
+    "SLACK_APP_TOKEN": _slack_token("SLACK_APP_TOKEN", "xapp-", "the app-level token"),
 }
 
 _STRINGS: dict[str, str] = {
@@ -238,6 +256,8 @@ def _read(source: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
             "run_tracker_in_server",
             partial(_bool, "RUN_TRACKER_IN_SERVER"),
         )
+    if values.get("port", 0) > 65535:
+        problems.append(Problem("PORT", f"PORT must be at most 65535, not {source['PORT']!r}."))
     poll_min = values.get("poll_min_seconds", Settings.poll_min_seconds)
     poll_max = values.get("poll_max_seconds", Settings.poll_max_seconds)
     if poll_min > poll_max:

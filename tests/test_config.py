@@ -62,6 +62,9 @@ def test_environment_overrides_and_validation() -> None:
         {"SLACK_API_URL": "slack.com/api"},
         {"SUPERMETRICS_API_URL": "ftp://example.com"},
         {"BOT_ENCRYPTION_KEY": "not-a-fernet-key"},
+        {"SLACK_BOT_TOKEN": "xapp-1-A0-123-abc"},
+        {"SLACK_APP_TOKEN": "xoxb-123-456-abc"},
+        {"PORT": "70000"},
     ],
 )
 def test_bad_values_are_refused_with_a_message(env: dict[str, str]) -> None:
@@ -220,3 +223,14 @@ def test_serve_and_worker_refuse_bad_configuration_in_one_line(
     assert "Traceback" not in result.stderr
     # refused before touching anything: no database file was created
     assert not (tmp_path / "bot.db").exists()
+
+
+def test_a_slack_token_of_the_wrong_kind_is_named_by_its_kind_only() -> None:
+    (problem,) = config_problems({"SLACK_BOT_TOKEN": "xoxp-123-456-secretpart"})
+    assert problem.message.startswith(
+        "SLACK_BOT_TOKEN must be the bot token starting with xoxb-, not a token starting with "
+        "xoxp-:"
+    )
+    assert "secretpart" not in problem.message
+    (problem,) = config_problems({"SLACK_APP_TOKEN": "hunter2"})
+    assert "not something else" in problem.message and "hunter2" not in problem.message
