@@ -34,9 +34,8 @@ RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/bot
 COPY --from=build /opt/venv /opt/venv
 USER 10001:10001
 WORKDIR /home/bot
-# the default SQLite file lives in /data and is lost with the container: use PostgreSQL
-# (DATABASE_URL), or mount a volume at /data for a single-container setup
-VOLUME ["/data"]
+# the default SQLite file would live in /data and be lost with the container: use
+# PostgreSQL (DATABASE_URL), or mount a volume at /data for a single-container setup
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"]
