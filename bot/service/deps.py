@@ -8,7 +8,7 @@ then write in another, guarded by ``transition``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -297,18 +297,3 @@ class Deps:
             self.announcer.flush(request_id=request_id)
         except Exception:
             log.exception("announcing request %s failed; the tracker will retry", request_id)
-
-
-def iter_spans(dates: Sequence[date]) -> Iterator[tuple[date, date]]:
-    """Yield (first, last) of each run of consecutive days in the sorted unique dates."""
-    ordered = sorted(set(dates))
-    if not ordered:
-        return
-    start = prev = ordered[0]
-    for day in ordered[1:]:
-        if (day - prev).days == 1:
-            prev = day
-            continue
-        yield start, prev
-        start = prev = day
-    yield start, prev

@@ -3,8 +3,7 @@
 HTTP: POST /slack/events (commands, interactivity and events share one URL, as in the
 manifest) and GET /healthz. Bolt's WSGI adapter under waitress, a pure-Python threaded
 server: each ack is quick (the work runs after it), so a thread pool of ``WEB_THREADS``
-absorbs bursts without the per-worker memory of a pre-fork server (figures in
-benchmarks/ack_bench.py).
+absorbs bursts without the per-worker memory of a pre-fork server (benchmarks/README.md).
 """
 
 from __future__ import annotations
