@@ -5,7 +5,7 @@ The rules are ``docs/RANGE_SEMANTICS.md``. The grammar is our own
 dateparser is used only as a fallback for single-date phrases the grammar does not know,
 and is imported lazily (``warm_up()`` pays for it at start-up).
 
-Modules: ``tokens`` (normalise + tokenize), ``vocab`` (words), ``reader`` (token access,
+Modules: ``lexer`` (normalise + tokenize), ``vocab`` (words), ``reader`` (token access,
 counts, days, years), ``phrases`` (one date phrase: dispatch) with ``calendar_phrases``
 and ``relative_phrases`` and ``portions`` (parts of periods: "the first 10 days of
 March"; vague and fiscal phrases refused), ``grammar`` (ranges and spans), ``leftovers``

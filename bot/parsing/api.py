@@ -20,7 +20,7 @@ from .grammar import Candidate, RangeGrammar
 from .leftovers import check_leftovers
 from .model import BackfillCommand
 from .specs import Fixed, Since, Single, notes_of, resolve
-from .tokens import Token, tokenize
+from .lexer import Token, tokenize
 from .transfer import identify_transfer, is_ignorable, mark_transfer_refs
 from .vocab import (
     CARDINALS,

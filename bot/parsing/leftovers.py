@@ -19,7 +19,7 @@ from collections.abc import Callable
 from bot.errors import MissingRangeError
 
 from . import messages
-from .tokens import Token
+from .lexer import Token
 from .vocab import (
     CARDINALS,
     FILLER,

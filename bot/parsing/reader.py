@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from .specs import Spec
-from .tokens import Token
+from .lexer import Token
 from .vocab import (
     CARDINALS,
     LAST_WORDS,
