@@ -196,6 +196,8 @@ def _is_date_word(tokens: list[Token], idx: int, *, left: bool = False) -> bool:
         return True
     if left and tok.kind == "word" and tok.text in _LEFT_MODIFIERS:
         return True
+    if tok.kind == "num" and len(tok.text) > 4:
+        return False  # too long for a day, a year or a count of days: a transfer id
     if tok.kind == "num" or (tok.kind == "word" and tok.text in _COUNT_WORDS):
         # a count of days ("3 days", "two weeks"), a day or a year of a month ("5 March",
         # "Q3 2024"); a number alone may be the transfer id
@@ -215,6 +217,11 @@ def _neighbour(tokens: list[Token], edge: int, step: int) -> tuple[int | None, b
         listing = listing or tok.kind == "comma" or tok.text in _LIST_WORDS
         idx += step
     return None, listing
+
+
+def neighbour(tokens: list[Token], edge: int, step: int) -> int | None:
+    """The first token from ``edge`` outwards that is not glue ("the", "for", ",")."""
+    return _neighbour(tokens, edge, step)[0]
 
 
 def check_leftovers(
