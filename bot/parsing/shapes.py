@@ -63,10 +63,10 @@ class ShapePhrases(PortionPhrases, CalendarPhrases):
         if word in {"last", "final"}:
             nth, j = -1, i + 1
         else:
-            day = self.day_number(i)
-            if day is None or not day[2] or day[0] > 5:
+            number = self.day_number(i)
+            if number is None or not number[2] or number[0] > 5:
                 return None
-            nth, j = day[0], day[1]
+            nth, j = number[0], number[1]
         weekday = WEEKDAYS.get(self.word(j) or "")
         if weekday is None or self.word(j + 1) not in {"of", "in"}:
             return None
