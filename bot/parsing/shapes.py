@@ -77,21 +77,19 @@ class ShapePhrases(PortionPhrases, CalendarPhrases):
         if isinstance(period, Invalid):
             return period, end
         first, last = period
-        if (first.year, first.month) != (last.year, last.month):
-            return None
         phrase = self.text(i, end)
         if nth < 0:
             day = last - timedelta(days=(last.weekday() - weekday) % 7)
         else:
             day = first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
-            if day > last:
-                month = f"{MONTH_NAMES[first.month]} {first.year}"
-                return Invalid(
-                    InvalidDateError,
-                    f"{messages.quote(phrase, 40)}: {month} has only four "
-                    f'{WEEKDAY_NAMES[weekday]}s. Try e.g. "the last {WEEKDAY_NAMES[weekday]} '
-                    f'of {month}".',
-                ), end
+        if not first <= day <= last:
+            name = WEEKDAY_NAMES[weekday]
+            return Invalid(
+                InvalidDateError,
+                f"{messages.quote(phrase, 40)} doesn't exist: {first.isoformat()} to "
+                f'{last.isoformat()} has fewer {name}s. Try e.g. "the last {name} of '
+                f'{MONTH_NAMES[first.month]} {first.year}".',
+            ), end
         return Fixed(day, day), end
 
     # --- "w/c 4 Feb", "the rest of the month", "the weekend" -----------------------------
