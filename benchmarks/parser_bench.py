@@ -8,7 +8,11 @@ Measures, on this machine:
 - the first ``parse_command`` in a fresh process, without and after ``warm_up()``;
 - the median and p99 time per command over the shared corpus, repeated many times in a
   warm process (and over the dateparser fallback path separately);
-- the corpus score (cases that resolve exactly as expected, or fail as expected).
+- the corpus score (cases that resolve exactly as expected, or fail as expected);
+- the same over the table of new phrasings (tests/parsing/test_more_shapes.py);
+- for comparison (figures only), dateparser's ``search_dates`` over the corpus: its time
+  per command and how many cases it gets exactly right (two dates found → a span, one →
+  that day, none where a refusal is expected).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "commands.jsonl"
+CORPUS = ROOT / "tests" / "fixtures" / "commands.jsonl"
 
 TARGETS_MS = {"median": 1.0, "p99": 5.0, "import": 500.0, "first": 300.0}
 
@@ -138,6 +142,44 @@ def per_command_times(texts: list[tuple[str, date]], repeat: int) -> list[float]
     return times
 
 
+def _table_texts() -> list[tuple[str, date]]:
+    """The new phrasings of tests/parsing/test_more_shapes.py, as the test sends them."""
+    from tests.parsing import test_more_shapes as table
+
+    phrases = [p for p, *_ in table.RESOLVED] + [p for p, _ in table.REFUSED]
+    return [(table._command(p), table.TODAY) for p in phrases]
+
+
+def search_dates_peer(cases: list[dict[str, Any]]) -> tuple[list[float], int]:
+    """dateparser's ``search_dates`` on each whole command: time, and exact answers."""
+    from datetime import datetime
+
+    from dateparser.search import search_dates
+
+    times: list[float] = []
+    right = 0
+    for case in cases:
+        today = date.fromisoformat(case["today"])
+        base = datetime(today.year, today.month, today.day, 12)
+        start = time.perf_counter_ns()
+        try:
+            found = search_dates(
+                case["text"],
+                languages=["en"],
+                settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"},
+            )
+        except Exception:  # a peer's failure is a wrong answer, not a crash
+            found = None
+        times.append((time.perf_counter_ns() - start) / 1e6)
+        days = [d.date() for _, d in found or []]
+        if case.get("error"):
+            right += not days
+        elif len(days) in {1, 2}:
+            got = (days[0].isoformat(), days[-1].isoformat())
+            right += got == (case["range_start"], case["range_end"])
+    return times, right
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=200, help="passes over the corpus")
@@ -206,10 +248,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
 
+    table = _table_texts()
+    table_times = per_command_times(table, max(10, args.repeat // 4))
+    print(
+        f"per command over the new phrasings ({len(table)} commands): "
+        f"median {statistics.median(table_times):.3f} ms, "
+        f"p99 {_percentile(table_times, 0.99):.3f} ms"
+    )
+    print()
+
     passed, failures = corpus_score(cases)
     print(f"corpus score {passed}/{len(cases)}")
     for failure in failures:
         print("  FAIL", failure)
+
+    try:
+        peer_times, peer_right = search_dates_peer(cases)
+    except ImportError:
+        print("dateparser.search is not installed: no peer column")
+        return 0
+    print()
+    print("peer, for comparison (figures, not targets)")
+    print(
+        f"  dateparser search_dates: median {statistics.median(peer_times):.3f} ms, "
+        f"p99 {_percentile(peer_times, 0.99):.3f} ms, exact on {peer_right}/{len(cases)} "
+        "corpus cases"
+    )
     return 0
 
 

@@ -20,7 +20,7 @@ from .grammar import Candidate, RangeGrammar
 from .leftovers import check_leftovers, neighbour
 from .lexer import Token, tokenize
 from .model import BackfillCommand
-from .specs import Fixed, Since, Single, notes_of, resolve
+from .specs import Fixed, Floating, Since, Single, Span, notes_of, resolve
 from .transfer import identify_transfer, is_ignorable, mark_transfer_refs
 from .vocab import (
     CARDINALS,
@@ -236,10 +236,22 @@ def _parse_tokens(text: str, options: _Options) -> tuple[BackfillCommand, list[T
 
 
 def _depends_on_today(grammar: RangeGrammar, chosen: Candidate, options: _Options) -> bool:
-    """Whether today decided the range ("last month", "March 3" without a year): the
-    same words read with another today give other days. Dates given in full do not."""
+    """Whether today decided the range: reading its words looked at today ("last month",
+    "the 1st of the month"), or a year was left to be inferred ("March 3"), or it runs
+    to today ("since 2024-03-01"). Dates given in full do not."""
+    spec = chosen.spec
+    if isinstance(spec, Since):
+        return True
+    parts = (spec.first, spec.last) if isinstance(spec, Span) else (spec.spec,)
+    if any(isinstance(part, Floating) and part.year is None for part in parts):
+        return True
+    grammar.today_read = False
     if grammar.range_end_at(chosen.start) != chosen.end:
         return True  # dateparser's relative phrases ("a fortnight ago")
+    if not grammar.today_read:
+        return False  # no alternative tried for these words even looked at today
+    # some did: whether the reading chosen depends on it, the same words read with
+    # another today tell exactly
     today = options.today
     other = today - timedelta(days=400) if today.year > 2 else today + timedelta(days=400)
     again = RangeGrammar(
@@ -254,7 +266,7 @@ def _depends_on_today(grammar: RangeGrammar, chosen: Candidate, options: _Option
         parsed = again.range_at(chosen.start)
         if parsed is None or parsed[1] != chosen.end:
             return True
-        return resolve(parsed[0], other) != resolve(chosen.spec, today)
+        return resolve(parsed[0], other) != resolve(spec, today)
     except CommandError:
         return True
 

@@ -127,6 +127,7 @@ UNFIXED: dict[tuple[str, ...], str] = {
 }
 
 LONGEST_PHRASE = max(len(words) for words in (*PHRASES, *UNFIXED))
+FIRST_WORDS = frozenset(words[0] for words in (*PHRASES, *UNFIXED))
 
 
 def interval(name: str, year: int) -> Interval | None:

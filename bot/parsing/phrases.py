@@ -32,9 +32,15 @@ class PhraseParser(ShapePhrases, RelativePhrases):
         """One date phrase at ``i``. ``in_span`` also allows a bare day number ("3" in
         "3-10 March"), which takes its month from the other end of the span."""
         key = (i, in_span)
-        if key not in self._memo:
-            self._memo[key] = self._single(i, in_span)
-        return self._memo[key]
+        found = self._memo.get(key)
+        if found is None:
+            outer, self.today_read = self.today_read, False
+            found = self._single(i, in_span), self.today_read
+            self._memo[key] = found
+            self.today_read = outer
+        # a phrase built on this one depends on today if this one does
+        self.today_read = self.today_read or found[1]
+        return found[0]
 
     def _single(self, i: int, in_span: bool) -> Parsed | None:
         kind = self.kind(i)

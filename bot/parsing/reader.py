@@ -46,11 +46,20 @@ class TokenReader:
         # the user's text, for quoting phrases in messages as they were typed
         self.source = source
         self.size = len(tokens)
-        self.today = today
+        self._today = today
+        # whether reading a phrase looked at today (see ``today``); kept per memo entry
+        self.today_read = False
         self.date_order = date_order
         self.explicit = explicit
         self.max_days = max_days
-        self._memo: dict[tuple[int, bool], Parsed | None] = {}
+        self._memo: dict[tuple[int, bool], tuple[Parsed | None, bool]] = {}
+
+    @property
+    def today(self) -> date:
+        """The day relative words count from; reading it marks the phrase being read as
+        depending on today (for the note that names the timezone)."""
+        self.today_read = True
+        return self._today
 
     # --- token access ---------------------------------------------------------------
 

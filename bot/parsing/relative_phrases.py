@@ -21,6 +21,7 @@ from .vocab import (
 _HOUR_WORDS = frozenset({"hour", "hours", "hr", "hrs", "h", "minute", "minutes", "min", "mins"})
 _BUSINESS_WORDS = frozenset({"business", "working", "work", "weekday", "weekdays"})
 _MAX_WEEKDAYS = 1000
+_SIMPLE_WORDS = frozenset({"today", "now", "tonight", "yesterday", "yday", "tomorrow", "day"})
 
 
 def _weekdays_before(today: date, count: int) -> tuple[date | None, date | None]:
@@ -41,8 +42,10 @@ class RelativePhrases(TokenReader):
         raise NotImplementedError  # ShapePhrases
 
     def _simple_relative(self, i: int) -> Parsed | None:
-        today = self.today
         word = self.tokens[i].text
+        if word not in _SIMPLE_WORDS:
+            return None
+        today = self.today
         if word in {"today", "now", "tonight"}:
             return Fixed(today, today), i + 1
         if word in {"yesterday", "yday"}:

@@ -32,6 +32,8 @@ class ShapePhrases(PortionPhrases, CalendarPhrases):
 
     def _named_words(self, i: int) -> tuple[str | None, str | None, int] | None:
         """(rule name, unfixed title, next index) for a named day at ``i``."""
+        if self.word(i) not in named_days.FIRST_WORDS:
+            return None
         for size in range(named_days.LONGEST_PHRASE, 0, -1):
             words = tuple(self.word(i + n) or "" for n in range(size))
             if words in named_days.PHRASES:
