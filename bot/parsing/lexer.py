@@ -38,7 +38,7 @@ _TOKEN_RE = re.compile(
     |(?P<glued>(?:"""
     + _GLUED_MONTHS
     + r""")\d{1,2}(?:st|nd|rd|th)?)(?![^\W_])
-    |(?P<decade>(?:\d{3}0|'\d0)s)(?![^\W_])
+    |(?P<decade>(?:\d{3}0|'?\d0)s)(?![^\W_])
     |(?P<iso>\d{4}(?P<isep>[-/.])\d{1,2}(?P=isep)\d{1,2})(?!\d)
     |(?P<isoweek>\d{4}-?w\d{1,2})(?!\w)
     |(?P<yq>\d{4}-?[qh]\d)(?!\w)

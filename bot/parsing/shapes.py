@@ -142,9 +142,10 @@ class ShapePhrases(PortionPhrases, CalendarPhrases):
     # --- "the 2010s", "twenty twenty-four" -----------------------------------------------
 
     def _decade(self, i: int) -> Parsed:
-        raw = self.tokens[i].text
-        digits = raw[:-1]
-        first = int(digits) if len(digits) == 4 else 1900 + int(digits[1:])
+        digits = self.tokens[i].text[:-1].lstrip("'")
+        # "the 90s" is the 1990s, "the 10s" the 2010s
+        short = int(digits[-2:])
+        first = int(digits) if len(digits) == 4 else (2000 if short <= 20 else 1900) + short
         return Fixed(date(first, 1, 1), date(first + 9, 12, 31)), i + 1
 
     def _word_year_led(self, i: int) -> Parsed | None:

@@ -26,8 +26,10 @@ TODAY = date(2026, 11, 28)
 
 
 def _command(phrase: str) -> str:
-    return phrase if phrase.startswith(("backfill", "pls", "can you")) else (
-        f"backfill transfer 456789 {phrase}"
+    return (
+        phrase
+        if phrase.startswith(("backfill", "pls", "can you"))
+        else (f"backfill transfer 456789 {phrase}")
     )
 
 
@@ -192,9 +194,15 @@ REFUSED: list[tuple[str, type[CommandError]]] = [
     ("for the 2010s", RangeTooLongError),
     ("for the 2000s", RangeTooLongError),
     ("for the '90s", RangeTooLongError),
+    ("for the 90s", RangeTooLongError),
     ("since 2019", RangeTooLongError),
     ("for 2015 and later", RangeTooLongError),
     ("for 2018 onwards", RangeTooLongError),
+    # words beside the range that it does not read are refused, not dropped
+    ("for easter 2026 weekend", MissingRangeError),
+    ("for twelve twenty twenty-four", MissingRangeError),
+    ("for the first weekend of November", MissingRangeError),
+    ("for Black Friday weekend", MissingRangeError),
     # a weekday that contradicts its date
     ("for Tuesday June 5 2025", InvalidDateError),
     ("for Monday, 3 Jan 2025", InvalidDateError),

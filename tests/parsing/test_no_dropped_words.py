@@ -91,7 +91,14 @@ def commands(draw: st.DrawFn) -> list[Piece]:
     if shape == 5:
         return [("", "for"), pick("count"), pick("unit"), pick("count"), ("", "days"), ("", "ago")]
     if shape == 6:
-        return [("", "for the"), pick("nth"), pick("weekday"), ("", "of"), pick("month"), pick("year")]
+        return [
+            ("", "for the"),
+            pick("nth"),
+            pick("weekday"),
+            ("", "of"),
+            pick("month"),
+            pick("year"),
+        ]
     if shape == 7:
         return [("", "for"), pick("named"), pick("year")]
     if shape == 8:
@@ -109,7 +116,12 @@ def commands(draw: st.DrawFn) -> list[Piece]:
     if shape == 10:
         return [("", "for"), pick("rel"), pick("month")]
     if shape == 11:
-        return [("", "for"), pick("weekday"), ("", "the"), ("day", "1" + draw(st.sampled_from("st")))]
+        return [
+            ("", "for"),
+            pick("weekday"),
+            ("", "the"),
+            ("day", "1" + draw(st.sampled_from("st"))),
+        ]
     if shape == 12:
         return [("", "for the first week of"), pick("year")]
     return [("", "for"), pick("countword"), ("", "weeks ago"), pick("weekday")]
