@@ -183,6 +183,7 @@ def warm_up() -> None:
     process's first command is as fast as any other."""
     today = date.today()
     fallback.warm_up(today)
+    suggest.correction("yesterdy")  # builds the near-miss index
     for sample in ("backfill transfer 1 for last month", "backfill Facebook Ads a fortnight ago"):
         parse_command(sample, today=today)
 

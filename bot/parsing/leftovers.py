@@ -141,6 +141,12 @@ _MODIFIERS = frozenset(
         "incl",
         "including",
         "penultimate",
+        # "this time last year", "the same period last year": relative to what?
+        "same",
+        "time",
+        "equivalent",
+        "corresponding",
+        "comparable",
         "latter",
         "former",
         "odd",

@@ -203,6 +203,8 @@ REFUSED: list[tuple[str, type[CommandError]]] = [
     ("for twelve twenty twenty-four", MissingRangeError),
     ("for the first weekend of November", MissingRangeError),
     ("for Black Friday weekend", MissingRangeError),
+    ("for this time last year", MissingRangeError),
+    ("for the same period last year", MissingRangeError),
     # a weekday that contradicts its date
     ("for Tuesday June 5 2025", InvalidDateError),
     ("for Monday, 3 Jan 2025", InvalidDateError),
