@@ -214,8 +214,7 @@ def _is_date_word(tokens: list[Token], idx: int, *, left: bool = False) -> bool:
         # a number alone may be the transfer id
         beside = [tokens[k] for k in (idx - 1, idx + 1) if 0 <= k < len(tokens)]
         spoken = tok.kind == "word" and any(
-            b.kind == "word" and (b.text in _COUNT_WORDS or b.text in ORDINAL_WORDS)
-            for b in beside
+            b.kind == "word" and (b.text in _COUNT_WORDS or b.text in ORDINAL_WORDS) for b in beside
         )
         return spoken or any(_names_a_unit(b) for b in beside)
     return False

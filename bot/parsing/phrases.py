@@ -64,7 +64,11 @@ class PhraseParser(ShapePhrases, RelativePhrases):
             return self._decade(i)
         if kind == "num":
             return (
-                self._ago(i) or self._counted(i) or self._year_led(i) or self._day_first(i, in_span)
+                self._ago(i)
+                or self._counted(i)
+                or self._offset_from(i)
+                or self._year_led(i)
+                or self._day_first(i, in_span)
             )
         if kind == "ord":
             return (
@@ -107,6 +111,7 @@ class PhraseParser(ShapePhrases, RelativePhrases):
             or self._to_date(i)
             or self._before_last(i)
             or self._counted(i)
+            or self._offset_from(i)
             or self._vague_part(i)
             or self._fiscal(i)
         )
@@ -132,7 +137,9 @@ class PhraseParser(ShapePhrases, RelativePhrases):
                 or self._word_year_led(i)
             )
         if word in CARDINALS or word in TENS or word in {"a", "an", "hundred"}:
-            return self._ago(i) or self._counted(i) or self._word_year_led(i)
+            return (
+                self._ago(i) or self._counted(i) or self._offset_from(i) or self._word_year_led(i)
+            )
         if word in PREFIXES:
             j = i + 1
             if word == "month":

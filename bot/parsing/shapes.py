@@ -139,6 +139,38 @@ class ShapePhrases(PortionPhrases, CalendarPhrases):
             return None
         return relative.weekend(self.today, -1), i + 1
 
+    def _offset_from(self, i: int) -> Parsed | None:
+        """``three days before yesterday``, ``the day after Black Friday 2025``,
+        ``2 weeks after March 3``: that one day, counted from another."""
+        if self.word(i) == "day":
+            count, j = 1, i
+        else:
+            number = self.number(i)
+            if number is None or (number[0] > 1 and i > 0 and self.word(i - 1) == "the"):
+                return None  # "the 2 days before yesterday" is two days, not one
+            count, j = number
+        step = {"day": 1, "week": 7}.get(UNITS.get(self.word(j) or "") or "")
+        direction = {"before": -1, "after": 1}.get(self.word(j + 1) or "")
+        if step is None or direction is None:
+            return None
+        k = j + 2
+        if self.word(k) == "the" and self.word(k + 1) in {"day", "week"}:
+            k += 1  # "the day before the day before yesterday"
+        inner = self.single(k)
+        if inner is None:
+            return None
+        spec, end = inner
+        if isinstance(spec, Invalid):
+            return spec, end
+        try:
+            first, last = resolve_spec(spec, self.today)
+        except CommandError as exc:
+            return Invalid(type(exc), exc.user_message), end
+        if first != last:
+            return None  # "3 days before last week": which day of it?
+        day = first + timedelta(days=direction * count * step)
+        return Fixed(day, day), end
+
     # --- "the 2010s", "twenty twenty-four" -----------------------------------------------
 
     def _decade(self, i: int) -> Parsed:

@@ -65,6 +65,11 @@ RESOLVED: list[tuple[str, str, str]] = [
     ("for a week ago Monday", "2026-11-16", "2026-11-16"),
     ("for two weeks ago on Friday", "2026-11-13", "2026-11-13"),
     ("for day before yesterday", "2026-11-26", "2026-11-26"),
+    ("for three days before yesterday", "2026-11-24", "2026-11-24"),
+    ("for the day before the day before yesterday", "2026-11-25", "2026-11-25"),
+    ("for the day after Black Friday 2025", "2025-11-29", "2025-11-29"),
+    ("for one week before Christmas 2025", "2025-12-18", "2025-12-18"),
+    ("from 3 days before Black Friday 2025 to Cyber Monday 2025", "2025-11-25", "2025-12-01"),
     # the n-th weekday of a period
     ("for the first Monday of March", "2026-03-02", "2026-03-02"),
     ("for the last Friday of October 2025", "2025-10-31", "2025-10-31"),
@@ -204,6 +209,8 @@ REFUSED: list[tuple[str, type[CommandError]]] = [
     ("for the first weekend of November", MissingRangeError),
     ("for Black Friday weekend", MissingRangeError),
     ("for this time last year", MissingRangeError),
+    ("for the 2 days before yesterday", MissingRangeError),
+    ("for 3 days before last week", MissingRangeError),
     ("for the same period last year", MissingRangeError),
     # a weekday that contradicts its date
     ("for Tuesday June 5 2025", InvalidDateError),
