@@ -333,7 +333,10 @@ def _check_month_typos(text: str, tokens: list[Token], chosen: Candidate | None)
         neighbours = [tokens[k] for k in (idx - 1, idx + 1) if 0 <= k < len(tokens)]
         if not any(n.kind in {"num", "ord"} for n in neighbours):
             continue
-        match = difflib.get_close_matches(tok.text, FULL_MONTH_WORDS, n=2, cutoff=0.7)
+        # right before a bare year that was read as the range, a word is where a month
+        # goes ("Decembruary 2024"): a looser likeness suffices
+        cutoff = 0.6 if chosen is not None and _month_slot(chosen, idx) else 0.75
+        match = difflib.get_close_matches(tok.text, FULL_MONTH_WORDS, n=2, cutoff=cutoff)
         if match:
             # "Febtember 2024" is refused as a month, never dropped for the bare year; a
             # month is offered only when one is clearly nearest
@@ -341,6 +344,13 @@ def _check_month_typos(text: str, tokens: list[Token], chosen: Candidate | None)
             clear = ratios[0] >= 0.8 and (len(ratios) == 1 or ratios[0] - ratios[1] > 0.05)
             best = MONTH_NAMES[FULL_MONTH_WORDS.index(match[0]) + 1] if clear else None
             raise InvalidDateError(messages.unknown_month(text[tok.start : tok.end], best))
+
+
+def _month_slot(chosen: Candidate, idx: int) -> bool:
+    spec = chosen.spec
+    if not isinstance(spec, Single) or idx != chosen.start - 1:
+        return False
+    return isinstance(spec.spec, Floating) and spec.spec.unit == "year"
 
 
 def _check_unread_end(text: str, tokens: list[Token], chosen: Candidate) -> None:

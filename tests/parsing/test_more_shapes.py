@@ -236,6 +236,8 @@ REFUSED: list[tuple[str, type[CommandError]]] = [
     ("for lsat week", MissingRangeError),
     ("for Febtember 2024", InvalidDateError),
     ("for Septober 2024", InvalidDateError),
+    ("for Decembruary 2024", InvalidDateError),
+    ("for Juin 2024", InvalidDateError),
     ("for previus month", MissingRangeError),
     ("for the last 7 dyas", MissingRangeError),
     ("for Wendesday", MissingRangeError),
