@@ -13,7 +13,9 @@ March"; vague and fiscal phrases refused), ``grammar`` (ranges and spans), ``lef
 periods), ``numeric`` (ISO and day-order dates), ``specs`` (resolution to days and year
 inference), ``periods`` (calendar arithmetic), ``transfer`` (id or name), ``fallback``
 (dateparser), ``messages`` (user wording), ``model`` (BackfillCommand), ``api`` (entry
-points).
+points), ``shapes`` (named days, n-th weekdays, "w/c", decades, offsets from a day, a
+weekday with its date), ``named_days`` (Black Friday, Easter … as rules), ``suggest``
+(near-misses: "Did you mean").
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import date, timedelta
 
 from bot.errors import (
@@ -25,8 +24,6 @@ from .transfer import identify_transfer, is_ignorable, mark_transfer_refs
 from .vocab import (
     CARDINALS,
     FILLER,
-    FULL_MONTH_WORDS,
-    MONTH_NAMES,
     MONTHS,
     RANGE_PREPOSITIONS,
     SPAN_CONNECTORS,
@@ -124,38 +121,24 @@ def _suggestion(
     """The corrected command and its corrections, if near-misses of known words
     ("lst", "Janurary") were not read and the command with them corrected parses: for a
     refused command, any such word; for an accepted one, a word beside the range whose
-    correction changes the range ("Febtember 2024" is not all of 2024)."""
-    tokens = tokenize(text) if accepted is None else accepted[0]
-    typos: list[tuple[Token, str]] = []
-    for idx, tok in enumerate(tokens):
-        if tok.kind != "word":
-            continue
-        if accepted is not None:
-            chosen = accepted[1]
-            beside = {neighbour(tokens, chosen.start - 1, -1), neighbour(tokens, chosen.end, 1)}
-            if idx not in beside:
-                continue
-        fix = suggest.correction(tok.text)
-        if fix is not None:
-            typos.append((tok, fix))
-    if not typos:
+    correction changes the range ("Janurary 2024" is not all of 2024)."""
+    if accepted is None:
+        found = suggest.corrected_command(text, tokenize(text), None)
+    else:
+        tokens, chosen, _ = accepted
+        beside = {neighbour(tokens, chosen.start - 1, -1), neighbour(tokens, chosen.end, 1)}
+        found = suggest.corrected_command(text, tokens, beside)
+    if found is None:
         return None
-    corrected = text
-    for tok, fix in reversed(typos):
-        typed = text[tok.start : tok.end]
-        corrected = corrected[: tok.start] + suggest.shaped_like(typed, fix) + corrected[tok.end :]
     try:
-        command = _parse(corrected, options)[0]
+        command = _parse(found[0], options)[0]
     except CommandError:
         return None
     if accepted is not None:
         before = accepted[2]
         if (command.range_start, command.range_end) == (before.range_start, before.range_end):
             return None
-    return corrected, [
-        (text[tok.start : tok.end], suggest.shaped_like(text[tok.start : tok.end], fix))
-        for tok, fix in typos
-    ]
+    return found
 
 
 def check_range(
@@ -199,7 +182,7 @@ def _parse_tokens(text: str, options: _Options) -> tuple[BackfillCommand, list[T
     chosen = _choose(grammar.candidates(), tokens)
     if chosen is None:
         chosen = _fallback(text, tokens, today, order)
-    _check_month_typos(text, tokens, chosen)
+    suggest.check_month_typos(text, tokens, chosen)
     if chosen is None:
         try:
             identify_transfer(text, tokens, explicit_ids, (0, 0))
@@ -321,36 +304,6 @@ def _fallback(text: str, tokens: list[Token], today: date, order: str) -> Candid
             return Candidate(start - 1, last + 1, Since(spec))
         return Candidate(start, last + 1, Single(spec))
     return None
-
-
-def _check_month_typos(text: str, tokens: list[Token], chosen: Candidate | None) -> None:
-    """ "Febuary 3 2024": a misspelt month next to a number is an error, not a name."""
-    for idx, tok in enumerate(tokens):
-        if chosen is not None and chosen.start <= idx < chosen.end:
-            continue
-        if tok.kind != "word" or len(tok.text) < 4 or tok.text in _KNOWN_WORDS:
-            continue
-        neighbours = [tokens[k] for k in (idx - 1, idx + 1) if 0 <= k < len(tokens)]
-        if not any(n.kind in {"num", "ord"} for n in neighbours):
-            continue
-        # right before a bare year that was read as the range, a word is where a month
-        # goes ("Decembruary 2024"): a looser likeness suffices
-        cutoff = 0.6 if chosen is not None and _month_slot(chosen, idx) else 0.75
-        match = difflib.get_close_matches(tok.text, FULL_MONTH_WORDS, n=2, cutoff=cutoff)
-        if match:
-            # "Febtember 2024" is refused as a month, never dropped for the bare year; a
-            # month is offered only when one is clearly nearest
-            ratios = [difflib.SequenceMatcher(None, tok.text, m).ratio() for m in match]
-            clear = ratios[0] >= 0.8 and (len(ratios) == 1 or ratios[0] - ratios[1] > 0.05)
-            best = MONTH_NAMES[FULL_MONTH_WORDS.index(match[0]) + 1] if clear else None
-            raise InvalidDateError(messages.unknown_month(text[tok.start : tok.end], best))
-
-
-def _month_slot(chosen: Candidate, idx: int) -> bool:
-    spec = chosen.spec
-    if not isinstance(spec, Single) or idx != chosen.start - 1:
-        return False
-    return isinstance(spec.spec, Floating) and spec.spec.unit == "year"
 
 
 def _check_unread_end(text: str, tokens: list[Token], chosen: Candidate) -> None:

@@ -1,6 +1,7 @@
 """Near-misses of the words the grammar knows ("Janurary", "lst", "yesterdy"), for
 "Did you mean …?" with the corrected command. Never a silent correction: the caller
-refuses the command and offers the correction only if it parses.
+refuses the command and offers the correction only if it parses. Also the refusal of a
+misspelt month beside a number ("Febtember 2024"), whether or not a correction is clear.
 
 Lookup is by deletions (as in SymSpell): every known word's variants with up to two
 letters deleted are indexed once, so a word is checked with a few dictionary lookups
@@ -9,14 +10,23 @@ rather than an edit distance against every known word.
 
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
 from itertools import combinations
 
+from bot.errors import InvalidDateError
+
+from . import messages
+from .grammar import Candidate
+from .lexer import Token
 from .named_days import PHRASES
+from .specs import Floating, Single
 from .vocab import (
     CARDINALS,
     FILLER,
+    FULL_MONTH_WORDS,
     ID_WORDS,
+    MONTH_NAMES,
     MONTHS,
     ORDINAL_WORDS,
     TENS,
@@ -99,6 +109,7 @@ KNOWN = frozenset(
     }
 )
 _MIN_LENGTH = 3
+_MONTH_CHECK_SKIP = FILLER | MONTHS.keys() | WEEKDAYS.keys() | UNITS.keys()
 
 
 def _max_distance(word: str) -> int:
@@ -166,3 +177,53 @@ def shaped_like(typed: str, word: str) -> str:
     if typed[:1].isupper():
         return word.capitalize()
     return word
+
+
+def corrected_command(
+    text: str, tokens: list[Token], only: set[int | None] | None
+) -> tuple[str, list[tuple[str, str]]] | None:
+    """``text`` with its near-miss words corrected (only those at the token indexes
+    ``only``, when given), and the (typed, meant) pairs; None if there are none."""
+    typos: list[tuple[Token, str]] = []
+    for idx, tok in enumerate(tokens):
+        if tok.kind != "word" or (only is not None and idx not in only):
+            continue
+        fix = correction(tok.text)
+        if fix is not None:
+            typos.append((tok, shaped_like(text[tok.start : tok.end], fix)))
+    if not typos:
+        return None
+    corrected = text
+    for tok, fix in reversed(typos):
+        corrected = corrected[: tok.start] + fix + corrected[tok.end :]
+    return corrected, [(text[tok.start : tok.end], fix) for tok, fix in typos]
+
+
+def check_month_typos(text: str, tokens: list[Token], chosen: Candidate | None) -> None:
+    """ "Febuary 3 2024": a misspelt month next to a number is an error, not a name."""
+    for idx, tok in enumerate(tokens):
+        if chosen is not None and chosen.start <= idx < chosen.end:
+            continue
+        if tok.kind != "word" or len(tok.text) < 4 or tok.text in _MONTH_CHECK_SKIP:
+            continue
+        neighbours = [tokens[k] for k in (idx - 1, idx + 1) if 0 <= k < len(tokens)]
+        if not any(n.kind in {"num", "ord"} for n in neighbours):
+            continue
+        # right before a bare year that was read as the range, a word is where a month
+        # goes ("Decembruary 2024"): a looser likeness suffices
+        cutoff = 0.6 if chosen is not None and _month_slot(chosen, idx) else 0.75
+        match = difflib.get_close_matches(tok.text, FULL_MONTH_WORDS, n=2, cutoff=cutoff)
+        if match:
+            # "Febtember 2024" is refused as a month, never dropped for the bare year; a
+            # month is offered only when one is clearly nearest
+            ratios = [difflib.SequenceMatcher(None, tok.text, m).ratio() for m in match]
+            clear = ratios[0] >= 0.8 and (len(ratios) == 1 or ratios[0] - ratios[1] > 0.05)
+            best = MONTH_NAMES[FULL_MONTH_WORDS.index(match[0]) + 1] if clear else None
+            raise InvalidDateError(messages.unknown_month(text[tok.start : tok.end], best))
+
+
+def _month_slot(chosen: Candidate, idx: int) -> bool:
+    spec = chosen.spec
+    if not isinstance(spec, Single) or idx != chosen.start - 1:
+        return False
+    return isinstance(spec.spec, Floating) and spec.spec.unit == "year"
