@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck layers check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# the house's floors (docs/ARCHITECTURE.md), contracts in pyproject.toml
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+test: $(STAMP) lint typecheck layers
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from bot.errors import DtsError, DtsRejectedError, StateConflictError
+from bot.messages.blocks import format_range
+from bot.messages.modals import DatesForm
 from bot.parsing import check_range
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills, retry_link
-from bot.service.render import closed, overlap_warnings, pending_card
-from bot.service.types import Actor, DatesForm, Reply
-from bot.slack.blocks import format_range
+from bot.service.request_cards import closed, overlap_warnings, pending_card
+from bot.service.types import Actor, Reply
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import add_event, expire_pending, get_request, transition
 from bot.tracking.observe import backfill_payload, backfill_values
@@ -87,8 +88,8 @@ class Changes:
                 )
             except DtsError as exc:
                 log.info("overlap check skipped: %s", exc.user_message)
-        text, blocks = pending_card(req, warnings=warnings)
-        self.d.show_card(req, text=text, blocks=blocks)
+        card = pending_card(req, warnings=warnings)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
         return Reply(text="", request_id=req.id)
 
     # --- cancel before and after submission -------------------------------------------------
@@ -111,10 +112,10 @@ class Changes:
             raise StateConflictError(
                 f"Request #{req.id} moved on before the cancel arrived; nothing was changed."
             )
-        text, blocks = closed(
+        card = closed(
             req, f":no_entry_sign: Cancelled by <@{actor.user_id}>. Nothing was submitted."
         )
-        self.d.show_card(req, text=text, blocks=blocks)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
         return Reply(text="", request_id=req.id)
 
     def cancel_backfill(self, actor: Actor, request_id: int) -> Reply:
@@ -192,13 +193,13 @@ class Changes:
             ]
         hours = self.d.settings.confirmation_ttl_seconds / 3600
         for req in expired:
-            text, blocks = closed(
+            card = closed(
                 req,
                 f":hourglass: Expired: nobody confirmed it within {hours:g} h "
                 f"({format_range(req.range_start, req.range_end)}). Send the request again "
                 "if it is still needed.",
             )
-            self.d.show_card(req, text=text, blocks=blocks)
+            self.d.show_card(req, text=card.text, blocks=card.blocks)
         return len(expired)
 
     @staticmethod

@@ -8,7 +8,7 @@ then write in another, guarded by ``transition``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,16 +25,16 @@ from bot.errors import (
     NotFoundError,
     StateConflictError,
 )
-from bot.notifier import Block, Notifier
+from bot.messages.cards import RequestSummary
+from bot.messages.notifier import Block, Notifier
+from bot.messages.status_updates import render_card
+from bot.service.transfer_cache import TransferCache
 from bot.service.types import Actor
-from bot.slack.cards import RequestSummary
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestState, Workspace
 from bot.store.queries import ensure_workspace, get_request, transition
 from bot.supermetrics.client import DtsClient, DtsTeamClient
-from bot.tokens import TokenVault, workspace_token
-from bot.tracking.render import render_card
-from bot.transfers import TransferCache
+from bot.vault import TokenVault, workspace_token
 
 log = logging.getLogger("bot.service")
 
@@ -297,18 +297,3 @@ class Deps:
             self.announcer.flush(request_id=request_id)
         except Exception:
             log.exception("announcing request %s failed; the tracker will retry", request_id)
-
-
-def iter_spans(dates: Sequence[date]) -> Iterator[tuple[date, date]]:
-    """Yield (first, last) of each run of consecutive days in the sorted unique dates."""
-    ordered = sorted(set(dates))
-    if not ordered:
-        return
-    start = prev = ordered[0]
-    for day in ordered[1:]:
-        if (day - prev).days == 1:
-            prev = day
-            continue
-        yield start, prev
-        start = prev = day
-    yield start, prev

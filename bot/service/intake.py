@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from bot.clock import zone
+from bot.clock import day_spans, zone
 from bot.errors import (
     DtsError,
     MissingTokenError,
@@ -18,19 +18,19 @@ from bot.errors import (
     StateConflictError,
     TokenDecryptError,
 )
-from bot.notifier import Block
+from bot.messages import cards
+from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
+from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
-from bot.service.deps import Deps, RequestSnapshot, iter_spans, log, snapshot
+from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import record_retry_link
-from bot.service.render import overlap_warnings, pending_card
+from bot.service.request_cards import overlap_warnings, pending_card
+from bot.service.transfer_cache import match_transfers, no_match_error
 from bot.service.types import Actor, Reply
-from bot.slack import cards
-from bot.slack.blocks import escape_mrkdwn, format_range, plural
 from bot.store.models import RequestState
 from bot.store.queries import create_request, transition, update_request
 from bot.supermetrics.client import DtsTeamClient
 from bot.supermetrics.models import Transfer
-from bot.transfers import match_transfers, no_match_error
 
 INVITE_HINT = (
     "I can't post in this channel because I'm not a member. Invite me with "
@@ -143,8 +143,8 @@ class Intake:
     def post_new(self, actor: Actor, draft: Draft, *, warnings: Sequence[str] = ()) -> Reply:
         """Record the request PENDING and post its confirmation card."""
         req = self._record(actor, draft)
-        text, blocks = pending_card(req, warnings=warnings)
-        return self._post_card(actor, req, text=text, blocks=blocks)
+        card = pending_card(req, warnings=warnings)
+        return self._post_card(actor, req, text=card.text, blocks=card.blocks)
 
     def _record(self, actor: Actor, draft: Draft) -> RequestSnapshot:
         now = self.d.now()
@@ -245,7 +245,7 @@ class Intake:
             incomplete = team.list_incomplete_backfills()
         except DtsError as exc:
             return [
-                f"I couldn't check for overlapping backfills of this transfer ({exc.user_message})"
+                f"I couldn't check for overlapping backfills of this transfer ({error_text(exc)})"
             ]
         return overlap_warnings(
             incomplete,
@@ -280,8 +280,8 @@ class Intake:
                 payload={"chosen_transfer_id": transfer_id},
             )
         warnings = self.warnings_for(team, transfer_id, req.range_start, req.range_end)
-        text, blocks = pending_card(req, warnings=warnings)
-        self.d.show_card(req, text=text, blocks=blocks)
+        card = pending_card(req, warnings=warnings)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
         return Reply(text="", request_id=req.id)
 
     def retry_failed_days(self, actor: Actor, request_id: int) -> Reply:
@@ -299,7 +299,7 @@ class Intake:
             raise StateConflictError(
                 f"Request #{req.id} has no failed days recorded, so there is nothing to retry."
             )
-        spans = list(iter_spans(dates))
+        spans = day_spans(dates)
         today = self.d.today(actor.tz)
         team = self._team_or_none(actor)
         posted: list[str] = []

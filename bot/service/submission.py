@@ -20,11 +20,12 @@ from bot.errors import (
     StateConflictError,
     TokenError,
 )
+from bot.messages import cards
+from bot.messages.blocks import error_text
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
-from bot.service.render import closed, pending_card
+from bot.service.request_cards import closed, pending_card
 from bot.service.types import Actor, Reply
-from bot.slack import cards
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import transition
 from bot.supermetrics.models import Backfill
@@ -72,7 +73,7 @@ class Submission:
             self.failed_backfills.close_for_retry(actor, req)
             backfill = self._submit(req)
         except TokenError as exc:
-            self.back_to_pending(req, exc.user_message, retry=False, by=actor.user_id)
+            self.back_to_pending(req, error_text(exc), retry=False, by=actor.user_id)
             raise
         except _FINAL_FAILURES as exc:
             self._reject(actor, req, exc)
@@ -99,8 +100,8 @@ class Submission:
     def _transient_message(self, exc: DtsError) -> str:
         if isinstance(exc, DtsRateLimitedError) and exc.retry_after:
             when = self.d.now() + timedelta(seconds=exc.retry_after)
-            return f"{exc.user_message} (after {when.strftime('%H:%M:%S')} UTC). Press Retry then."
-        return f"{exc.user_message} Press Retry to submit it again."
+            return f"{error_text(exc)} (after {when.strftime('%H:%M:%S')} UTC). Press Retry then."
+        return f"{error_text(exc)} Press Retry to submit it again."
 
     def record_submitted(
         self, req: RequestSnapshot, backfill: Backfill, *, by: str, confirmed_by: str
@@ -159,12 +160,12 @@ class Submission:
                 payload={"submit_failed": True},
             )
         if won:
-            text, blocks = pending_card(req, problem=reason, retry=retry)
-            self.d.show_card(req, text=text, blocks=blocks)
+            card = pending_card(req, problem=reason, retry=retry)
+            self.d.show_card(req, text=card.text, blocks=card.blocks)
         return won
 
     def _reject(self, actor: Actor, req: RequestSnapshot, exc: DtsError) -> None:
-        reason = exc.user_message
+        reason = error_text(exc)
         with self.d.session() as session:
             won = transition(
                 session,
@@ -182,12 +183,12 @@ class Submission:
             )
         if not won:
             return
-        text, blocks = closed(
+        card = closed(
             req,
             f":x: *Not submitted.* {reason}",
             "Fix the problem above, then send the request again.",
         )
-        self.d.show_card(req, text=text, blocks=blocks)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
 
     def _not_pending(self, actor: Actor, req: RequestSnapshot) -> Reply:
         """Explain a click on a request that moved on (quiet for the confirmer's double click)."""

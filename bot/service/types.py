@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from bot.notifier import Block
+from bot.messages.notifier import Message
 
 # Reply.opens: the adapter should open this form (Slack: a modal) instead of showing text.
 OPEN_SETUP = "setup"
@@ -24,15 +22,13 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class Reply:
-    """What the adapter shows the user right away.
+class Reply(Message):
+    """A message for the adapter to show the user right away, and how.
 
     An empty ``text`` with no blocks means "nothing to add": the posted card already is
     the answer (the adapter shows nothing).
     """
 
-    text: str
-    blocks: Sequence[Block] = ()
     ephemeral: bool = True
     request_id: int | None = None
     opens: str | None = None
@@ -40,15 +36,3 @@ class Reply:
     @property
     def is_empty(self) -> bool:
         return not self.text and not self.blocks and self.opens is None
-
-
-@dataclass(frozen=True)
-class DatesForm:
-    """What the edit-dates form needs: the current range and the limits to check against."""
-
-    request_id: int
-    range_start: date
-    range_end: date
-    today: date
-    max_days: int
-    tz: str | None

@@ -3,8 +3,7 @@
 HTTP: POST /slack/events (commands, interactivity and events share one URL, as in the
 manifest) and GET /healthz. Bolt's WSGI adapter under waitress, a pure-Python threaded
 server: each ack is quick (the work runs after it), so a thread pool of ``WEB_THREADS``
-absorbs bursts without the per-worker memory of a pre-fork server (figures in
-benchmarks/ack_bench.py).
+absorbs bursts without the per-worker memory of a pre-fork server (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -30,11 +29,11 @@ from bot.errors import BotError, ConfigError
 from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
 from bot.slack.app import SlackBot, create_slack_bot
-from bot.slack.notifier import SlackNotifier, build_web_client
+from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
 if TYPE_CHECKING:
     from bot.supermetrics.client import DtsClient
-    from bot.tracker import Tracker
+    from bot.tracking.tracker import Tracker
 
 log = logging.getLogger("bot.serve")
 
@@ -177,7 +176,7 @@ class InProcessTracker:
 
 def start_tracker(runtime: Runtime, client: WebClient) -> InProcessTracker:
     """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``)."""
-    from bot.tracker import polling_tracker
+    from bot.service.background import polling_tracker
 
     tracker = polling_tracker(runtime, notifier=SlackNotifier(client))
     stop = threading.Event()

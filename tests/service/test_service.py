@@ -7,18 +7,17 @@ from typing import Any
 
 import pytest
 
-from bot.clock import zone
+from bot.clock import day_spans, zone
 from bot.errors import BotError, CommandError, NotFoundError, StateConflictError
+from bot.messages import ids
 from bot.parsing import parse_command
 from bot.service import OPEN_SETUP, Actor
-from bot.service.deps import iter_spans
 from bot.service.lookups import EXAMPLES
-from bot.slack import ids
+from bot.service.transfer_cache import match_transfers, no_match_error
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest
 from bot.store.queries import list_events
 from bot.supermetrics.models import Transfer
-from bot.transfers import match_transfers, no_match_error
 from tests.service.conftest import TEAM, ServiceWorld
 from tests.slack.harness import action_ids, block_text
 
@@ -52,7 +51,7 @@ def test_name_matching_exact_first_then_unique_partial() -> None:
 
 def test_spans_of_consecutive_days() -> None:
     days = [date(2026, 1, d) for d in (5, 1, 2, 3, 9, 10)]
-    assert list(iter_spans(days)) == [
+    assert (day_spans(days)) == [
         (date(2026, 1, 1), date(2026, 1, 3)),
         (date(2026, 1, 5), date(2026, 1, 5)),
         (date(2026, 1, 9), date(2026, 1, 10)),
