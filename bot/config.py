@@ -24,6 +24,7 @@ class Settings:
     # BOT_ENCRYPTION_KEY, comma separated, newest first
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     log_level: str = "INFO"
+    log_format: str = ""  # json or text; empty: text at a terminal, json otherwise
 
     supermetrics_api_url: str = DEFAULT_SUPERMETRICS_API_URL
     supermetrics_timeout_seconds: float = 10.0
@@ -39,6 +40,8 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     web_threads: int = 16
+    # the worker's /metrics, /healthz and /readyz (0: not served)
+    metrics_port: int = 9090
 
     date_order: str = "MDY"
     date_order_explicit: bool = False
@@ -95,6 +98,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRANSFER_CACHE_SECONDS": ("transfer_cache_seconds", float, 0),
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
+    "METRICS_PORT": ("metrics_port", int, 0),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),
@@ -110,6 +114,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
 _STRINGS: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "LOG_LEVEL": "log_level",
+    "LOG_FORMAT": "log_format",
     "SUPERMETRICS_API_URL": "supermetrics_api_url",
     "SLACK_BOT_TOKEN": "slack_bot_token",
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
@@ -145,6 +150,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         values["run_tracker_in_server"] = _bool(
             "RUN_TRACKER_IN_SERVER", source["RUN_TRACKER_IN_SERVER"]
         )
+    if values.get("log_format", "").lower() not in {"", "json", "text"}:
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {values['log_format']!r}.")
+    values["log_format"] = values.get("log_format", "").lower()
     settings = Settings(**values)
     if settings.poll_min_seconds > settings.poll_max_seconds:
         raise ConfigError("POLL_MIN_SECONDS must not be larger than POLL_MAX_SECONDS.")
