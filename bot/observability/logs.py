@@ -17,10 +17,13 @@ import re
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
+from urllib.parse import urlsplit
+
+from bot.config import Settings
 
 FIELDS = (
     "request_id",
@@ -196,3 +199,26 @@ def configure_logging(
         logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
     )
     return handler
+
+
+def register_settings_secrets(settings: Settings) -> None:
+    """Keep the configured secrets out of every log line."""
+    for value in (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        *settings.encryption_keys,
+    ):
+        register_secret(value)
+    if settings.database_url:
+        # an unparsable URL fails at connect, with its own message
+        with suppress(ValueError):
+            register_secret(urlsplit(settings.database_url).password)
+
+
+def configure_for(settings: Settings, *, stream: IO[str] | None = None) -> logging.Handler:
+    """``configure_logging`` with LOG_LEVEL and LOG_FORMAT, after registering the secrets."""
+    register_settings_secrets(settings)
+    return configure_logging(
+        level=settings.log_level, log_format=settings.log_format, stream=stream
+    )

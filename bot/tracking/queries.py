@@ -15,6 +15,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.observability.metrics import Backlog
 from bot.store.models import TRACKED_STATES, BackfillRequest, RequestEvent, RequestState
 from bot.store.statements import is_postgres, rowcount
 
@@ -183,3 +184,12 @@ def oldest_unannounced_at(session: Session) -> datetime | None:
         )
     ).scalar()
     return None if oldest is None else _as_utc(oldest)
+
+
+def backlog(session: Session, *, now: datetime) -> Backlog:
+    """The scrape-time gauges: requests followed by state, age of the oldest unannounced change."""
+    oldest = oldest_unannounced_at(session)
+    return Backlog(
+        tracked=tracked_counts(session),
+        oldest_unannounced_seconds=None if oldest is None else (now - oldest).total_seconds(),
+    )
