@@ -41,7 +41,7 @@ class Settings:
     port: int = 3000
     web_threads: int = 16
     # the worker's /metrics, /healthz and /readyz (0: not served)
-    metrics_port: int = 9090
+    metrics_port: int = 0
 
     date_order: str = "MDY"
     date_order_explicit: bool = False

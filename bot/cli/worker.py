@@ -68,7 +68,17 @@ def main(argv: list[str]) -> int:
         ops = None
         if settings.metrics_port:
             watch_backlog(runtime)
-            ops = serve_ops(OpsApp(database=database_check(runtime)), port=settings.metrics_port)
+            try:
+                ops = serve_ops(
+                    OpsApp(database=database_check(runtime)), port=settings.metrics_port
+                )
+            except OSError as exc:
+                print(
+                    f"error: METRICS_PORT {settings.metrics_port} can't be served "
+                    f"({exc.strerror}): pick a free port, or 0 to serve none.",
+                    file=sys.stderr,
+                )
+                return 2
             log.info("serving /metrics, /healthz and /readyz on port %s", ops.port)
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
