@@ -52,6 +52,7 @@ class OpsApp:
     ) -> None:
         self.database = database
         self.fallback = fallback
+        self._was_ready = True
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -78,9 +79,14 @@ class OpsApp:
                 for check in checks
             },
         }
-        if not ok:
+        # probes come every few seconds: say so when readiness changes, not at each probe
+        if ok != self._was_ready:
+            self._was_ready = ok
             failing = "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok)
-            log.warning("not ready: %s", failing)
+            if ok:
+                log.info("ready again")
+            else:
+                log.warning("not ready: %s", failing)
         return _json(start_response, "200 OK" if ok else "503 Service Unavailable", body)
 
 
