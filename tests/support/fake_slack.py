@@ -91,6 +91,10 @@ class _ResponseTarget:
     uses: int = 0
 
 
+# the bot scopes manifest.yml asks for
+BOT_SCOPES = ("commands", "chat:write", "users:read", "app_mentions:read", "im:history")
+
+
 class FakeSlack(SlackWebMethods):
     """The Slack Web API on 127.0.0.1, recording every call.  Start it, stop it."""
 
@@ -113,6 +117,8 @@ class FakeSlack(SlackWebMethods):
         self.team_name = team_name
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
+        # sent back in X-OAuth-Scopes on every answer, as Slack does
+        self.scopes: list[str] = list(BOT_SCOPES)
         self._clock = clock
         self._lock = threading.RLock()
         self._users: dict[str, FakeUser] = {user.user_id: user for user in users}
@@ -307,7 +313,7 @@ class FakeSlack(SlackWebMethods):
         self, method: str, args: JsonDict, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], JsonDict]:
         """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
-        extra_headers: dict[str, str] = {}
+        extra_headers: dict[str, str] = {"X-OAuth-Scopes": ",".join(self.scopes)}
         fault = self._take_fault(method)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
