@@ -117,6 +117,9 @@ class FakeSlack(SlackWebMethods):
         self.team_name = team_name
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
+        # Socket Mode: apps.connections.open with this app token answers socket_url
+        self.app_token: str | None = None
+        self.socket_url = ""
         # sent back in X-OAuth-Scopes on every answer, as Slack does
         self.scopes: list[str] = list(BOT_SCOPES)
         self._clock = clock
@@ -323,7 +326,7 @@ class FakeSlack(SlackWebMethods):
             body: JsonDict = {"ok": False, "error": fault.error}
             if fault.retry_after is not None:
                 extra_headers["Retry-After"] = str(fault.retry_after)
-        elif not self._authorized(headers, args):
+        elif not self._authorized(headers, args, method):
             status, body = 200, {"ok": False, "error": "invalid_auth"}
         else:
             status = 200
@@ -399,11 +402,14 @@ class FakeSlack(SlackWebMethods):
                 queue.pop(0)
             return fault
 
-    def _authorized(self, headers: Mapping[str, str], args: Mapping[str, Any]) -> bool:
+    def _authorized(
+        self, headers: Mapping[str, str], args: Mapping[str, Any], method: str = ""
+    ) -> bool:
         auth = headers.get("authorization", "")
-        if auth.startswith("Bearer "):
-            return auth[len("Bearer ") :] == self.token
-        return args.get("token") == self.token
+        given = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
+        if method == "apps.connections.open":  # Socket Mode: the app-level token
+            return self.app_token is not None and given == self.app_token
+        return given == self.token
 
 
 def parse_body(content_type: str, raw: bytes) -> JsonDict:
