@@ -154,6 +154,9 @@ class SlackWebMethods:
         }
 
     # ------------------------------------------------------------ API methods
+    def _apps_connections_open(self, args: JsonDict) -> JsonDict:
+        return {"url": getattr(self, "socket_url", "")}
+
     def _auth_test(self, args: JsonDict) -> JsonDict:
         return {
             "url": "https://fake.slack.com/",
@@ -303,6 +306,7 @@ class SlackWebMethods:
 
 METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "auth.test": SlackWebMethods._auth_test,
+    "apps.connections.open": SlackWebMethods._apps_connections_open,
     "chat.postMessage": SlackWebMethods._chat_post_message,
     "chat.update": SlackWebMethods._chat_update,
     "chat.postEphemeral": SlackWebMethods._chat_post_ephemeral,
