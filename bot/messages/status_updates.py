@@ -181,6 +181,7 @@ def render_card(request: BackfillRequest) -> Message | None:
             requester=request.user_id,
             command_text=request.text or "",
             notes=list(request.notes or ()),
+            awaited_approval=request.confirmed_by is not None,
         )
     if state not in CARD_STATES:
         return None
