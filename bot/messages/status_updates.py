@@ -203,6 +203,7 @@ def render_card(request: BackfillRequest) -> Message | None:
         days=request.days,
         requester=request.user_id,
         confirmed_by=request.confirmed_by or request.user_id,
+        approved_by=request.approved_by,
         backfill_id=request.backfill_id,
         status=status,
         notes=list(request.notes or ()),
