@@ -16,7 +16,11 @@ from bot.messages.blocks import context, section
 from bot.messages.notifier import Block
 
 _GROUP = re.compile(r"^(?:<!subteam\^)?(S[A-Z0-9]{2,31})(?:\|[^>]*)?>?$")
-ACTION = "value"
+
+
+def action_id(block_id: str) -> str:
+    """Each input's action id (unique in the view, as Slack asks)."""
+    return f"{block_id}_value"
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def _input(block_id: str, label: str, element: Block, hint: str) -> Block:
         "optional": True,
         "label": {"type": "plain_text", "text": label},
         "hint": {"type": "plain_text", "text": hint},
-        "element": {**element, "action_id": ACTION},
+        "element": {**element, "action_id": action_id(block_id)},
     }
 
 
@@ -160,7 +164,7 @@ def read_policy(values: dict[str, Any]) -> tuple[PolicyChanges, dict[str, str]]:
     """(changes by policy name, inline errors by block id) from ``view.state.values``."""
 
     def raw(block_id: str) -> dict[str, Any]:
-        return dict(values.get(block_id, {}).get(ACTION, {}) or {})
+        return dict(values.get(block_id, {}).get(action_id(block_id), {}) or {})
 
     changes: PolicyChanges = {}
     errors: dict[str, str] = {}
