@@ -16,6 +16,8 @@ import pytest
 from bot.cli import policy as policy_cli
 from bot.messages import ids
 from bot.messages.approvals import REASON_ACTION
+from bot.slack.slack_notifier import SlackNotifier, build_web_client
+from bot.tracking.tracker import Tracker
 from tests.slack.harness import (
     CHANNEL,
     OTHER,
@@ -149,6 +151,7 @@ def test_long_request_waits_for_an_approver_and_one_approve_click_of_ten_submits
 def test_reject_asks_why_records_it_and_creates_nothing(bot: SlackHarness) -> None:
     row = _confirmed(bot)
     bot.wait_request(row.id, "AWAITING_APPROVAL")
+    assert "now waits for approval" in _refusals(bot, REQUESTER)[0]
     # the requester's Reject is refused before any form opens
     bot.click(ids.ACTION_REJECT, str(row.id), message_ts=row.message_ts or "")
     refusal = _refusals(bot, REQUESTER, 2)[-1]
@@ -220,6 +223,26 @@ def test_unapproved_requests_expire_with_a_message(bot: SlackHarness) -> None:
     text = block_text(bot.card(row.id))
     assert "nobody approved it within 72 h" in text and action_ids(bot.card(row.id)) == []
     assert bot.sim.backfills() == []
+
+
+def test_the_trackers_expiry_pass_ends_unapproved_requests(bot: SlackHarness) -> None:
+    row = _confirmed(bot)
+    bot.wait_request(row.id, "AWAITING_APPROVAL")
+    tracker = Tracker(
+        settings=bot.settings,
+        session_factory=bot.runtime.session_factory,
+        dts=bot.runtime.dts,
+        vault=bot.runtime.vault,
+        notifier=SlackNotifier(build_web_client(bot.settings)),
+        clock=bot.clock,
+        owner="test-tracker",
+    )
+    bot.clock.advance(timedelta(days=3, seconds=1))
+    tracker.run_once()
+    assert bot.request(row.id).state == "EXPIRED"
+    card = bot.card(row.id)
+    assert "expired before anyone approved it, so nothing was submitted" in block_text(card)
+    assert action_ids(card) == [] and bot.sim.backfills() == []
 
 
 def test_approver_group_resolved_through_usergroups(
