@@ -7,10 +7,12 @@ its own only when it must have *left* the list (it finished or was cancelled: th
 had room, or it is newer than the oldest listed), or when it may be past the 100 newest
 and its own poll is due.
 
-Cadence: the team's list comes every ``poll_min_seconds`` while any of its tracked
-backfills changed recently, growing towards ``poll_max_seconds`` while all are quiet
-(``next_poll_delay`` of the team's quiet time).  Backfills seen in the list are next due
-at the team's next list; those read on their own keep their own cadence.
+Cadence: each backfill keeps its own next poll time as if polled alone (``cadence``:
+the shortest interval after a change, growing while it is quiet); the team's list comes
+at the soonest of them, so every ``poll_min_seconds`` while any backfill of the team
+changed recently, towards ``poll_max_seconds`` while all are quiet, and the backfills
+seen in it are next due with it.  A team that follows a single backfill reads it with its
+own GET: the same one call, and no second one when it finishes.
 
 Safety is the per-backfill tracker's: the team's lease (``team_queries``) means one
 worker polls a team at a time; what a poll saw is recorded with its events in one
