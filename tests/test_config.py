@@ -39,6 +39,7 @@ def test_environment_overrides_and_validation() -> None:
             "BOT_ENCRYPTION_KEY": f"{KEY1}, {KEY2}",
             "SLACK_API_URL": "http://127.0.0.1:9/api",
             "RUN_TRACKER_IN_SERVER": "false",
+            "TRACKER_POLLING": " Backfill ",
         }
     )
     assert settings.data_dir == Path("/tmp/x")
@@ -47,6 +48,8 @@ def test_environment_overrides_and_validation() -> None:
     assert settings.encryption_keys == (KEY1, KEY2)
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
     assert settings.run_tracker_in_server is False
+    assert settings.tracker_polling == "backfill"
+    assert load_settings({}).tracker_polling == "team"
 
 
 @pytest.mark.parametrize(
@@ -65,6 +68,7 @@ def test_environment_overrides_and_validation() -> None:
         {"SLACK_BOT_TOKEN": "xapp-1-A0-123-abc"},
         {"SLACK_APP_TOKEN": "xoxb-123-456-abc"},
         {"PORT": "70000"},
+        {"TRACKER_POLLING": "request"},
     ],
 )
 def test_bad_values_are_refused_with_a_message(env: dict[str, str]) -> None:
