@@ -95,6 +95,7 @@ class TeamPoller:
         """
         started = time.perf_counter()
         claims: list[TeamClaim] = []
+        rows = 0
         with session_scope(self.session_factory) as session:
             schedule_unscheduled(session, now=now)
             for slack_team_id in due_teams(
@@ -109,6 +110,11 @@ class TeamPoller:
                 )
                 if claim is not None:
                     claims.append(claim)
+                    rows += len(claim.tracked)
+                if rows >= self.settings.tracker_batch_size:
+                    # enough for one tick: the other teams wait a tick, which also
+                    # spreads teams that came due together over the following ticks
+                    break
         stats.db_seconds += time.perf_counter() - started
         stats.claimed = sum(len(claim.tracked) for claim in claims)
         for claim in claims:
