@@ -55,9 +55,7 @@ def upgrade() -> None:
             name=op.f("fk_external_backfills_slack_team_id_workspaces"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "slack_team_id", "backfill_id", name=op.f("pk_external_backfills")
-        ),
+        sa.PrimaryKeyConstraint("slack_team_id", "backfill_id", name=op.f("pk_external_backfills")),
     )
 
 
