@@ -37,6 +37,15 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # "Add to Slack" (OAuth v2): many workspaces, each with its own installation; active
+    # when SLACK_CLIENT_ID is set and SLACK_BOT_TOKEN is not (``multi_workspace``)
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_redirect_uri: str = ""  # empty: built from the host of the install request
+    # a rotating bot token is refreshed when it expires within this many minutes
+    slack_token_refresh_minutes: int = 120
+    # the App Home is published again at most this often per person
+    home_refresh_seconds: float = 10.0
     port: int = 3000
     web_threads: int = 16
 
@@ -62,6 +71,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'bot.db').resolve()}"
+
+    @property
+    def multi_workspace(self) -> bool:
+        """True when the bot serves any workspace that installs it ("Add to Slack")."""
+        return bool(self.slack_client_id) and not self.slack_bot_token
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed (tests, console defaults)."""
@@ -93,6 +107,8 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "SUPERMETRICS_RETRY_BUDGET_SECONDS": ("supermetrics_retry_budget_seconds", float, 0),
     "SUPERMETRICS_RETRY_AFTER_CAP_SECONDS": ("supermetrics_retry_after_cap_seconds", float, 0),
     "TRANSFER_CACHE_SECONDS": ("transfer_cache_seconds", float, 0),
+    "SLACK_TOKEN_REFRESH_MINUTES": ("slack_token_refresh_minutes", int, 1),
+    "HOME_REFRESH_SECONDS": ("home_refresh_seconds", float, 0),
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
@@ -115,6 +131,9 @@ _STRINGS: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
     "SLACK_APP_TOKEN": "slack_app_token",
     "SLACK_API_URL": "slack_api_url",
+    "SLACK_CLIENT_ID": "slack_client_id",
+    "SLACK_CLIENT_SECRET": "slack_client_secret",
+    "SLACK_REDIRECT_URI": "slack_redirect_uri",
     "DEFAULT_TIMEZONE": "default_timezone",
 }
 
