@@ -41,6 +41,7 @@ def main(argv: list[str]) -> int:
     from bot.config import load_settings
     from bot.runtime import build_runtime
     from bot.service.background import polling_tracker
+    from bot.slack.oauth import build_workspaces
     from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
     try:
@@ -59,9 +60,9 @@ def main(argv: list[str]) -> int:
     except BotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2
-    tracker = polling_tracker(
-        runtime, notifier=SlackNotifier(build_web_client(settings)), owner=args.owner
-    )
+    # each workspace's own bot token in multi-workspace mode ("Add to Slack")
+    clients = build_workspaces(runtime, build_web_client(settings)).clients
+    tracker = polling_tracker(runtime, notifier=SlackNotifier(clients), owner=args.owner)
     try:
         if args.once:
             done = tracker.run_once()

@@ -23,9 +23,10 @@ from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from bot.service import BackfillService
-from bot.slack import actions, commands, view_submissions
+from bot.slack import actions, commands, oauth, view_submissions
 from bot.slack.ack_queue import AckFirstWork
 from bot.slack.listener_kit import Listeners
+from bot.slack.oauth import Workspaces, build_workspaces
 from bot.slack.responder import Responder
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.slack.user_directory import UserDirectory
@@ -91,6 +92,7 @@ class SlackBot:
     listeners: Listeners
     work: AckFirstWork
     background_pool: ThreadPoolExecutor
+    workspaces: Workspaces
 
     def close(self) -> None:
         """Finish the work already acked (each item is bounded by its HTTP timeouts)."""
@@ -120,7 +122,8 @@ def create_slack_bot(
     """Build the Bolt app around the service (built from the runtime when not given)."""
     settings = runtime.settings
     client = client or build_web_client(settings)
-    notifier = SlackNotifier(client)
+    workspaces = build_workspaces(runtime, client)
+    notifier = SlackNotifier(workspaces.clients)
     if service is None:
         service = BackfillService(
             settings=settings,
@@ -134,7 +137,10 @@ def create_slack_bot(
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")
     app = App(
         signing_secret=settings.slack_signing_secret,
-        client=client,  # carries the bot token (build_web_client)
+        # carries SLACK_BOT_TOKEN (build_web_client); with "Add to Slack" no token, and
+        # Bolt gives each request a client with its workspace's installation
+        client=client,
+        oauth_flow=workspaces.oauth_flow,
         process_before_response=True,
         # auth.test at start-up would make the server depend on Slack being reachable
         token_verification_enabled=token_verification,
@@ -147,15 +153,26 @@ def create_slack_bot(
     listeners = Listeners(
         settings=settings,
         service=service,
-        responder=Responder(client=client, notifier=notifier, users=users or UserDirectory(client)),
+        responder=Responder(
+            client=workspaces.clients,
+            notifier=notifier,
+            users=users or UserDirectory(workspaces.clients),
+        ),
         session_factory=runtime.session_factory,
         clock=runtime.clock,
         gate=work,
         background=background_pool,
     )
     register(app, listeners)
+    oauth.register(app, workspaces, runtime)
     tune_interpreter_for_acks()  # after building, so the app's own objects are frozen too
-    return SlackBot(app=app, listeners=listeners, work=work, background_pool=background_pool)
+    return SlackBot(
+        app=app,
+        listeners=listeners,
+        work=work,
+        background_pool=background_pool,
+        workspaces=workspaces,
+    )
 
 
 def build_app(

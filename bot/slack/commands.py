@@ -42,7 +42,9 @@ def register(app: App, ls: Listeners) -> None:
             reply = ls.service.handle_text(actor=actor, text=text)
             if reply.opens == OPEN_SETUP:
                 ls.responder.open_view(
-                    str(body.get("trigger_id") or ""), setup_view(channel_id=where.channel_id)
+                    str(body.get("trigger_id") or ""),
+                    setup_view(channel_id=where.channel_id),
+                    team_id=where.team_id,
                 )
                 return
             ls.responder.show(where, reply)

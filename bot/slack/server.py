@@ -29,6 +29,7 @@ from bot.errors import BotError, ConfigError
 from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
 from bot.slack.app import SlackBot, create_slack_bot
+from bot.slack.installations import TeamClients
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
 if TYPE_CHECKING:
@@ -135,6 +136,21 @@ def serve_in_thread(
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start without what Slack needs, saying what to set."""
+    if settings.multi_workspace and not settings.slack_app_token:
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+                ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"\"Add to Slack\" (SLACK_CLIENT_ID is set) also needs {' and '.join(missing)} "
+                "(Slack app → Basic Information → App Credentials)."
+            )
+        return
     if settings.slack_app_token:
         if not settings.slack_bot_token:
             raise ConfigError(
@@ -174,8 +190,10 @@ class InProcessTracker:
         self.dts.close()
 
 
-def start_tracker(runtime: Runtime, client: WebClient) -> InProcessTracker:
-    """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``)."""
+def start_tracker(runtime: Runtime, client: WebClient | TeamClients) -> InProcessTracker:
+    """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``).
+
+    ``client``: the bot's, or each workspace's (``SlackBot.workspaces.clients``)."""
     from bot.service.background import polling_tracker
 
     tracker = polling_tracker(runtime, notifier=SlackNotifier(client))
@@ -220,7 +238,7 @@ def main(argv: list[str]) -> int:
     wsgi = create_wsgi_app(runtime, client=client)
     tracker: InProcessTracker | None = None
     if settings.run_tracker_in_server:
-        tracker = start_tracker(runtime, client)
+        tracker = start_tracker(runtime, wsgi.bot.workspaces.clients)
     try:
         if settings.slack_app_token:
             _run_socket_mode(wsgi.bot, settings)

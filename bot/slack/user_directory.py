@@ -17,6 +17,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.errors import BotError
+from bot.slack.installations import TeamClients, as_team_clients
+
 log = logging.getLogger(__name__)
 
 
@@ -31,13 +34,13 @@ class SlackUser:
 class UserDirectory:
     def __init__(
         self,
-        client: WebClient,
+        client: WebClient | TeamClients,
         *,
         ttl_seconds: float = 600.0,
         max_entries: int = 5000,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._clients = as_team_clients(client)
         self._ttl = ttl_seconds
         self._max = max_entries
         self._monotonic = monotonic
@@ -52,7 +55,7 @@ class UserDirectory:
             if hit is not None and hit[0] > now:
                 self._cache.move_to_end(key)
                 return hit[1]
-        user = self._fetch(user_id)
+        user = self._fetch(team_id, user_id)
         if user is None:
             return SlackUser(user_id=user_id, tz=None, is_admin=False)
         with self._lock:
@@ -62,10 +65,10 @@ class UserDirectory:
                 self._cache.popitem(last=False)
         return user
 
-    def _fetch(self, user_id: str) -> SlackUser | None:
+    def _fetch(self, team_id: str, user_id: str) -> SlackUser | None:
         try:
-            response = self._client.users_info(user=user_id)
-        except (SlackClientError, OSError) as exc:
+            response = self._clients.for_team(team_id).users_info(user=user_id)
+        except (BotError, SlackClientError, OSError) as exc:
             log.warning("users.info for %s failed: %s", user_id, type(exc).__name__)
             return None
         data: Any = response.get("user")
