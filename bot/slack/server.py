@@ -147,7 +147,7 @@ def check_settings(settings: Settings) -> None:
         ]
         if missing:
             raise ConfigError(
-                f"\"Add to Slack\" (SLACK_CLIENT_ID is set) also needs {' and '.join(missing)} "
+                f'"Add to Slack" (SLACK_CLIENT_ID is set) also needs {" and ".join(missing)} '
                 "(Slack app → Basic Information → App Credentials)."
             )
         return

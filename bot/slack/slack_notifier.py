@@ -116,7 +116,7 @@ class SlackNotifier:
         self._call(
             slack_team_id,
             "chat.update",
-            {"channel": channel, "ts": ts, "text": text, "blocks": list(blocks)}
+            {"channel": channel, "ts": ts, "text": text, "blocks": list(blocks)},
         )
 
     def ephemeral(

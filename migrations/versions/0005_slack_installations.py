@@ -1,4 +1,4 @@
-""""Add to Slack": slack_sdk's installation, bot and OAuth-state tables (token columns hold
+""" "Add to Slack": slack_sdk's installation, bot and OAuth-state tables (token columns hold
 vault ciphertext), and the Enterprise Grid organization of each workspace seen.
 
 Revision ID: 0005_slack_installations

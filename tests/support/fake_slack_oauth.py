@@ -1,4 +1,4 @@
-""""Add to Slack" on the fake: the authorize page, ``oauth.v2.access`` and many tokens.
+""" "Add to Slack" on the fake: the authorize page, ``oauth.v2.access`` and many tokens.
 
 A test queues the workspace the next visitor of ``/oauth/v2/authorize`` installs
 (``install_next``); the authorize page checks our client id and redirects to the app's
