@@ -149,10 +149,9 @@ def test_two_workspaces_never_see_each_others_requests_or_tokens(multi: SlackHar
             by_channel.setdefault(str(channel), set()).add(call.token)
     assert by_channel == {CHANNEL_A: {TOKEN_A}, CHANNEL_B: {TOKEN_B}}
 
-    _, listed = multi.command("list", team=TEAM_B, channel=CHANNEL_B, name="list-b")
-    text = str(multi.response_body("list-b").get("text", "")) + str(
-        multi.response_body("list-b").get("blocks", "")
-    )
+    multi.command("list", team=TEAM_B, channel=CHANNEL_B, name="list-b")
+    listed = multi.response_body("list-b")
+    text = f"{listed.get('text', '')} {listed.get('blocks', '')}"
     requests = {row.slack_team_id: row.id for row in multi.requests()}
     assert f"#{requests[TEAM_B]}" in text and f"#{requests[TEAM_A]}" not in text
     assert TOKEN_A.encode() not in database_bytes(multi)

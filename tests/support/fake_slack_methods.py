@@ -158,7 +158,7 @@ class SlackWebMethods:
     # ------------------------------------------------------------ API methods
     def _auth_test(self, args: JsonDict) -> JsonDict:
         if self._caller is not None:
-            return dict(getattr(self, "auth_test_for")(self._caller, "https://fake.slack.com/"))
+            return dict(self.auth_test_for(self._caller, "https://fake.slack.com/"))
         return {
             "url": "https://fake.slack.com/",
             "team": self.team_name,
@@ -336,7 +336,7 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "views.push": SlackWebMethods._views_push,
     "views.update": SlackWebMethods._views_update,
     "views.publish": SlackWebMethods._views_publish,
-    "oauth.v2.access": lambda fake, args: dict(getattr(fake, "_oauth_v2_access")(args)),
+    "oauth.v2.access": lambda fake, args: dict(fake._oauth_v2_access(args)),
     "users.info": SlackWebMethods._users_info,
     "conversations.info": SlackWebMethods._conversations_info,
     "conversations.members": SlackWebMethods._conversations_members,
