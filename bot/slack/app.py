@@ -23,13 +23,15 @@ from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from bot.service import BackfillService
-from bot.slack import actions, commands, oauth, view_submissions
+from bot.slack import actions, backfill_form, commands, home, oauth, view_submissions
 from bot.slack.ack_queue import AckFirstWork
+from bot.slack.home import HomeRefresher, home_publisher
 from bot.slack.listener_kit import Listeners
 from bot.slack.oauth import Workspaces, build_workspaces
 from bot.slack.responder import Responder
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.slack.user_directory import UserDirectory
+from bot.tracking.announcer import Announcer
 
 log = logging.getLogger("bot.slack")
 
@@ -93,18 +95,22 @@ class SlackBot:
     work: AckFirstWork
     background_pool: ThreadPoolExecutor
     workspaces: Workspaces
+    home: HomeRefresher  # also given to the tracker's announcer (serve's start_tracker)
 
     def close(self) -> None:
         """Finish the work already acked (each item is bounded by its HTTP timeouts)."""
+        self.home.close()
         self.work.close()
         self.background_pool.shutdown(wait=True, cancel_futures=False)
 
 
-def register(app: App, listeners: Listeners) -> None:
+def register(app: App, listeners: Listeners, home_tab: HomeRefresher) -> None:
     """Wire every listener and the one error handler (no import-time side effects)."""
     commands.register(app, listeners)
     actions.register(app, listeners)
     view_submissions.register(app, listeners)
+    home.register(app, listeners, home_tab)
+    backfill_form.register(app, listeners)
 
     @app.error
     def on_error(error: Exception, body: Mapping[str, Any]) -> None:
@@ -163,7 +169,14 @@ def create_slack_bot(
         gate=work,
         background=background_pool,
     )
-    register(app, listeners)
+    home_tab = HomeRefresher(
+        home_publisher(service, listeners.responder, notifier),
+        interval=settings.home_refresh_seconds,
+    )
+    # the service's announcer posts the first reply: its status change refreshes the Home
+    if isinstance(service.deps.announcer, Announcer):
+        service.deps.announcer.on_status_change = home_tab.changed
+    register(app, listeners, home_tab)
     oauth.register(app, workspaces, runtime)
     tune_interpreter_for_acks()  # after building, so the app's own objects are frozen too
     return SlackBot(
@@ -172,6 +185,7 @@ def create_slack_bot(
         work=work,
         background_pool=background_pool,
         workspaces=workspaces,
+        home=home_tab,
     )
 
 

@@ -20,15 +20,12 @@ from bot.slack.responder import where_from_body
 from bot.store.db import session_scope
 from bot.store.deliveries import claim_delivery
 
+READING = "Reading your request…"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 SETUP_IN_CHAT = (
     "Setup takes the Supermetrics API token, which must not be typed into a chat. Run "
     "`/backfill setup` instead: it opens a private form."
 )
-
-
-def _ack(ack: Ack) -> None:
-    ack()
 
 
 def register(app: App, ls: Listeners) -> None:
@@ -51,7 +48,12 @@ def register(app: App, ls: Listeners) -> None:
 
         ls.later(body, work)
 
-    app.command(ids.SLASH_COMMAND)(acked_then(run_command))
+    def ack_command(ack: Ack, body: Body) -> None:
+        # the person sees this at once (an ack's text costs nothing), the answer follows
+        ack(text=READING)
+        run_command(body)
+
+    app.command(ids.SLASH_COMMAND)(ack_command)
 
     def run_event(body: Body) -> None:
         def work() -> None:
@@ -72,9 +74,7 @@ def register(app: App, ls: Listeners) -> None:
 
     app.event("app_mention")(acked_then(run_event))
     app.event("message")(acked_then(run_event))
-    # Slack sends this when someone opens the bot's Messages tab; acking is all it needs
-    # (unanswered events are retried and logged as unhandled).
-    app.event("app_home_opened")(_ack)
+    # app_home_opened: bot.slack.home
 
 
 def _wanted(event: Body) -> bool:

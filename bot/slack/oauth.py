@@ -49,7 +49,14 @@ log = logging.getLogger("bot.slack.oauth")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 # the bot scopes "Add to Slack" asks for: the manifest's (tests/docs keep them equal)
-BOT_SCOPES = ("commands", "chat:write", "users:read", "app_mentions:read", "im:history")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "app_mentions:read",
+    "im:history",
+    "im:write",
+)
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 

@@ -116,10 +116,23 @@ class Responder:
             is_admin=user.is_admin,
         )
 
+    def dm_channel(self, team_id: str, user_id: str) -> str | None:
+        """The id of the person's DM with the bot (None when Slack won't say)."""
+        try:
+            client = self.client_for(team_id)
+            response = client.conversations_open(users=user_id)
+        except (BotError, SlackClientError, OSError) as exc:
+            log.info("no DM channel with %s: %s", user_id, type(exc).__name__)
+            return None
+        channel = response.get("channel") or {}
+        found = channel.get("id") if isinstance(channel, dict) else None
+        return found if isinstance(found, str) and found else None
+
     def open_view(self, trigger_id: str, view: Mapping[str, Any], *, team_id: str) -> None:
         """Open a modal; a Slack refusal becomes the bot's SlackApiError (shown, not logged)."""
         try:
-            self.client_for(team_id).views_open(trigger_id=trigger_id, view=dict(view))
+            client = self.client_for(team_id)
+            client.views_open(trigger_id=trigger_id, view=dict(view))
         except SdkSlackApiError as exc:
             raise slack_error(str(exc.response.get("error") or "")) from exc
         except (SlackClientError, OSError) as exc:

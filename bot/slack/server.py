@@ -190,13 +190,20 @@ class InProcessTracker:
         self.dts.close()
 
 
-def start_tracker(runtime: Runtime, client: WebClient | TeamClients) -> InProcessTracker:
+def start_tracker(
+    runtime: Runtime,
+    client: WebClient | TeamClients,
+    *,
+    on_status_change: Callable[[str, str], None] | None = None,
+) -> InProcessTracker:
     """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``).
 
-    ``client``: the bot's, or each workspace's (``SlackBot.workspaces.clients``)."""
+    ``client``: the bot's, or each workspace's (``SlackBot.workspaces.clients``);
+    ``on_status_change``: told of each announced status change (the App Home refresher)."""
     from bot.service.background import polling_tracker
 
     tracker = polling_tracker(runtime, notifier=SlackNotifier(client))
+    tracker.announcer.on_status_change = on_status_change
     stop = threading.Event()
     thread = threading.Thread(target=tracker.run_forever, args=(stop,), name="tracker")
     thread.start()
@@ -238,7 +245,9 @@ def main(argv: list[str]) -> int:
     wsgi = create_wsgi_app(runtime, client=client)
     tracker: InProcessTracker | None = None
     if settings.run_tracker_in_server:
-        tracker = start_tracker(runtime, wsgi.bot.workspaces.clients)
+        tracker = start_tracker(
+            runtime, wsgi.bot.workspaces.clients, on_status_change=wsgi.bot.home.changed
+        )
     try:
         if settings.slack_app_token:
             _run_socket_mode(wsgi.bot, settings)

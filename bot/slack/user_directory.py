@@ -67,7 +67,8 @@ class UserDirectory:
 
     def _fetch(self, team_id: str, user_id: str) -> SlackUser | None:
         try:
-            response = self._clients.for_team(team_id).users_info(user=user_id)
+            client = self._clients.for_team(team_id)
+            response = client.users_info(user=user_id)
         except (BotError, SlackClientError, OSError) as exc:
             log.warning("users.info for %s failed: %s", user_id, type(exc).__name__)
             return None

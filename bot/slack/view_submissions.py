@@ -147,8 +147,7 @@ def _finish_late(ls: Listeners, team_id: str, view_id: str, done: Future[Reply])
     else:
         text = unexpected(error, "setup check").user_message
     try:
-        ls.responder.client_for(team_id).views_update(
-            view_id=view_id, view=message_view(SETUP_TITLE, text)
-        )
+        client = ls.responder.client_for(team_id)
+        client.views_update(view_id=view_id, view=message_view(SETUP_TITLE, text))
     except Exception:
         log.exception("could not show the setup result in view %s", view_id)

@@ -316,6 +316,13 @@ class SlackWebMethods:
             raise SlackApiFault("channel_not_found")
         return {"channel": self._channel_info(channel)}
 
+    def _conversations_open(self, args: JsonDict) -> JsonDict:
+        users = str(args.get("users") or "")
+        if users not in self._users:
+            raise SlackApiFault("user_not_found")
+        # the bot's DM with that person: a D… id that is stable per person
+        return {"channel": {"id": "D" + users[1:], "is_im": True}}
+
     def _conversations_members(self, args: JsonDict) -> JsonDict:
         channel = args.get("channel")
         if not isinstance(channel, str) or not channel:
@@ -340,6 +347,7 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "users.info": SlackWebMethods._users_info,
     "conversations.info": SlackWebMethods._conversations_info,
     "conversations.members": SlackWebMethods._conversations_members,
+    "conversations.open": SlackWebMethods._conversations_open,
 }
 
 
