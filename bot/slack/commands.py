@@ -50,7 +50,7 @@ def register(app: App, ls: Listeners) -> None:
 
     def ack_command(ack: Ack, body: Body) -> None:
         # the person sees this at once (an ack's text costs nothing), the answer follows
-        ack(text=READING)
+        ack(text=READING, response_type="ephemeral")
         run_command(body)
 
     app.command(ids.SLASH_COMMAND)(ack_command)

@@ -48,7 +48,12 @@ CLIENT_SECRET = "test-client-secret"
 
 class SlackHarness:
     def __init__(
-        self, tmp: Path, *, with_token: bool = True, multi_workspace: bool = False
+        self,
+        tmp: Path,
+        *,
+        with_token: bool = True,
+        multi_workspace: bool = False,
+        **settings: Any,
     ) -> None:
         # multi-workspace: no SLACK_BOT_TOKEN, an OAuth client id; workspaces install the app
         oauth: dict[str, Any] = (
@@ -73,6 +78,7 @@ class SlackHarness:
             run_tracker_in_server=False,
             poll_min_seconds=15.0,
             **oauth,
+            **settings,
         )
         assert self.world.slack is not None
         self.clock = self.world.clock

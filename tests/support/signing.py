@@ -496,3 +496,24 @@ def direct_message(*, user_id: str, channel_id: str, text: str, ts: str) -> dict
         "channel": channel_id,
         "event_ts": ts,
     }
+
+
+def interaction(
+    url: str,
+    secret: str,
+    payload: Mapping[str, Any],
+    *,
+    client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> httpx.Response:
+    """Send any signed interactivity payload (shortcut, block_suggestion, a modal's action)."""
+    return _send_signed(
+        url,
+        secret,
+        payload_body(payload),
+        content_type=FORM,
+        timestamp=None,
+        retry_num=None,
+        client=client,
+        timeout=timeout,
+    )
