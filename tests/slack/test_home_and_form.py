@@ -336,9 +336,7 @@ def test_the_home_buttons_open_the_form_and_the_setup(bot: SlackHarness) -> None
     )
     # not an admin: told so privately, no modal
     press(OTHER, ids.ACTION_OPEN_SETUP)
-    said = wait_for(
-        lambda: [m for m in bot.fake.messages("U0BOB")] or None, what="an answer to Bob"
-    )
+    said = wait_for(lambda: bot.fake.messages("U0BOB") or None, what="an answer to Bob")
     assert "admin" in said[0]["text"]
     assert sum(v["callback_id"] == ids.VIEW_SETUP for v in bot.fake.views()) == 1
 
