@@ -41,6 +41,7 @@ def main(argv: list[str]) -> int:
     from bot.config import load_settings
     from bot.runtime import build_runtime
     from bot.service.background import polling_tracker
+    from bot.slack.home import watch_homes
     from bot.slack.oauth import build_workspaces
     from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
@@ -63,6 +64,7 @@ def main(argv: list[str]) -> int:
     # each workspace's own bot token in multi-workspace mode ("Add to Slack")
     clients = build_workspaces(runtime, build_web_client(settings)).clients
     tracker = polling_tracker(runtime, notifier=SlackNotifier(clients), owner=args.owner)
+    homes = watch_homes(tracker, clients)
     try:
         if args.once:
             done = tracker.run_once()
@@ -80,5 +82,7 @@ def main(argv: list[str]) -> int:
         tracker.run_forever(stop)
         return 0
     finally:
+        homes.flush()  # the App Home refreshes still waiting
+        homes.close()
         tracker.dts.close()
         runtime.close()

@@ -74,7 +74,8 @@ def _progress(row: HomeRow) -> str:
 
 
 def _cancel_button(request_id: int) -> Block:
-    element = button("Cancel", ids.ACTION_CANCEL_BACKFILL, str(request_id), style="danger")
+    action_id = f"{ids.ACTION_HOME_CANCEL}:{request_id}"
+    element = button("Cancel", action_id, str(request_id), style="danger")
     element["confirm"] = {
         "title": {"type": "plain_text", "text": "Cancel this backfill?"},
         "text": {"type": "mrkdwn", "text": "Queued days stop; days already running finish."},

@@ -25,6 +25,9 @@ BLOCK_SETUP_TOKEN = "setup_token"
 # App Home and the New backfill form (issue 14)
 ACTION_NEW_BACKFILL = "backfill_new"  # Home button: opens the form
 ACTION_OPEN_SETUP = "backfill_open_setup"  # Home button (admins): opens the setup modal
+# Home: "Cancel" beside each running backfill; action ids are unique within a view, so
+# each is "backfill_home_cancel:<request id>"
+ACTION_HOME_CANCEL = "backfill_home_cancel"
 SHORTCUT_NEW_BACKFILL = "backfill_new_shortcut"  # global shortcut "Backfill a transfer"
 VIEW_NEW_BACKFILL = "backfill_new_view"
 BLOCK_FORM_TRANSFER = "form_transfer"

@@ -10,23 +10,31 @@ burst of changes ends in one refresh showing the last of them.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from bot.errors import BotError
+from bot.errors import BotError, CommandError
 from bot.messages import ids
 from bot.messages.modals import setup_view
 from bot.service import OPEN_SETUP, BackfillService
+from bot.slack.installations import TeamClients
 from bot.slack.listener_kit import Body, Listeners, acked_then
 from bot.slack.responder import Responder, Where, where_from_body
 from bot.slack.slack_notifier import SlackNotifier
+from bot.slack.user_directory import UserDirectory
+
+if TYPE_CHECKING:
+    from bot.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (slack team, user)
+_HOME_CANCEL = re.compile(rf"^{re.escape(ids.ACTION_HOME_CANCEL)}:\d+$")
 
 
 class HomeRefresher:
@@ -57,7 +65,7 @@ class HomeRefresher:
                 return  # the publish already waiting will show this change too
             last = self._last.get(key)
             wait = 0.0 if last is None else max(0.0, last + self._interval - self._monotonic())
-            timer = threading.Timer(wait, self._fire, args=(key,))
+            timer = threading.Timer(wait, lambda: self._fire(key, timer))
             timer.daemon = True
             timer.name = f"home-{user_id}"
             self._pending[key] = timer
@@ -68,6 +76,14 @@ class HomeRefresher:
         with self._lock:
             return len(self._pending)
 
+    def flush(self) -> None:
+        """Publish what is waiting now (a process about to stop)."""
+        with self._lock:
+            waiting = list(self._pending.items())
+        for key, timer in waiting:
+            timer.cancel()
+            self._fire(key, timer)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -76,12 +92,13 @@ class HomeRefresher:
         for timer in timers:
             timer.cancel()
 
-    def _fire(self, key: Key) -> None:
-        try:
-            self._run(key)
-        finally:
-            with self._lock:
-                self._pending.pop(key, None)
+    def _fire(self, key: Key, timer: threading.Timer) -> None:
+        """Publish for ``key`` unless that timer's publish was taken (by ``flush``)."""
+        with self._lock:
+            if self._pending.get(key) is not timer:
+                return
+            del self._pending[key]
+        self._run(key)
 
     def _run(self, key: Key) -> None:
         with self._lock:
@@ -104,6 +121,28 @@ def home_publisher(
         notifier.publish_home(slack_team_id=team_id, user=user_id, view=view)
 
     return publish
+
+
+def watch_homes(tracker: Tracker, clients: TeamClients) -> HomeRefresher:
+    """A tracker that announces (``python -m bot worker``) also refreshes the Homes of the
+    people whose backfills changed status, as ``serve`` does; ``close()`` when done."""
+    notifier = SlackNotifier(clients)
+    service = BackfillService(
+        settings=tracker.settings,
+        session_factory=tracker.session_factory,
+        dts=tracker.dts,
+        vault=tracker.vault,
+        notifier=notifier,
+        clock=tracker.clock,
+        announcer=tracker.announcer,
+    )
+    responder = Responder(client=clients, notifier=notifier, users=UserDirectory(clients))
+    refresher = HomeRefresher(
+        home_publisher(service, responder, notifier),
+        interval=tracker.settings.home_refresh_seconds,
+    )
+    tracker.announcer.on_status_change = refresher.changed
+    return refresher
 
 
 def register(app: App, ls: Listeners, home: HomeRefresher) -> None:
@@ -134,3 +173,17 @@ def register(app: App, ls: Listeners, home: HomeRefresher) -> None:
         ls.later(body, work)
 
     app.action(ids.ACTION_OPEN_SETUP)(acked_then(open_setup))
+
+    def cancel(body: Body) -> None:
+        def work() -> None:
+            where = where_from_body(body)
+            raw = str(((body.get("actions") or [{}])[0]).get("value") or "")
+            if not raw.isdigit():
+                raise CommandError("That button carries no request id; open the Home again.")
+            reply = ls.service.cancel_backfill(actor=ls.responder.actor(where), request_id=int(raw))
+            ls.responder.show(where, reply)
+            home.changed(where.team_id, where.user_id)
+
+        ls.later(body, work)
+
+    app.action(_HOME_CANCEL)(acked_then(cancel))

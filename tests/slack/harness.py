@@ -158,6 +158,7 @@ class SlackHarness:
         channel: str = CHANNEL,
         message_ts: str = "",
         client: httpx.Client | None = None,
+        team: str = TEAM,
     ) -> httpx.Response:
         return signing.block_action(
             self.url,
@@ -165,7 +166,7 @@ class SlackHarness:
             action_id=action_id,
             value=value,
             user_id=user.user_id,
-            team_id=TEAM,
+            team_id=team,
             channel_id=channel,
             message_ts=message_ts,
             client=client or self.http,

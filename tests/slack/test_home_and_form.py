@@ -96,9 +96,10 @@ def test_home_lists_a_running_backfill_and_is_republished_once_on_a_status_chang
     cancel = [
         block["accessory"]
         for block in home["blocks"]
-        if block.get("accessory", {}).get("action_id") == ids.ACTION_CANCEL_BACKFILL
+        if block.get("accessory", {}).get("action_id", "").startswith(ids.ACTION_HOME_CANCEL)
     ]
     assert [button["value"] for button in cancel] == [str(request_id)]
+    assert cancel[0]["action_id"] == f"{ids.ACTION_HOME_CANCEL}:{request_id}"
     assert "New backfill" in text and "Setup" not in text  # not an admin
     opened = len(publishes(bot))
 
@@ -141,6 +142,30 @@ def test_the_home_tells_when_no_token_is_set_up(bot_without_token: SlackHarness)
     )
     assert "No Supermetrics API token" in block_text(home)
     assert_valid_view(home)
+
+
+def test_cancel_on_the_home_cancels_the_backfill(bot: SlackHarness) -> None:
+    request_id = confirmed_backfill(bot)
+    payload = {
+        "type": "block_actions",
+        "api_app_id": "A0FAKE",
+        "token": "deprecated-verification-token",
+        "trigger_id": signing.new_trigger_id(),
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {"id": "V0HOME", "type": "home", "blocks": []},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": f"{ids.ACTION_HOME_CANCEL}:{request_id}",
+                "value": str(request_id),
+            }
+        ],
+        **_who(REQUESTER),
+    }
+    assert signing.interaction(bot.url, SECRET, payload, client=bot.http).status_code == 200
+    bot.wait_request(request_id, "CANCELLED")
+    [backfill] = bot.sim.backfills()
+    assert backfill.status == "CANCELLED"
 
 
 # --- the New backfill form ---------------------------------------------------------------

@@ -4,15 +4,20 @@ workspace's requests answered with that workspace's own token."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from bot.messages import ids
 from bot.slack.installations import InstalledWorkspaces
 from bot.slack.oauth import BOT_SCOPES, build_workspaces
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
@@ -20,7 +25,7 @@ from bot.store.db import session_scope
 from bot.store.models import RequestState
 from bot.store.queries import transition, update_request
 from tests.slack.conftest import check_limits
-from tests.slack.harness import CLIENT_ID, REQUESTER, SlackHarness, harness
+from tests.slack.harness import CLIENT_ID, CLIENT_SECRET, REQUESTER, SlackHarness, harness
 from tests.support import signing
 from tests.support.fake_slack import FakeInstall, FakeTeam
 from tests.support.waiting import wait_for
@@ -268,3 +273,47 @@ def test_a_workspace_that_never_installed_gets_no_token(multi: SlackHarness) -> 
     started = time.monotonic()
     ack, _ = multi.command("help", team="T0NOBODY", channel="C0X", user=REQUESTER)
     assert ack.status_code == 200 and time.monotonic() - started < 3
+
+
+def test_a_worker_process_announces_with_the_workspaces_own_token(multi: SlackHarness) -> None:
+    install(multi, FakeTeam(TEAM_A), TOKEN_A)
+    multi.world.store_token(TEAM_A)
+    multi.command("transfer 456789 for last January", team=TEAM_A, channel=CHANNEL_A)
+    card = card_in(multi, CHANNEL_A)
+    (row,) = multi.requests()
+    multi.click(
+        ids.ACTION_CONFIRM, str(row.id), channel=CHANNEL_A, message_ts=str(card["ts"]), team=TEAM_A
+    )
+    multi.wait_request(row.id, "SUBMITTED")
+    wait_for(lambda: multi.fake.thread(CHANNEL_A, str(card["ts"])), what="the first reply")
+    multi.clock.advance(timedelta(minutes=5))  # the simulator's backfill moves on
+    multi.fake.reset()
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    env.update(
+        {
+            "DATABASE_URL": multi.settings.resolved_database_url(),
+            "BOT_ENCRYPTION_KEY": multi.settings.encryption_keys[0],
+            "SUPERMETRICS_API_URL": multi.settings.supermetrics_api_url,
+            "SLACK_API_URL": multi.settings.slack_api_url,
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "worker", "--once"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert multi.request(row.id).dts_status != "SCHEDULED"
+    replies = [c for c in multi.fake.calls_to("chat.postMessage") if c.ok]
+    assert replies and {c.token for c in replies} == {TOKEN_A}
+    # the requester's App Home was refreshed too, as that workspace's bot
+    (home,) = [c for c in multi.fake.calls_to("views.publish") if c.ok]
+    assert home.token == TOKEN_A and home.args["user_id"] == REQUESTER.user_id
+    assert TOKEN_A not in done.stdout + done.stderr
