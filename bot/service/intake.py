@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from bot.clock import day_spans
+from bot.clock import day_spans, zone
 from bot.errors import (
     DtsError,
     MissingTokenError,
@@ -69,6 +69,7 @@ class Intake:
             date_order=rules.date_order or self.d.settings.date_order,
             max_days=self.d.max_days(rules),
             date_order_explicit=bool(rules.date_order) or self.d.settings.date_order_explicit,
+            timezone=zone(actor.tz, self.d.settings.default_timezone).key,
         )
         draft = Draft(
             text=text,
