@@ -13,6 +13,7 @@ installation.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -167,3 +168,29 @@ def resume_team_tracking(session: Session, *, slack_team_id: str, now: datetime)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+_SEALED_COLUMNS = (
+    (slack_installations, ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")),
+    (slack_bots, ("bot_token", "bot_refresh_token")),
+)
+
+
+def reseal_slack_tokens(session: Session, *, reseal: Callable[[bytes], bytes]) -> int:
+    """Re-encrypt every stored Slack token with ``reseal`` (the vault's ``rotate``).
+
+    Whatever ``reseal`` raises propagates, so the caller's transaction changes all or none.
+    Returns how many tokens were re-encrypted.
+    """
+    count = 0
+    for table, names in _SEALED_COLUMNS:
+        columns = [table.c[name] for name in names]
+        for row in session.execute(select(table.c.id, *columns)).all():
+            values: dict[str, str] = {}
+            for name, sealed in zip(names, row[1:], strict=True):
+                if sealed:
+                    values[name] = reseal(str(sealed).encode("ascii")).decode("ascii")
+            if values:
+                session.execute(update(table).where(table.c.id == row[0]).values(**values))
+                count += len(values)
+    return count

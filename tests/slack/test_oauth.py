@@ -16,14 +16,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.messages import ids
-from bot.slack.installations import InstalledWorkspaces
+from bot.slack.installations import EncryptedInstallationStore, InstalledWorkspaces
 from bot.slack.oauth import BOT_SCOPES, build_workspaces
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.store.db import session_scope
 from bot.store.models import RequestState
 from bot.store.queries import transition, update_request
+from bot.vault import TokenVault
 from tests.slack.conftest import check_limits
 from tests.slack.harness import CLIENT_ID, CLIENT_SECRET, REQUESTER, SlackHarness, harness
 from tests.support import signing
@@ -317,3 +319,35 @@ def test_a_worker_process_announces_with_the_workspaces_own_token(multi: SlackHa
     (home,) = [c for c in multi.fake.calls_to("views.publish") if c.ok]
     assert home.token == TOKEN_A and home.args["user_id"] == REQUESTER.user_id
     assert TOKEN_A not in done.stdout + done.stderr
+
+
+def test_rotate_key_re_encrypts_the_installations_tokens(multi: SlackHarness) -> None:
+    install(multi, FakeTeam(TEAM_A), TOKEN_A, expires_in=3600)  # a bot and a refresh token
+    old = multi.settings.encryption_keys[0]
+    new = Fernet.generate_key().decode()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    env.update(
+        {
+            "DATABASE_URL": multi.settings.resolved_database_url(),
+            "BOT_ENCRYPTION_KEY": f"{new},{old}",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "rotate-key"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    # the harness's Supermetrics token, and the installation's two rows (installation and
+    # bot) of two tokens each (bot and refresh)
+    assert "Re-encrypted 5 token(s)" in done.stdout
+    store = EncryptedInstallationStore(
+        engine=multi.runtime.engine, client_id=CLIENT_ID, vault=TokenVault([new])
+    )
+    bot = store.find_bot(enterprise_id=None, team_id=TEAM_A)
+    assert bot is not None and bot.bot_token == TOKEN_A
+    assert TOKEN_A.encode() not in database_bytes(multi)
