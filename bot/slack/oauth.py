@@ -42,7 +42,11 @@ from bot.slack.installations import (
 )
 from bot.slack.slack_notifier import build_web_client
 from bot.store.db import session_scope
-from bot.store.slack_installations import pause_team_tracking, resume_team_tracking
+from bot.store.slack_installations import (
+    pause_team_tracking,
+    resume_team_tracking,
+    teams_of_enterprise,
+)
 
 log = logging.getLogger("bot.slack.oauth")
 
@@ -187,14 +191,22 @@ def build_workspaces(runtime: Runtime, client: WebClient) -> Workspaces:
         team_id = installation.team_id
         if installation.enterprise_id and team_id:
             installed.note_enterprise(team_id=team_id, enterprise_id=installation.enterprise_id)
-        installed.forget(team_id)
-        if team_id:
-            with session_scope(runtime.session_factory) as session:
-                resumed = resume_team_tracking(
-                    session, slack_team_id=team_id, now=runtime.clock.now()
-                )
-            if resumed:
-                log.info("workspace %s is back: resumed tracking %d backfill(s)", team_id, resumed)
+        installed.forget()
+        with session_scope(runtime.session_factory) as session:
+            org = installation.enterprise_id
+            teams = (
+                teams_of_enterprise(session, enterprise_id=org)
+                if installation.is_enterprise_install and org
+                else [team_id]
+                if team_id
+                else []
+            )
+            resumed = sum(
+                resume_team_tracking(session, slack_team_id=team, now=runtime.clock.now())
+                for team in teams
+            )
+        if resumed:
+            log.info("installed again: resumed tracking %d backfill(s)", resumed)
 
     flow = InstallFlow(client=anonymous, settings=oauth_settings, on_installed=on_installed)
     return Workspaces(clients=installed, oauth_flow=flow, installed=installed)
@@ -204,30 +216,43 @@ def register(app: App, workspaces: Workspaces, runtime: Runtime) -> None:
     """Uninstall and revocation events; in multi-workspace mode, note Grid organizations."""
     installed = workspaces.installed
 
-    def leave(team_id: str, enterprise_id: str | None, why: str) -> None:
+    def leave(body: dict[str, Any], context: BoltContext, why: str) -> None:
+        enterprise_id = context.enterprise_id
+        org_wide = bool(context.is_enterprise_install) and enterprise_id is not None
+        team_id = _team_of(body, context)
         if installed is not None:
-            store = installed.store
-            store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
-            installed.forget(team_id)
+            # an org-wide installation is stored without a team
+            installed.store.delete_all(
+                enterprise_id=enterprise_id, team_id=None if org_wide else team_id
+            )
+            installed.forget()
         with session_scope(runtime.session_factory) as session:
-            paused = pause_team_tracking(session, slack_team_id=team_id, now=runtime.clock.now())
+            teams = (
+                teams_of_enterprise(session, enterprise_id=enterprise_id)
+                if org_wide and enterprise_id
+                else [team_id]
+            )
+            paused = sum(
+                pause_team_tracking(session, slack_team_id=team, now=runtime.clock.now())
+                for team in teams
+            )
         log.warning(
-            "%s in workspace %s: installation deleted, tracking of %d running backfill(s) "
-            "paused (requests kept; installing again resumes them)",
+            "%s in %s: installation deleted, tracking of %d running backfill(s) paused "
+            "(requests kept; installing again resumes them)",
             why,
-            team_id,
+            f"organization {enterprise_id}" if org_wide else f"workspace {team_id}",
             paused,
         )
 
     def on_uninstalled(ack: Any, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        leave(_team_of(body, context), context.enterprise_id, "app uninstalled")
+        leave(body, context, "app uninstalled")
 
     def on_revoked(ack: Any, body: dict[str, Any], context: BoltContext) -> None:
         ack()
         tokens = (body.get("event") or {}).get("tokens") or {}
         if tokens.get("bot"):
-            leave(_team_of(body, context), context.enterprise_id, "bot token revoked")
+            leave(body, context, "bot token revoked")
         elif installed is not None and tokens.get("oauth"):
             for user_id in tokens["oauth"]:
                 installed.store.delete_installation(

@@ -140,6 +140,13 @@ def enterprise_of_team(session: Session, *, team_id: str) -> str | None:
     return str(value) if value is not None else None
 
 
+def teams_of_enterprise(session: Session, *, enterprise_id: str) -> list[str]:
+    """The workspaces seen in a Grid organization."""
+    column = slack_team_enterprises.c
+    found = session.execute(select(column.team_id).where(column.enterprise_id == enterprise_id))
+    return sorted(str(team) for team in found.scalars())
+
+
 def pause_team_tracking(session: Session, *, slack_team_id: str, now: datetime) -> int:
     """Pause the tracking of a workspace's running backfills (its requests stay); count them."""
     result = session.execute(

@@ -4,6 +4,7 @@ workspace's requests answered with that workspace's own token."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -266,6 +267,35 @@ def test_an_org_wide_grid_install_answers_each_workspace_of_the_org(multi: Slack
     )
     worker.post(slack_team_id="T0GRID", channel="C0GRID", text="from the worker")
     assert multi.fake.calls_to("chat.postMessage")[-1].token == token
+
+    # the organization removes the app: its org-wide installation goes
+    body = json.dumps(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": "T0GRID",
+            "enterprise_id": "E0ORG",
+            "api_app_id": "A0FAKE",
+            "event": {"type": "app_uninstalled"},
+            "type": "event_callback",
+            "event_id": "Ev0ORGBYE",
+            "event_time": int(time.time()),
+            "is_enterprise_install": True,
+            "authorizations": [
+                {
+                    "enterprise_id": "E0ORG",
+                    "team_id": None,
+                    "user_id": "U0BOT",
+                    "is_bot": True,
+                    "is_enterprise_install": True,
+                }
+            ],
+        }
+    )
+    headers = signing.signed_headers("test-signing-secret", body, content_type="application/json")
+    assert signing.send(multi.url, body, headers, client=multi.http).status_code == 200
+    clients = build_workspaces(multi.runtime, build_web_client(multi.settings)).clients
+    with pytest.raises(Exception, match="not installed"):
+        clients.for_team("T0GRID")
 
 
 def test_a_workspace_that_never_installed_gets_no_token(multi: SlackHarness) -> None:
