@@ -1,9 +1,11 @@
 """``python -m bot serve``: the Slack app over HTTP (waitress) or Socket Mode, plus the tracker.
 
 HTTP: POST /slack/events (commands, interactivity and events share one URL, as in the
-manifest) and GET /healthz. Bolt's WSGI adapter under waitress, a pure-Python threaded
-server: each ack is quick (the work runs after it), so a thread pool of ``WEB_THREADS``
-absorbs bursts without the per-worker memory of a pre-fork server (benchmarks/README.md).
+manifest) and GET /healthz; with "Add to Slack" also GET /slack/install and
+/slack/oauth_redirect (Bolt's OAuth flow, ``bot.slack.oauth``). Bolt's WSGI adapter under
+waitress, a pure-Python threaded server: each ack is quick (the work runs after it), so a
+thread pool of ``WEB_THREADS`` absorbs bursts without the per-worker memory of a pre-fork
+server (benchmarks/README.md).
 """
 
 from __future__ import annotations
