@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (slack team, user)
+FLUSH_TIMEOUT_SECONDS = 30.0  # a publish is a few Slack calls of 10 s at most
 _HOME_CANCEL = re.compile(rf"^{re.escape(ids.ACTION_HOME_CANCEL)}:\d+$")
 
 
@@ -51,6 +52,7 @@ class HomeRefresher:
         self._lock = threading.Lock()
         self._last: dict[Key, float] = {}
         self._pending: dict[Key, threading.Timer] = {}
+        self._started: dict[Key, threading.Timer] = {}  # publishing now
         self._closed = False
 
     def now(self, team_id: str, user_id: str) -> None:
@@ -76,13 +78,19 @@ class HomeRefresher:
         with self._lock:
             return len(self._pending)
 
-    def flush(self) -> None:
-        """Publish what is waiting now (a process about to stop)."""
+    def flush(self, timeout: float = FLUSH_TIMEOUT_SECONDS) -> None:
+        """Publish what is waiting now and let publishes under way end (a process about to
+        stop: its timer threads are daemons)."""
         with self._lock:
             waiting = list(self._pending.items())
         for key, timer in waiting:
             timer.cancel()
             self._fire(key, timer)
+        with self._lock:
+            running = list(self._started.values())
+        deadline = time.monotonic() + timeout
+        for timer in running:
+            timer.join(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         with self._lock:
@@ -98,7 +106,13 @@ class HomeRefresher:
             if self._pending.get(key) is not timer:
                 return
             del self._pending[key]
-        self._run(key)
+            self._started[key] = timer
+        try:
+            self._run(key)
+        finally:
+            with self._lock:
+                if self._started.get(key) is timer:
+                    del self._started[key]
 
     def _run(self, key: Key) -> None:
         with self._lock:

@@ -56,3 +56,25 @@ def test_opening_the_tab_publishes_at_once_and_failures_are_not_raised() -> None
     refresher.close()
     refresher.changed("T1", "U1")  # closed: nothing is scheduled any more
     assert refresher.pending() == 0
+
+
+def test_flush_waits_for_a_publish_under_way() -> None:
+    started, release = threading.Event(), threading.Event()
+    published = Published()
+
+    def slow(team: str, user: str) -> None:
+        started.set()
+        release.wait(10)
+        published(team, user)
+
+    refresher = HomeRefresher(slow, interval=60.0)
+    refresher.changed("T1", "U1")
+    assert started.wait(10)
+    flushing = threading.Thread(target=refresher.flush)
+    flushing.start()
+    flushing.join(0.2)
+    assert flushing.is_alive()  # a stopping worker does not cut the publish short
+    release.set()
+    flushing.join(10)
+    assert not flushing.is_alive() and published.count() == 1
+    refresher.close()
