@@ -28,6 +28,7 @@ class Settings:
     # BOT_ENCRYPTION_KEY, comma separated, newest first
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     log_level: str = "INFO"
+    log_format: str = ""  # json or text; empty: text at a terminal, json otherwise
 
     supermetrics_api_url: str = DEFAULT_SUPERMETRICS_API_URL
     supermetrics_timeout_seconds: float = 10.0
@@ -52,6 +53,8 @@ class Settings:
     home_refresh_seconds: float = 10.0
     port: int = 3000
     web_threads: int = 16
+    # the worker's /metrics, /healthz and /readyz (0: not served)
+    metrics_port: int = 0
 
     date_order: str = "MDY"
     date_order_explicit: bool = False
@@ -87,6 +90,7 @@ class Settings:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
 DATE_ORDERS = ("MDY", "DMY")
 # what `serve` and `worker` need on top of valid values (``required_problems``)
 Role = Literal["serve", "worker"]
@@ -135,6 +139,16 @@ def _log_level(raw: str) -> str:
     if level not in LOG_LEVELS:
         raise _Invalid(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}.")
     return level
+
+
+def _log_format(raw: str) -> str:
+    chosen = raw.strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise _Invalid(
+            f"LOG_FORMAT must be json or text, not {raw!r} (leave it empty for text at a "
+            "terminal and json otherwise)."
+        )
+    return chosen
 
 
 def _timezone(raw: str) -> str:
@@ -208,6 +222,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "HOME_REFRESH_SECONDS": ("home_refresh_seconds", float, 0),
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
+    "METRICS_PORT": ("metrics_port", int, 0),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),
@@ -223,6 +238,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
 # variables whose values need more than a strip; the rest of _STRINGS are taken as given
 _CHECKS: dict[str, Callable[[str], Any]] = {
     "LOG_LEVEL": _log_level,
+    "LOG_FORMAT": _log_format,
     "DEFAULT_TIMEZONE": _timezone,
     "SUPERMETRICS_API_URL": _http_url("SUPERMETRICS_API_URL"),
     "SLACK_API_URL": _http_url("SLACK_API_URL"),
@@ -234,6 +250,7 @@ _CHECKS: dict[str, Callable[[str], Any]] = {
 _STRINGS: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "LOG_LEVEL": "log_level",
+    "LOG_FORMAT": "log_format",
     "SUPERMETRICS_API_URL": "supermetrics_api_url",
     "SLACK_BOT_TOKEN": "slack_bot_token",
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
@@ -276,8 +293,9 @@ def _read(source: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
             "run_tracker_in_server",
             partial(_bool, "RUN_TRACKER_IN_SERVER"),
         )
-    if values.get("port", 0) > 65535:
-        problems.append(Problem("PORT", f"PORT must be at most 65535, not {source['PORT']!r}."))
+    for name, attr in (("PORT", "port"), ("METRICS_PORT", "metrics_port")):
+        if values.get(attr, 0) > 65535:
+            problems.append(Problem(name, f"{name} must be at most 65535, not {source[name]!r}."))
     poll_min = values.get("poll_min_seconds", Settings.poll_min_seconds)
     poll_max = values.get("poll_max_seconds", Settings.poll_max_seconds)
     if poll_min > poll_max:

@@ -22,6 +22,8 @@ from bot.config import Settings
 from bot.errors import BotError, CommandError
 from bot.messages.modals import DatesForm
 from bot.messages.notifier import Notifier
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
 from bot.service.home import Home, RangePreview
@@ -73,6 +75,18 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
             raise unexpected(exc, method.__qualname__) from exc
 
     return wrapper
+
+
+_COMMANDS = frozenset({"help", "status", "list", "cancel", "setup"})
+
+
+def _command_name(text: str) -> str:
+    """The sub-command a text is (a metrics label): one of ``_COMMANDS``, else ``request``."""
+    bare = _LEADING_VERB.sub("", " ".join(text.split()))
+    word = bare.partition(" ")[0].lower()
+    if not bare or word in {"?", "-h", "--help"}:
+        return "help"
+    return word if word in _COMMANDS else "request"
 
 
 def _parse_id(raw: str, command: str) -> int:
@@ -133,9 +147,21 @@ class BackfillService:
 
     # --- text commands ----------------------------------------------------------------
 
-    @_guarded
     def handle_text(self, *, actor: Actor, text: str) -> Reply:
         """Route ``help``, ``status``, ``list``, ``cancel``, ``setup``; else a backfill request."""
+        command = _command_name(text)
+        try:
+            reply = self._handle_text(actor=actor, text=text)
+        except BotError as exc:
+            # a reference id means our fault (logged in full); without, the person's to fix
+            outcome = "error" if getattr(exc, "reference", None) else "refused"
+            metrics.current().command(command, outcome)
+            raise
+        metrics.current().command(command, "ok")
+        return reply
+
+    @_guarded
+    def _handle_text(self, *, actor: Actor, text: str) -> Reply:
         cleaned = " ".join(text.split())
         bare = _LEADING_VERB.sub("", cleaned)
         word, _, rest = bare.partition(" ")
@@ -154,8 +180,19 @@ class BackfillService:
 
     # --- buttons and forms ------------------------------------------------------------
 
-    @_guarded
     def confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        with log_context(request_id=request_id, slack_team=actor.slack_team_id):
+            try:
+                reply = self._confirm(actor=actor, request_id=request_id)
+            except BotError as exc:
+                outcome = "error" if getattr(exc, "reference", None) else "refused"
+                metrics.current().confirmation(outcome)
+                raise
+            metrics.current().confirmation("ok")
+            return reply
+
+    @_guarded
+    def _confirm(self, *, actor: Actor, request_id: int) -> Reply:
         return self._submission.confirm(actor, request_id)
 
     @_guarded

@@ -22,6 +22,8 @@ from bot.errors import (
 )
 from bot.messages import cards
 from bot.messages.blocks import error_text
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
 from bot.service.request_cards import closed, pending_card
@@ -68,26 +70,33 @@ class Submission:
             text=cards.confirmation_text(req.summary),
             blocks=cards.submitting_card(req.summary, confirmed_by=actor.user_id),
         )
+        recorded = metrics.current()
         try:
             # a retry of failed days: the FAILED backfill it retries would refuse the create
             self.failed_backfills.close_for_retry(actor, req)
             backfill = self._submit(req)
         except TokenError as exc:
+            recorded.submission("failed", type(exc).__name__)
             self.back_to_pending(req, error_text(exc), retry=False, by=actor.user_id)
             raise
         except _FINAL_FAILURES as exc:
+            recorded.submission("rejected", type(exc).__name__)
             self._reject(actor, req, exc)
             raise
         except DtsError as exc:
+            recorded.submission("failed", type(exc).__name__)
             self.back_to_pending(req, self._transient_message(exc), retry=True, by=actor.user_id)
             raise
         except Exception:
+            recorded.submission("failed", "unexpected")
             # the row must not stay SUBMITTING; the error itself is reported by the caller
             self.back_to_pending(
                 req, "Submitting failed unexpectedly; try again.", retry=True, by=actor.user_id
             )
             raise
-        self.record_submitted(req, backfill, by=actor.user_id, confirmed_by=actor.user_id)
+        recorded.submission("created")
+        with log_context(backfill_id=backfill.backfill_id):
+            self.record_submitted(req, backfill, by=actor.user_id, confirmed_by=actor.user_id)
         return Reply(text="", request_id=req.id)
 
     def _submit(self, req: RequestSnapshot) -> Backfill:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import BotError
+from bot.observability import metrics
 from bot.slack.installations import TeamClients, as_team_clients
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,20 @@ class UserDirectory:
         try:
             client = self._clients.for_team(team_id)
             response = client.users_info(user=user_id)
-        except (BotError, SlackClientError, OSError) as exc:
+        except SlackApiError as exc:
+            code = exc.response.get("error") if exc.response is not None else None
+            metrics.current().slack_call("users.info", str(code or "unknown_error"))
+            log.warning("users.info for %s failed: %s", user_id, code)
+            return None
+        except BotError as exc:
+            # the workspace has no installation (any more): no Slack call was made
+            log.warning("users.info for %s: %s", user_id, type(exc).__name__)
+            return None
+        except (SlackClientError, OSError) as exc:
+            metrics.current().slack_call("users.info", "connection_error")
             log.warning("users.info for %s failed: %s", user_id, type(exc).__name__)
             return None
+        metrics.current().slack_call("users.info", "ok")
         data: Any = response.get("user")
         if not isinstance(data, dict):
             return None

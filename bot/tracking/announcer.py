@@ -36,6 +36,8 @@ from bot.config import Settings
 from bot.errors import BotError, SlackApiError
 from bot.messages.notifier import Notifier
 from bot.messages.status_updates import affects_card, is_slack_user, render_card, render_reply
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestEvent, RequestState
 from bot.store.queries import (
@@ -153,7 +155,8 @@ class Announcer:
             if request_id is None and self._waiting(rid, now):
                 continue
             try:
-                announced += self._flush_request(rid)
+                with log_context(request_id=rid):
+                    announced += self._flush_request(rid)
             except BotError as exc:
                 # a database hiccup: the events stay pending for the next flush
                 log.warning("announcing request %s failed: %s", rid, exc.user_message)
@@ -276,7 +279,9 @@ class Announcer:
             )
         exc = delivery.error
         if exc is None:
-            mark_announced(session, event_id=event.id, now=self.clock.now())
+            now = self.clock.now()
+            mark_announced(session, event_id=event.id, now=now)
+            metrics.current().announced(event.kind, (now - event.created_at).total_seconds())
             return True
         attempts = record_announce_failure(session, event_id=event.id)
         if attempts >= self.max_attempts:

@@ -109,6 +109,17 @@ class _ResponseTarget:
     uses: int = 0
 
 
+# the bot scopes manifest.yml asks for
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "app_mentions:read",
+    "im:history",
+    "im:write",
+)
+
+
 class FakeSlack(SlackWebMethods, FakeOAuth):
     """The Slack Web API on 127.0.0.1, recording every call.  Start it, stop it."""
 
@@ -131,6 +142,11 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
         self.team_name = team_name
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
+        # Socket Mode: apps.connections.open with this app token answers socket_url
+        self.app_token: str | None = None
+        self.socket_url = ""
+        # sent back in X-OAuth-Scopes on every answer, as Slack does
+        self.scopes: list[str] = list(BOT_SCOPES)
         self._clock = clock
         self._lock = threading.RLock()
         self._users: dict[str, FakeUser] = {user.user_id: user for user in users}
@@ -338,7 +354,7 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
         self, method: str, args: JsonDict, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], JsonDict]:
         """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
-        extra_headers: dict[str, str] = {}
+        extra_headers: dict[str, str] = {"X-OAuth-Scopes": ",".join(self.scopes)}
         fault = self._take_fault(method)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -350,7 +366,7 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
                 extra_headers["Retry-After"] = str(fault.retry_after)
         elif method == "oauth.v2.access" and not self.client_authorized(headers, args):
             status, body = 200, {"ok": False, "error": "invalid_client_id"}
-        elif method != "oauth.v2.access" and not self._authorized(headers, args):
+        elif method != "oauth.v2.access" and not self._authorized(headers, args, method):
             status, body = 200, {"ok": False, "error": "invalid_auth"}
         else:
             status = 200
@@ -427,7 +443,13 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
                 queue.pop(0)
             return fault
 
-    def _authorized(self, headers: Mapping[str, str], args: Mapping[str, Any]) -> bool:
+    def _authorized(
+        self, headers: Mapping[str, str], args: Mapping[str, Any], method: str = ""
+    ) -> bool:
+        if method == "apps.connections.open":  # Socket Mode: the app-level token
+            auth = headers.get("authorization", "")
+            given = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
+            return self.app_token is not None and given == self.app_token
         return self._caller_team(headers, args) is not None
 
     def _caller_team(self, headers: Mapping[str, str], args: Mapping[str, Any]) -> FakeTeam | None:

@@ -156,6 +156,9 @@ class SlackWebMethods:
         }
 
     # ------------------------------------------------------------ API methods
+    def _apps_connections_open(self, args: JsonDict) -> JsonDict:
+        return {"url": getattr(self, "socket_url", "")}
+
     def _auth_test(self, args: JsonDict) -> JsonDict:
         if self._caller is not None:
             return dict(self.auth_test_for(self._caller, "https://fake.slack.com/"))
@@ -335,6 +338,7 @@ class SlackWebMethods:
 
 METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "auth.test": SlackWebMethods._auth_test,
+    "apps.connections.open": SlackWebMethods._apps_connections_open,
     "chat.postMessage": SlackWebMethods._chat_post_message,
     "chat.update": SlackWebMethods._chat_update,
     "chat.postEphemeral": SlackWebMethods._chat_post_ephemeral,
