@@ -61,6 +61,8 @@ class Settings:
     max_backfill_days: int = 366
     default_timezone: str = "UTC"
     confirmation_ttl_seconds: int = 24 * 3600
+    # a request awaiting a second person's approval expires after this long
+    approval_ttl_seconds: int = 3 * 24 * 3600
     # a request SUBMITTING for longer was left by a process that died in the create call
     submit_recovery_seconds: float = 120.0
 
@@ -225,6 +227,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "METRICS_PORT": ("metrics_port", int, 0),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
+    "APPROVAL_TTL_SECONDS": ("approval_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),
     "POLL_MAX_SECONDS": ("poll_max_seconds", float, 0.01),
     "PROGRESS_REPLY_INTERVAL_SECONDS": ("progress_reply_interval_seconds", float, 0),

@@ -20,15 +20,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, CommandError
+from bot.messages.cards import confirmation_text
 from bot.messages.modals import DatesForm
 from bot.messages.notifier import Notifier
+from bot.messages.policy_modal import PolicyChanges, PolicyForm
 from bot.observability import metrics
 from bot.observability.logs import log_context
 from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
+from bot.service.directory import Directory, NoDirectory
+from bot.service.history import history
 from bot.service.home import Home, RangePreview
 from bot.service.intake import Intake
 from bot.service.lookups import Lookups
+from bot.service.policy_admin import PolicyAdmin
 from bot.service.recovery import Recovery
 from bot.service.setup import Setup
 from bot.service.submission import Submission
@@ -109,6 +114,7 @@ class BackfillService:
         notifier: Notifier,
         clock: Clock,
         announcer: Flusher | None = None,
+        directory: Directory | None = None,
     ) -> None:
         if announcer is None:
             from bot.tracking.announcer import Announcer
@@ -128,6 +134,7 @@ class BackfillService:
             clock=clock,
             announcer=announcer,
             transfers=TransferCache(clock=clock, ttl_seconds=settings.transfer_cache_seconds),
+            directory=directory or NoDirectory(),
         )
         self._intake = Intake(self.deps)
         self._submission = Submission(self.deps)
@@ -136,6 +143,7 @@ class BackfillService:
         self._setup = Setup(self.deps)
         self._recovery = Recovery(self.deps, self._submission)
         self._home = Home(self.deps, self._intake)
+        self._policies = PolicyAdmin(self.deps)
 
     @property
     def settings(self) -> Settings:
@@ -176,6 +184,15 @@ class BackfillService:
             return self._changes.cancel_any(actor, _parse_id(rest, "cancel"))
         if word == "setup" and not rest:
             return self._setup.open(actor)
+        if word == "history":
+            return history(self.deps, actor, rest)
+        if word == "policy" and not rest:
+            return self._policies.show(actor)
+        if word == "approve":
+            return self._submission.approve(actor, _parse_id(rest, "approve"))
+        if word == "reject":
+            raw_id, _, reason = rest.partition(" ")
+            return self._submission.approvals.reject(actor, _parse_id(raw_id, "reject"), reason)
         return self._intake.request(actor, cleaned)
 
     # --- buttons and forms ------------------------------------------------------------
@@ -194,6 +211,28 @@ class BackfillService:
     @_guarded
     def _confirm(self, *, actor: Actor, request_id: int) -> Reply:
         return self._submission.confirm(actor, request_id)
+
+    @_guarded
+    def approve(self, *, actor: Actor, request_id: int) -> Reply:
+        return self._submission.approve(actor, request_id)
+
+    @_guarded
+    def check_reject(self, *, actor: Actor, request_id: int) -> str:
+        """Refuse early (before the reason form opens); return the request's summary text."""
+        req = self._submission.approvals.check_reject(actor, request_id)
+        return confirmation_text(req.summary).rstrip("?")
+
+    @_guarded
+    def reject(self, *, actor: Actor, request_id: int, reason: str) -> Reply:
+        return self._submission.approvals.reject(actor, request_id, reason)
+
+    @_guarded
+    def policy_form(self, *, actor: Actor) -> PolicyForm:
+        return self._policies.form(actor)
+
+    @_guarded
+    def set_policy(self, *, actor: Actor, changes: PolicyChanges) -> Reply:
+        return self._policies.change(actor, changes)
 
     @_guarded
     def dates_form(self, *, actor: Actor, request_id: int) -> DatesForm:

@@ -14,6 +14,7 @@ from bot.parsing import check_range, parse_command
 from bot.service.deps import Deps, log
 from bot.service.intake import Intake
 from bot.service.types import Actor, Reply
+from bot.service.visibility import Visibility
 from bot.store.models import TRACKED_STATES, BackfillRequest, Workspace
 from bot.store.queries import list_requests
 
@@ -70,8 +71,15 @@ class Home:
                 session, slack_team_id=team, user_id=actor.user_id, limit=RECENT_LIMIT
             )
             running = [_row(r) for r in tracked if r.user_id == actor.user_id]
-            others = [_row(r) for r in tracked if r.user_id != actor.user_id]
+            others_rows = [r for r in tracked if r.user_id != actor.user_id]
             recent = [_row(r) for r in mine]
+        # the same privacy as list and status: others' requests from channels one is in
+        seen = Visibility(actor=actor, rules=rules, directory=self.d.directory)
+        others = [
+            _row(r)
+            for r in others_rows
+            if seen.can_see(channel_id=r.channel_id, requester=r.user_id)
+        ]
         data = HomeData(
             viewer=actor.user_id,
             is_admin=rules.is_admin(actor),

@@ -24,6 +24,7 @@ from bot.messages import cards
 from bot.messages.blocks import error_text
 from bot.observability import metrics
 from bot.observability.logs import log_context
+from bot.service.approvals import Approvals
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
 from bot.service.request_cards import closed, pending_card
@@ -41,6 +42,7 @@ class Submission:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
         self.failed_backfills = FailedBackfills(deps)
+        self.approvals = Approvals(deps)
 
     def confirm(self, actor: Actor, request_id: int) -> Reply:
         req, rules = self.d.request_and_rules(actor, request_id)
@@ -51,6 +53,18 @@ class Submission:
             raise StateConflictError(
                 f"Request #{req.id} doesn't know its transfer yet: pick one of the buttons "
                 "on the card first."
+            )
+        rule = self.approvals.needs_approval(rules, req)
+        if rule is not None:
+            if not self.approvals.hold(actor, req, rules, rule):
+                with self.d.session() as session:
+                    return self._not_pending(
+                        actor, snapshot(self.d.load(session, actor, request_id))
+                    )
+            return Reply(
+                text=f"Request #{req.id} is confirmed and now waits for approval: "
+                f"{rules.approvers_text()} can approve {rule}.",
+                request_id=req.id,
             )
         with self.d.session() as session:
             won = transition(
@@ -65,10 +79,21 @@ class Submission:
         if not won:
             with self.d.session() as session:
                 return self._not_pending(actor, snapshot(self.d.load(session, actor, request_id)))
+        return self.submit_claimed(actor, req, confirmed_by=actor.user_id)
+
+    def approve(self, actor: Actor, request_id: int) -> Reply:
+        """An approver's Approve: the same guarded claim as Confirm, then one create."""
+        req = self.approvals.claim(actor, request_id)
+        if req is None:
+            return Reply(text="", request_id=request_id)
+        return self.submit_claimed(actor, req, confirmed_by=req.confirmed_by or req.user_id)
+
+    def submit_claimed(self, actor: Actor, req: RequestSnapshot, *, confirmed_by: str) -> Reply:
+        """Submit a request this call moved to SUBMITTING (only the winner gets here)."""
         self.d.show_card(
             req,
             text=cards.confirmation_text(req.summary),
-            blocks=cards.submitting_card(req.summary, confirmed_by=actor.user_id),
+            blocks=cards.submitting_card(req.summary, confirmed_by=confirmed_by),
         )
         recorded = metrics.current()
         try:
@@ -96,7 +121,7 @@ class Submission:
             raise
         recorded.submission("created")
         with log_context(backfill_id=backfill.backfill_id):
-            self.record_submitted(req, backfill, by=actor.user_id, confirmed_by=actor.user_id)
+            self.record_submitted(req, backfill, by=actor.user_id, confirmed_by=confirmed_by)
         return Reply(text="", request_id=req.id)
 
     def _submit(self, req: RequestSnapshot) -> Backfill:

@@ -29,6 +29,7 @@ from bot.slack.home import HomeRefresher, home_publisher
 from bot.slack.listener_kit import Listeners
 from bot.slack.oauth import Workspaces, build_workspaces
 from bot.slack.responder import Responder
+from bot.slack.slack_directory import SlackDirectory
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.slack.user_directory import UserDirectory
 from bot.tracking.announcer import Announcer
@@ -138,6 +139,7 @@ def create_slack_bot(
             vault=runtime.vault,
             notifier=notifier,
             clock=runtime.clock,
+            directory=SlackDirectory(workspaces.clients),
         )
     work = AckFirstWork(workers=WORK_THREADS)
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")

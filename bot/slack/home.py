@@ -25,6 +25,7 @@ from bot.service import OPEN_SETUP, BackfillService
 from bot.slack.installations import TeamClients
 from bot.slack.listener_kit import Body, Listeners, acked_then
 from bot.slack.responder import Responder, Where, where_from_body
+from bot.slack.slack_directory import SlackDirectory
 from bot.slack.slack_notifier import SlackNotifier
 from bot.slack.user_directory import UserDirectory
 
@@ -149,6 +150,7 @@ def watch_homes(tracker: Tracker, clients: TeamClients) -> HomeRefresher:
         notifier=notifier,
         clock=tracker.clock,
         announcer=tracker.announcer,
+        directory=SlackDirectory(clients),  # the Home shows what list would, no more
     )
     responder = Responder(client=clients, notifier=notifier, users=UserDirectory(clients))
     refresher = HomeRefresher(

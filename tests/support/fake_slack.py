@@ -152,6 +152,9 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
         self._users: dict[str, FakeUser] = {user.user_id: user for user in users}
         self._channel_names: dict[str, str] = dict(channels or {})
         self._not_in: set[str] = set()
+        # channel -> its members (channels not listed: every user); user group -> members
+        self._members: dict[str, set[str]] = {}
+        self._usergroups: dict[str, list[str]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._calls: list[Call] = []
         self._responses: list[ResponsePost] = []
@@ -225,6 +228,16 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
                 self._not_in.discard(channel_id)
             else:
                 self._not_in.add(channel_id)
+
+    def set_channel_members(self, channel: str, users: Iterable[str]) -> None:
+        """conversations.members of ``channel`` answers exactly these users (and the bot)."""
+        with self._lock:
+            self._members[channel] = set(users)
+
+    def add_usergroup(self, group_id: str, users: Iterable[str]) -> None:
+        """A user group (``S…``) whose members usergroups.users.list returns."""
+        with self._lock:
+            self._usergroups[group_id] = list(users)
 
     def bot_not_in(self, channel: str) -> None:
         """Make chat.postMessage (and friends) to this channel answer ``not_in_channel``."""

@@ -84,6 +84,8 @@ class SlackWebMethods:
     _users: dict[str, FakeUser]
     _channel_names: dict[str, str]
     _not_in: set[str]
+    _members: dict[str, set[str]]
+    _usergroups: dict[str, list[str]]
     _violations: list[str]
     _state: SlackState
     _ts_base: int
@@ -330,10 +332,17 @@ class SlackWebMethods:
         channel = args.get("channel")
         if not isinstance(channel, str) or not channel:
             raise SlackApiFault("channel_not_found")
-        members = sorted(self._users)
+        listed = self._members.get(channel)
+        members = sorted(self._users if listed is None else listed)
         if channel.startswith("D") or channel not in self._not_in:
             members.append(self.bot_user_id)
         return {"members": members, "response_metadata": {"next_cursor": ""}}
+
+    def _usergroups_users_list(self, args: JsonDict) -> JsonDict:
+        group = str(args.get("usergroup", ""))
+        if group not in self._usergroups:
+            raise SlackApiFault("no_such_subteam")
+        return {"users": list(self._usergroups[group])}
 
 
 METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
@@ -352,6 +361,7 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "conversations.info": SlackWebMethods._conversations_info,
     "conversations.members": SlackWebMethods._conversations_members,
     "conversations.open": SlackWebMethods._conversations_open,
+    "usergroups.users.list": SlackWebMethods._usergroups_users_list,
 }
 
 
