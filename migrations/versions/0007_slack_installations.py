@@ -1,8 +1,8 @@
 """ "Add to Slack": slack_sdk's installation, bot and OAuth-state tables (token columns hold
 vault ciphertext), and the Enterprise Grid organization of each workspace seen.
 
-Revision ID: 0005_slack_installations
-Revises: 0003
+Revision ID: 0007_slack_installations
+Revises: 0006_policies_approvals
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_slack_installations"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0007_slack_installations"
+down_revision: str | Sequence[str] | None = "0006_policies_approvals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
