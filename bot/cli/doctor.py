@@ -30,6 +30,10 @@ REQUIRED_SCOPES = (
     "users:read",
     "app_mentions:read",
     "im:history",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
     "im:write",
 )
 Role = Literal["serve", "worker"]

@@ -59,6 +59,10 @@ BOT_SCOPES = (
     "users:read",
     "app_mentions:read",
     "im:history",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
     "im:write",
 )
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")

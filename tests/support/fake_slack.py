@@ -116,6 +116,10 @@ BOT_SCOPES = (
     "users:read",
     "app_mentions:read",
     "im:history",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
     "im:write",
 )
 
