@@ -24,7 +24,17 @@ if TYPE_CHECKING:
 
 OK, BAD = "✓", "✗"
 # what the code calls (README, Creating the Slack app; manifest.yml's bot scopes)
-REQUIRED_SCOPES = ("commands", "chat:write", "users:read", "app_mentions:read", "im:history")
+REQUIRED_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "app_mentions:read",
+    "im:history",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
+)
 Role = Literal["serve", "worker"]
 
 

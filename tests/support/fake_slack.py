@@ -92,7 +92,18 @@ class _ResponseTarget:
 
 
 # the bot scopes manifest.yml asks for
-BOT_SCOPES = ("commands", "chat:write", "users:read", "app_mentions:read", "im:history")
+# what a token installed from manifest.yml is granted (tests/cli/test_doctor checks they agree)
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "app_mentions:read",
+    "im:history",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
+)
 
 
 class FakeSlack(SlackWebMethods):
