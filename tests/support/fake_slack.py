@@ -109,7 +109,7 @@ class _ResponseTarget:
     uses: int = 0
 
 
-# the bot scopes manifest.yml asks for
+# what a token installed from manifest.yml is granted (tests/cli/test_doctor checks they agree)
 BOT_SCOPES = (
     "commands",
     "chat:write",
