@@ -43,6 +43,8 @@ class Settings:
     date_order: str = "MDY"
     date_order_explicit: bool = False
     max_backfill_days: int = 366
+    # a plan (several transfers, or a long range in chunks) covers at most this many days
+    max_plan_days: int = 1830
     default_timezone: str = "UTC"
     confirmation_ttl_seconds: int = 24 * 3600
     # a request SUBMITTING for longer was left by a process that died in the create call
@@ -96,6 +98,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
+    "MAX_PLAN_DAYS": ("max_plan_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),
     "POLL_MAX_SECONDS": ("poll_max_seconds", float, 0.01),
