@@ -11,6 +11,8 @@ ACTION_CANCEL_BACKFILL = "backfill_cancel_backfill"
 ACTION_RETRY_SUBMIT = "backfill_retry_submit"
 ACTION_RETRY_FAILED_DAYS = "backfill_retry_failed_days"
 ACTION_CHOOSE_TRANSFER = "backfill_choose_transfer"
+# a plan's "Cancel #N and submit": cancel the backfills its steps overlap, then confirm
+ACTION_PLAN_CANCEL_BLOCKERS = "backfill_plan_cancel_blockers"
 
 VIEW_EDIT_DATES = "backfill_edit_dates_view"
 VIEW_SETUP = "backfill_setup_view"

@@ -24,10 +24,11 @@ from .messages import quote
 DEFAULT_MAX_PLAN_DAYS = 1830
 # read the range with no cap, then refuse over MAX_PLAN_DAYS with a plan's own message
 _UNCAPPED = 100 * 366
-_VERB = r"^\s*/?\s*(?:backfill|re-?pull|re-?run|reload)\b"
+# the verb is optional: Slack sends "/backfill transfers 1 and 2 …" as "transfers 1 and 2 …"
+_VERB = r"^\s*(?:/?\s*(?:backfill|re-?pull|re-?run|reload)\b)?"
 # the first of these words after the verb starts the range
 _RANGE_START = r"\b(?:for|from|between|since|over|during)\b"
-_SPLIT = re.compile(rf"{_VERB}\s+(?P<targets>.+?)\s+(?P<range>{_RANGE_START}.*)$", re.I | re.S)
+_SPLIT = re.compile(rf"{_VERB}\s*(?P<targets>.+?)\s+(?P<range>{_RANGE_START}.*)$", re.I | re.S)
 _ALL = re.compile(
     r"^all\s+(?:(?:the|my|of\s+the)\s+)?"
     r"(?:transfers\s+(?:named|called|matching|like)\s+(?P<after>.+)|(?P<before>.+?)\s+transfers)$",

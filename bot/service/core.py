@@ -26,6 +26,7 @@ from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
 from bot.service.intake import Intake
 from bot.service.lookups import Lookups
+from bot.service.plans import Plans
 from bot.service.recovery import Recovery
 from bot.service.setup import Setup
 from bot.service.submission import Submission
@@ -114,12 +115,13 @@ class BackfillService:
             announcer=announcer,
             transfers=TransferCache(clock=clock, ttl_seconds=settings.transfer_cache_seconds),
         )
-        self._intake = Intake(self.deps)
         self._submission = Submission(self.deps)
+        self._plans = Plans(self.deps, self._submission)
+        self._intake = Intake(self.deps, plans=self._plans.request)
         self._changes = Changes(self.deps)
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)
-        self._recovery = Recovery(self.deps, self._submission)
+        self._recovery = Recovery(self.deps, self._submission, requeue=self._plans.requeue_stuck)
 
     @property
     def settings(self) -> Settings:
@@ -154,7 +156,14 @@ class BackfillService:
 
     @_guarded
     def confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.confirm(actor, request_id)
         return self._submission.confirm(actor, request_id)
+
+    @_guarded
+    def cancel_blockers_and_confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        """A plan's "Cancel #N and submit": cancel the backfills it overlaps, confirm it."""
+        return self._plans.confirm(actor, request_id, cancel_blockers=True)
 
     @_guarded
     def dates_form(self, *, actor: Actor, request_id: int) -> DatesForm:
@@ -170,6 +179,8 @@ class BackfillService:
 
     @_guarded
     def cancel_backfill(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.cancel(actor, request_id, self._changes.cancel_backfill)
         return self._changes.cancel_backfill(actor, request_id)
 
     @_guarded
@@ -178,6 +189,13 @@ class BackfillService:
 
     @_guarded
     def retry_failed_days(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            # one Retry for the whole plan: the failed days of every step
+            texts = [
+                self._intake.retry_failed_days(actor, step_id).text
+                for step_id in self._plans.steps_with_failures(request_id)
+            ]
+            return Reply(text=" ".join(texts) or "No step of this plan has failed days.")
         return self._intake.retry_failed_days(actor, request_id)
 
     @_guarded
@@ -199,3 +217,9 @@ class BackfillService:
         many requests moved; safe to call from several processes at once.
         """
         return self._recovery.recover_stuck_submissions(older_than_seconds=older_than_seconds)
+
+    @_guarded
+    def advance_plans(self) -> int:
+        """Submit the plan steps whose turn has come (see ``bot.service.plans``); the
+        tracker calls this each tick, after it observed backfills end."""
+        return self._plans.advance_all()

@@ -14,6 +14,7 @@ from bot.clock import day_spans
 from bot.errors import (
     DtsError,
     MissingTokenError,
+    RangeTooLongError,
     SlackApiError,
     StateConflictError,
     TokenDecryptError,
@@ -22,6 +23,7 @@ from bot.messages import cards
 from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
 from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
+from bot.parsing.plans import PlanCommand, parse_plan, split_targets
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import record_retry_link
 from bot.service.request_cards import overlap_warnings, pending_card
@@ -38,6 +40,7 @@ INVITE_HINT = (
 )
 MAX_RETRY_SPANS = 10
 _CANT_POST = {"not_in_channel", "channel_not_found", "is_archived"}
+PlanHook = Callable[[Actor, str, PlanCommand], Reply]
 
 
 @dataclass(frozen=True)
@@ -55,21 +58,41 @@ class Draft:
 
 
 class Intake:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, plans: PlanHook | None = None) -> None:
         self.d = deps
+        # a range longer than one backfill may be becomes a plan of chunks (service/plans)
+        self.plans = plans
 
     # --- a new request from text ------------------------------------------------------
 
     def request(self, actor: Actor, text: str) -> Reply:
         rules = self.d.rules(actor)
         rules.check_allowed(actor)
-        command = parse_command(
-            text,
-            today=self.d.today(actor.tz),
-            date_order=rules.date_order or self.d.settings.date_order,
-            max_days=self.d.max_days(rules),
-            date_order_explicit=bool(rules.date_order) or self.d.settings.date_order_explicit,
-        )
+        today = self.d.today(actor.tz)
+        order = rules.date_order or self.d.settings.date_order
+        explicit = bool(rules.date_order) or self.d.settings.date_order_explicit
+        try:
+            if self.plans is not None and split_targets(text) is not None:
+                raise RangeTooLongError()  # several transfers: a plan
+            command = parse_command(
+                text,
+                today=today,
+                date_order=order,
+                max_days=self.d.max_days(rules),
+                date_order_explicit=explicit,
+            )
+        except RangeTooLongError:
+            if self.plans is None:
+                raise
+            plan = parse_plan(
+                text,
+                today=today,
+                date_order=order,
+                max_days=self.d.max_days(rules),
+                max_plan_days=self.d.settings.max_plan_days,
+                date_order_explicit=explicit,
+            )
+            return self.plans(actor, text, plan)
         draft = Draft(
             text=text,
             transfer_id=command.transfer_id,

@@ -55,6 +55,10 @@ def register(app: App, ls: Listeners) -> None:
     app.action(ids.ACTION_DISMISS)(acked_then(dismiss))
     app.action(ids.ACTION_CANCEL_BACKFILL)(acked_then(cancel))
     app.action(ids.ACTION_RETRY_FAILED_DAYS)(acked_then(retry_days))
+    cancel_blockers = simple(
+        lambda a, r: service.cancel_blockers_and_confirm(actor=a, request_id=r)
+    )
+    app.action(ids.ACTION_PLAN_CANCEL_BLOCKERS)(acked_then(cancel_blockers))
 
     def choose(body: Body) -> None:
         def work() -> None:

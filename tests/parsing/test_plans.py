@@ -33,6 +33,13 @@ PHRASES = [
         1,
     ),
     (
+        "transfers 456789 and 456790 for last week",
+        [Target(456789), Target(456790)],
+        "2026-11-23",
+        "2026-11-29",
+        1,
+    ),
+    (
         "backfill transfer 456789, 456790 & 456791 for last week",
         [Target(456789), Target(456790), Target(456791)],
         "2026-11-23",
@@ -54,7 +61,7 @@ PHRASES = [
         1,
     ),
     (
-        "backfill all transfers named \"FB ads, daily\" for Q3",
+        'backfill all transfers named "FB ads, daily" for Q3',
         [Target(name="FB ads, daily", all_matching=True)],
         "2026-07-01",
         "2026-09-30",
@@ -131,6 +138,7 @@ def test_plan_phrasings(
 
 # commands that stay one backfill (the old path), or that must not be read as lists
 ONE_STEP = [
+    ("transfer 456789 for last January", Target(456789)),
     ("backfill transfer 456789 for last January", Target(456789)),
     ("backfill Facebook Ads for last week", Target(name="Facebook Ads")),
     ("backfill Facebook Ads - daily for Q3 2025", Target(name="Facebook Ads - daily")),

@@ -1,0 +1,160 @@
+"""Plans in the store: a plan is the request whose card was confirmed; each step is a
+request of its own, linked by a ``plan_steps`` row. Steps change state only through
+``queries.transition`` like any request, so a step is submitted by exactly one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.models import BackfillRequest, PlanStep, RequestState
+from bot.store.queries import create_request
+
+
+@dataclass(frozen=True)
+class NewStep:
+    transfer_id: int
+    transfer_name: str | None
+    range_start: date
+    range_end: date
+    after: int | None  # index of the step that must be final first
+    blocked_by_backfill_id: int | None = None
+
+
+@dataclass
+class PlanRows:
+    """A plan's request and its steps (requests and links, in position order)."""
+
+    plan: BackfillRequest
+    steps: list[BackfillRequest]
+    links: list[PlanStep]
+
+
+def add_steps(
+    session: Session, *, plan: BackfillRequest, steps: Sequence[NewStep], now: datetime
+) -> list[int]:
+    """Record the steps of a PENDING plan, each a QUEUED request; return their ids."""
+    ids: list[int] = []
+    for position, step in enumerate(steps):
+        row = create_request(
+            session,
+            slack_team_id=plan.slack_team_id,
+            channel_id=plan.channel_id,
+            user_id=plan.user_id,
+            user_tz=plan.user_tz,
+            text=f"step {position + 1} of request #{plan.id}",
+            transfer_id=step.transfer_id,
+            transfer_name=step.transfer_name,
+            range_start=step.range_start,
+            range_end=step.range_end,
+            days=(step.range_end - step.range_start).days + 1,
+            notes=(),
+            now=now,
+            expires_at=plan.expires_at,
+        )
+        # straight to QUEUED: a step is never confirmed on its own (no card, no expiry)
+        row.state = RequestState.QUEUED
+        session.flush()
+        session.add(
+            PlanStep(
+                plan_request_id=plan.id,
+                request_id=row.id,
+                position=position,
+                after_request_id=ids[step.after] if step.after is not None else None,
+                blocked_by_backfill_id=step.blocked_by_backfill_id,
+                created_at=now,
+            )
+        )
+        ids.append(row.id)
+    session.flush()
+    return ids
+
+
+def plan_id_of(session: Session, *, request_id: int) -> int | None:
+    """The plan a request belongs to (itself when it is a plan), or None."""
+    return session.scalars(
+        select(PlanStep.plan_request_id).where(
+            (PlanStep.request_id == request_id) | (PlanStep.plan_request_id == request_id)
+        )
+    ).first()
+
+
+def load_plan(session: Session, *, plan_request_id: int) -> PlanRows | None:
+    plan = session.get(BackfillRequest, plan_request_id, populate_existing=True)
+    if plan is None:
+        return None
+    links = list(
+        session.scalars(
+            select(PlanStep)
+            .where(PlanStep.plan_request_id == plan_request_id)
+            .order_by(PlanStep.position)
+            .execution_options(populate_existing=True)
+        )
+    )
+    if not links:
+        return None
+    by_id = {
+        row.id: row
+        for row in session.scalars(
+            select(BackfillRequest)
+            .where(BackfillRequest.id.in_([link.request_id for link in links]))
+            .execution_options(populate_existing=True)
+        )
+    }
+    return PlanRows(plan=plan, steps=[by_id[link.request_id] for link in links], links=links)
+
+
+def plan_of(session: Session, *, request_id: int) -> PlanRows | None:
+    """The plan of a request (a plan or one of its steps), or None for a plain request."""
+    plan_id = plan_id_of(session, request_id=request_id)
+    return None if plan_id is None else load_plan(session, plan_request_id=plan_id)
+
+
+def running_plan_ids(session: Session, *, limit: int = 200) -> list[int]:
+    """Confirmed plans whose steps are not all done (QUEUED plans), oldest first."""
+    query = (
+        select(BackfillRequest.id)
+        .where(
+            BackfillRequest.state == RequestState.QUEUED,
+            BackfillRequest.id.in_(select(PlanStep.plan_request_id)),
+        )
+        .order_by(BackfillRequest.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def orphaned_step_ids(session: Session, *, limit: int = 200) -> list[int]:
+    """QUEUED steps of plans that ended without them (dismissed, expired, cancelled)."""
+    plan = select(BackfillRequest.id).where(
+        BackfillRequest.state.not_in([RequestState.PENDING, RequestState.QUEUED])
+    )
+    query = (
+        select(PlanStep.request_id)
+        .join(BackfillRequest, BackfillRequest.id == PlanStep.request_id)
+        .where(
+            BackfillRequest.state == RequestState.QUEUED,
+            PlanStep.plan_request_id.in_(plan),
+        )
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def set_blocker_status(session: Session, *, request_id: int, status: str | None) -> None:
+    link = session.scalars(select(PlanStep).where(PlanStep.request_id == request_id)).one()
+    link.blocker_status = status
+    session.flush()
+
+
+def clear_blockers(session: Session, *, plan_request_id: int) -> None:
+    for link in session.scalars(
+        select(PlanStep).where(PlanStep.plan_request_id == plan_request_id)
+    ):
+        link.blocker_status = None
+    session.flush()
