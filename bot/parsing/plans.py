@@ -35,7 +35,8 @@ _ALL = re.compile(
     re.I | re.S,
 )
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|'([^']+)'")
-_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*", re.I)
+# not "&": it is common inside names ("Ads & More")
+_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.I)
 _LEADING = re.compile(r"^(?:the\s+)?(?:transfers?|ids?)\s+(?:ids?\s+)?", re.I)
 _ID = re.compile(r"^(?:transfer\s+|id\s+)?#?\s*(\d+)$", re.I)
 _YEARS = range(1900, 2100)

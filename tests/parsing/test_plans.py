@@ -40,7 +40,7 @@ PHRASES = [
         1,
     ),
     (
-        "backfill transfer 456789, 456790 & 456791 for last week",
+        "backfill transfer 456789, 456790, and 456791 for last week",
         [Target(456789), Target(456790), Target(456791)],
         "2026-11-23",
         "2026-11-29",
@@ -155,6 +155,7 @@ def test_one_step_commands_are_not_plans(text: str, target: Target) -> None:
 
 def test_years_are_not_a_list_of_transfers() -> None:
     assert split_targets("re-pull 2023 and 2024 for 456789") is None
+    assert split_targets("Ads & <More> for last month") is None  # "&" is part of names
 
 
 # refusals: (text, max_plan_days, error class, words the message must hold)
