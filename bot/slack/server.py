@@ -24,8 +24,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy import text
 
-from bot.config import Settings, load_settings
-from bot.errors import BotError, ConfigError
+from bot.config import Settings, load_settings, require
+from bot.errors import BotError
 from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
 from bot.slack.app import SlackBot, create_slack_bot
@@ -134,26 +134,8 @@ def serve_in_thread(
 
 
 def check_settings(settings: Settings) -> None:
-    """Refuse to start without what Slack needs, saying what to set."""
-    if settings.slack_app_token:
-        if not settings.slack_bot_token:
-            raise ConfigError(
-                "Socket Mode (SLACK_APP_TOKEN is set) also needs SLACK_BOT_TOKEN (xoxb-…)."
-            )
-        return
-    missing = [
-        name
-        for name, value in (
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigError(
-            f"Set {' and '.join(missing)} (Slack app → Basic Information / OAuth & "
-            "Permissions), or SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode."
-        )
+    """Refuse to start without what Slack needs, saying what to set (one line)."""
+    require(settings, "serve")
 
 
 @dataclass

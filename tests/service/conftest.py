@@ -34,7 +34,7 @@ def world(tmp_path: Path) -> Iterator[ServiceWorld]:
         tmp_path,
         clock=FrozenClock(START),
         supermetrics_max_retries=0,
-        supermetrics_timeout_seconds=1.0,
+        supermetrics_timeout_seconds=10.0,  # never a timeout on a loaded machine
     )
     dts = DtsClient.from_settings(base.settings, clock=base.clock, sleep=lambda _s: None)
     base.store_token(TEAM)

@@ -29,3 +29,11 @@ def bot_without_token(tmp_path: Path) -> Iterator[SlackHarness]:
     with harness(tmp_path, with_token=False) as h:
         yield h
         _check_limits(h)
+
+
+@pytest.fixture
+def bot_with_short_dts_timeout(tmp_path: Path) -> Iterator[SlackHarness]:
+    """A harness whose DTS client gives up after 1 s, for the simulator's "delay" fault."""
+    with harness(tmp_path, dts_timeout=1.0) as h:
+        yield h
+        _check_limits(h)

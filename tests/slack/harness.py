@@ -35,6 +35,9 @@ TEAM = "T0000FAKE"
 CHANNEL = "C0GENERAL"
 DTS_TOKEN = "demo-token"
 SM_TEAM = 1
+# Long enough that a loaded machine never turns an answer into a timeout (and a refusal into
+# "try again"); tests about timeouts ask for a short one.
+DTS_TIMEOUT = 10.0
 # 15:00 UTC on Tuesday 10 February 2026: "last month" is January 2026
 START = datetime(2026, 2, 10, 15, 0, tzinfo=UTC)
 
@@ -44,7 +47,9 @@ ADMIN = FakeUser("U0ADMIN", name="ada", tz="UTC", is_admin=True)
 
 
 class SlackHarness:
-    def __init__(self, tmp: Path, *, with_token: bool = True) -> None:
+    def __init__(
+        self, tmp: Path, *, with_token: bool = True, dts_timeout: float = DTS_TIMEOUT
+    ) -> None:
         self.world = build_world(
             tmp,
             clock=FrozenClock(START),
@@ -53,7 +58,7 @@ class SlackHarness:
             sim_token=DTS_TOKEN,
             sim_team_id=SM_TEAM,
             slack_signing_secret=SECRET,
-            supermetrics_timeout_seconds=1.0,
+            supermetrics_timeout_seconds=dts_timeout,
             supermetrics_max_retries=0,
             run_tracker_in_server=False,
             poll_min_seconds=15.0,
