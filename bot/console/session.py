@@ -226,8 +226,10 @@ class ConsoleSession:
                 request = get_request(session, request_id=request_id)
                 if request is None:
                     continue
-                running = request.state in TRACKED_STATES or request.state == (
-                    RequestState.SUBMITTING
+                # QUEUED: a confirmed plan whose steps still run or wait
+                running = request.state in TRACKED_STATES or request.state in (
+                    RequestState.SUBMITTING,
+                    RequestState.QUEUED,
                 )
                 if running or pending_announcements(session, request_id=request_id, limit=1):
                     waiting.append(request_id)

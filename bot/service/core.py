@@ -147,7 +147,10 @@ class BackfillService:
         if word == "list" and not rest:
             return self._lookups.list(actor)
         if word == "cancel":
-            return self._changes.cancel_any(actor, _parse_id(rest, "cancel"))
+            request_id = _parse_id(rest, "cancel")
+            if self._plans.is_plan(request_id) and self._plans.is_running(request_id):
+                return self._plans.cancel(actor, request_id, self._changes.cancel_backfill)
+            return self._changes.cancel_any(actor, request_id)
         if word == "setup" and not rest:
             return self._setup.open(actor)
         return self._intake.request(actor, cleaned)

@@ -161,6 +161,11 @@ class Plans:
         with self.d.session() as session:
             return plan_id_of(session, request_id=request_id) == request_id
 
+    def is_running(self, plan_id: int) -> bool:
+        with self.d.session() as session:
+            row = get_request(session, request_id=plan_id)
+            return row is not None and row.state is RequestState.QUEUED
+
     def confirm(self, actor: Actor, plan_id: int, *, cancel_blockers: bool = False) -> Reply:
         req, rules = self.d.request_and_rules(actor, plan_id)
         rules.check_may_act(actor, req, "confirm")
