@@ -43,6 +43,7 @@ from bot.store.plans import (
     load_plan,
     orphaned_step_ids,
     plan_id_of,
+    release_blocker,
     running_plan_ids,
     set_blocker_status,
 )
@@ -169,6 +170,12 @@ class Plans:
     def confirm(self, actor: Actor, plan_id: int, *, cancel_blockers: bool = False) -> Reply:
         req, rules = self.d.request_and_rules(actor, plan_id)
         rules.check_may_act(actor, req, "confirm")
+        if cancel_blockers and req.state is RequestState.QUEUED:
+            # the thread asked: a blocker ended FAILED and still holds the dates
+            self._cancel_blockers(actor, req, is_admin=rules.is_admin(actor))
+            self.advance(req.id)
+            self.show(req.id)
+            return Reply(text="", request_id=req.id)
         if req.state is not RequestState.PENDING:
             if req.state is RequestState.QUEUED and req.confirmed_by == actor.user_id:
                 return Reply(text="", request_id=req.id)  # a double click
@@ -218,9 +225,15 @@ class Plans:
         team = self.d.team_client(plan.slack_team_id)
         for backfill_id in owners:
             try:
-                team.cancel_backfill(backfill_id=backfill_id)
+                cancelled = team.cancel_backfill(backfill_id=backfill_id)
             except DtsRejectedError:
                 log.info("blocker %s had already finished", backfill_id)
+                continue
+            if not cancelled.status.is_final:
+                continue  # the next advance asks Supermetrics again
+            with self.d.session() as session:
+                # cancelled: the steps behind it may go (a FAILED one no longer blocks)
+                release_blocker(session, plan_request_id=plan.id, backfill_id=backfill_id)
 
     def cancel(self, actor: Actor, plan_id: int, cancel_step: object) -> Reply:
         """Cancel the running steps (``cancel_step``: the one-backfill cancel) and drop the
@@ -308,6 +321,7 @@ class Plans:
         now = self.d.now()
         ready: list[_Ready] = []
         external: list[tuple[RequestSnapshot, RequestSnapshot, int]] = []
+        asked = False
         with self.d.session() as session:
             rows = load_plan(session, plan_request_id=plan_id)
             if rows is None or rows.plan.state is not RequestState.QUEUED:
@@ -338,13 +352,18 @@ class Plans:
                         continue
                     if own.state is RequestState.FAILED:
                         self._ask(session, plan, step.id, blocker)
+                        asked = True
                         continue
                 ready.append(_Ready(snapshot(step), plan))
         for waiting, plan_snap, blocker in external:
-            if self._external_blocker_done(waiting, plan_snap, blocker):
+            outcome = self._external_blocker(waiting, plan_snap, blocker)
+            asked = asked or outcome == "asked"
+            if outcome == "done":
                 ready.append(_Ready(waiting, plan_snap))
         submitted = sum(1 for item in ready if self._submit_step(item))
         self._finish_if_done(plan_id)
+        if asked:
+            self.d.flush_announcements(plan_id)  # the question, now rather than next tick
         return submitted
 
     def _ask(self, session: object, plan: RequestSnapshot, step_id: int, blocker: int) -> None:
@@ -363,25 +382,23 @@ class Plans:
             needs_announcement=True,
         )
 
-    def _external_blocker_done(
-        self, step: RequestSnapshot, plan: RequestSnapshot, blocker: int
-    ) -> bool:
+    def _external_blocker(self, step: RequestSnapshot, plan: RequestSnapshot, blocker: int) -> str:
         """A blocker started outside this bot: ask Supermetrics (at most once per
         ``poll_min_seconds`` per step)."""
         try:
             backfill = self.d.team_client(plan.slack_team_id).get_backfill(backfill_id=blocker)
         except DtsNotFoundError:
-            return True  # gone: nothing holds the dates any more
+            return "done"  # gone: nothing holds the dates any more
         except BotError as exc:
             log.info("plan %s: blocker %s not checked: %s", plan.id, blocker, exc.user_message)
             backfill = None
         with self.d.session() as session:
             if backfill is not None and backfill.status is BackfillStatus.FAILED:
                 self._ask(session, plan, step.id, blocker)
-                return False
+                return "asked"
             if backfill is not None and backfill.status.is_final:
                 set_blocker_status(session, request_id=step.id, status="DONE")
-                return True
+                return "done"
             update_request(
                 session,
                 request_id=step.id,
@@ -391,7 +408,7 @@ class Plans:
                     + timedelta(seconds=self.d.settings.poll_min_seconds)
                 },
             )
-        return False
+        return "wait"
 
     def _submit_step(self, item: _Ready) -> bool:
         step, plan = item.step, item.plan

@@ -152,9 +152,13 @@ def set_blocker_status(session: Session, *, request_id: int, status: str | None)
     session.flush()
 
 
-def clear_blockers(session: Session, *, plan_request_id: int) -> None:
+def release_blocker(session: Session, *, plan_request_id: int, backfill_id: int) -> None:
+    """The backfill no longer holds its dates (cancelled): steps behind it may go."""
     for link in session.scalars(
-        select(PlanStep).where(PlanStep.plan_request_id == plan_request_id)
+        select(PlanStep).where(
+            PlanStep.plan_request_id == plan_request_id,
+            PlanStep.blocked_by_backfill_id == backfill_id,
+        )
     ):
-        link.blocker_status = None
+        link.blocker_status = "DONE"
     session.flush()
