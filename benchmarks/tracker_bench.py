@@ -54,6 +54,7 @@ from bot.store.models import (  # noqa: E402
     BackfillRequest,
     RequestState,
 )
+from bot.store.plans import NewStep, add_steps  # noqa: E402
 from bot.store.queries import (  # noqa: E402
     create_request,
     set_workspace_token,
@@ -116,8 +117,13 @@ def seed(
     count: int,
     transfers: int,
     rng: random.Random,
+    plan_every: int = 0,
 ) -> dict[str, dict[str, Any]]:
-    """Create ``count`` submitted requests and their backfills; return them by card ts."""
+    """Create ``count`` submitted requests and their backfills; return them by card ts.
+
+    With ``plan_every`` N, every N-th one is the first step of a plan of two chunks: its
+    second chunk (the days before) waits QUEUED until the first ends, then the tracker's
+    tick submits it (``advance_plans``) and tracks it like any other."""
     now = clock.now()
     with session_scope(factory) as session:
         set_workspace_token(
@@ -145,33 +151,37 @@ def seed(
                 clock.set(submitted)
                 backfill = sim.create(transfer_id, first, last)
                 clock.set(now)
-                row = create_request(
-                    session,
-                    slack_team_id="T1",
-                    channel_id="C1",
-                    user_id="U1",
-                    user_tz="UTC",
-                    text=f"transfer {transfer_id} from {first} to {last}",
-                    transfer_id=transfer_id,
-                    transfer_name=None,
-                    range_start=first,
-                    range_end=last,
-                    days=days,
-                    notes=[],
-                    now=now,
-                    expires_at=now + timedelta(hours=24),
-                )
                 ts = f"1{n:09d}.000100"
-                update_request(
-                    session,
-                    request_id=row.id,
-                    now=now,
-                    values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
-                )
+                in_plan = plan_every > 0 and n % plan_every == 0
+                if in_plan:
+                    row = _seed_plan(session, transfer_id, first, last, ts, now)
+                else:
+                    row = create_request(
+                        session,
+                        slack_team_id="T1",
+                        channel_id="C1",
+                        user_id="U1",
+                        user_tz="UTC",
+                        text=f"transfer {transfer_id} from {first} to {last}",
+                        transfer_id=transfer_id,
+                        transfer_name=None,
+                        range_start=first,
+                        range_end=last,
+                        days=days,
+                        notes=[],
+                        now=now,
+                        expires_at=now + timedelta(hours=24),
+                    )
+                    update_request(
+                        session,
+                        request_id=row.id,
+                        now=now,
+                        values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
+                    )
                 transition(
                     session,
                     request_id=row.id,
-                    expected=RequestState.PENDING,
+                    expected=RequestState.QUEUED if in_plan else RequestState.PENDING,
                     to=RequestState.SUBMITTED,
                     actor="U1",
                     now=now,
@@ -200,6 +210,58 @@ def seed(
     return by_card
 
 
+def _seed_plan(
+    session: Any, transfer_id: int, first: date, last: date, ts: str, now: datetime
+) -> BackfillRequest:
+    """A confirmed plan of two chunks of the transfer; return its first (submitted) step."""
+    earlier_end = first - timedelta(days=1)
+    earlier_start = earlier_end - (last - first)
+    plan = create_request(
+        session,
+        slack_team_id="T1",
+        channel_id="C1",
+        user_id="U1",
+        user_tz="UTC",
+        text=f"transfer {transfer_id} from {earlier_start} to {last}",
+        transfer_id=transfer_id,
+        transfer_name=None,
+        range_start=earlier_start,
+        range_end=last,
+        days=(last - earlier_start).days + 1,
+        notes=[],
+        now=now,
+        expires_at=now + timedelta(hours=24),
+    )
+    update_request(
+        session,
+        request_id=plan.id,
+        now=now,
+        values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
+    )
+    steps = [
+        NewStep(transfer_id, None, first, last, None),
+        NewStep(transfer_id, None, earlier_start, earlier_end, 0),
+    ]
+    first_step, _second = add_steps(session, plan=plan, steps=steps, now=now)
+    transition(
+        session,
+        request_id=plan.id,
+        expected=RequestState.PENDING,
+        to=RequestState.QUEUED,
+        actor="U1",
+        now=now,
+    )
+    update_request(
+        session,
+        request_id=first_step,
+        now=now,
+        values={"message_channel": "C1", "thread_ts": ts, "confirmed_by": "U1"},
+    )
+    row = session.get(BackfillRequest, first_step)
+    assert row is not None
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backfills", type=int, default=10_000)
@@ -212,6 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=1.0, help="TRACKER_TICK_SECONDS")
     parser.add_argument("--http", action="store_true", help="serve the simulator on loopback")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--plan-every",
+        type=int,
+        default=0,
+        help="every N-th backfill is the first of a two-chunk plan (0: no plans)",
+    )
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -276,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         started = time.perf_counter()
-        cards = seed(factory, sim, vault, clock, args.backfills, transfers, rng)
+        cards = seed(factory, sim, vault, clock, args.backfills, transfers, rng, args.plan_every)
         print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
         calls_before = len(sim.calls)
 
@@ -309,6 +377,18 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - wall_started
         calls = len(sim.calls) - calls_before
         steady_calls = len(sim.calls) - calls_at_warmup
+        with session_scope(factory) as session:
+            # plan steps the tracker's ticks submitted during the run
+            created = (
+                session.scalar(
+                    select(func.count()).where(
+                        BackfillRequest.backfill_id.is_not(None),
+                        BackfillRequest.submitted_at >= START,
+                    )
+                )
+                or 0
+            )
+        tracked = args.backfills + created
 
         # lag: from the simulator's own change time to the reply in the thread
         lags: dict[str, list[float]] = {key: [] for key in ("SCHEDULED", "RUNNING", "end")}
@@ -346,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
                 "DTS calls",
                 f"{calls} = {calls / args.backfills / hours:.1f} per backfill per hour overall",
             ),
+            (
+                "plan steps submitted by ticks",
+                f"{created} (plans: every {args.plan_every or '-'}th backfill)",
+            ),
+            ("DTS calls per backfill tracked", f"{calls / tracked:.2f} (creates included)"),
         ]
         if steady_hours > 0:
             # per backfill still active: the average of the counts at both ends

@@ -116,8 +116,9 @@ class BackfillService:
             transfers=TransferCache(clock=clock, ttl_seconds=settings.transfer_cache_seconds),
         )
         self._submission = Submission(self.deps)
-        self._plans = Plans(self.deps, self._submission)
-        self._intake = Intake(self.deps, plans=self._plans.request)
+        self._intake = Intake(self.deps)
+        self._plans = Plans(self.deps, self._submission, post_card=self._intake.post_card)
+        self._intake.plans = self._plans.request
         self._changes = Changes(self.deps)
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)

@@ -197,6 +197,12 @@ class Intake:
                 )
             return snapshot(row)
 
+    def post_card(
+        self, actor: Actor, req: RequestSnapshot, *, text: str, blocks: Sequence[Block]
+    ) -> Reply:
+        """Post a card for a recorded request (a plan's too); see ``_post_card``."""
+        return self._post_card(actor, req, text=text, blocks=blocks)
+
     def _post_card(
         self, actor: Actor, req: RequestSnapshot, *, text: str, blocks: Sequence[Block]
     ) -> Reply:
