@@ -68,6 +68,8 @@ def _max_chunk(view: PlanView) -> int:
 def _shape(view: PlanView) -> str:
     """ "3 backfills, run in parallel" / "2 backfills of ≤ 366 days, run one after another"."""
     count = plural(len(view.steps), "backfill")
+    if len(view.steps) == 1:
+        return count
     transfers = len({step.transfer_id for step in view.steps})
     if view.sequenced and transfers == 1:
         return f"{count} of ≤ {_max_chunk(view)} days, run one after another"

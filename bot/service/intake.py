@@ -23,7 +23,7 @@ from bot.messages import cards
 from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
 from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
-from bot.parsing.plans import PlanCommand, parse_plan, split_targets
+from bot.parsing.plans import PlanCommand, Target, parse_plan, split_targets
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import record_retry_link
 from bot.service.request_cards import overlap_warnings, pending_card
@@ -117,6 +117,9 @@ class Intake:
                     f"Transfer #{command.transfer_id} is not in the transfer list of this "
                     "workspace's Supermetrics team; check the id before confirming."
                 )
+        queued = self._plan_if_blocked(actor, draft, team, command.transfer_id)
+        if queued is not None:
+            return queued
         warnings += self.warnings_for(team, command.transfer_id, draft.range_start, draft.range_end)
         if team is None:
             warnings.append(
@@ -144,6 +147,9 @@ class Intake:
             raise no_match_error(name, transfers)
         if len(matches) == 1:
             chosen = matches[0]
+            queued = self._plan_if_blocked(actor, draft, team, chosen.transfer_id)
+            if queued is not None:
+                return queued
             warnings = self.warnings_for(
                 team, chosen.transfer_id, draft.range_start, draft.range_end
             )
@@ -237,6 +243,30 @@ class Intake:
                 values={"message_channel": actor.channel_id, "message_ts": ts},
             )
         return Reply(text="", request_id=req.id)
+
+    def _plan_if_blocked(
+        self, actor: Actor, draft: Draft, team: DtsTeamClient | None, transfer_id: int
+    ) -> Reply | None:
+        """An unfinished backfill of the transfer overlaps the range: the request becomes
+        a one-step plan, whose card offers Queue after #N / Cancel #N and submit."""
+        if self.plans is None or team is None:
+            return None
+        try:
+            incomplete = team.list_incomplete_backfills()
+        except DtsError:
+            return None  # the card's own check says it could not look
+        start, end = draft.range_start, draft.range_end
+        if not overlap_warnings(incomplete, transfer_id=transfer_id, req_start=start, req_end=end):
+            return None
+        plan = PlanCommand(
+            targets=(Target(transfer_id=transfer_id),),
+            range_start=start,
+            range_end=end,
+            days=draft.days,
+            chunks=((start, end),),
+            notes=draft.notes,
+        )
+        return self.plans(actor, draft.text, plan)
 
     def _team_or_none(self, actor: Actor) -> DtsTeamClient | None:
         try:

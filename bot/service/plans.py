@@ -28,6 +28,7 @@ from bot.messages.plan_cards import PlanView, plan_pending_card, plan_status_car
 from bot.parsing.plans import PlanCommand, plan_steps, resolve_targets
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.plan_runner import PlanRunner
+from bot.service.request_cards import overlap_warnings
 from bot.service.submission import Submission
 from bot.service.transfer_cache import match_transfers
 from bot.service.types import Actor, Reply
@@ -109,6 +110,13 @@ class Plans:
         except DtsError as exc:
             incomplete = []
             warnings.append(f"I couldn't check for overlapping backfills ({error_text(exc)})")
+        for transfer_id, _name in transfers:
+            warnings += overlap_warnings(
+                incomplete,
+                transfer_id=transfer_id,
+                req_start=command.range_start,
+                req_end=command.range_end,
+            )
         new_steps = [
             NewStep(
                 transfer_id=step.transfer_id,
@@ -289,10 +297,15 @@ class Plans:
 
 
 def _blocker(incomplete: list[Backfill], transfer_id: int, start: date, end: date) -> int | None:
-    """The newest incomplete backfill of the transfer that overlaps the range."""
+    """The newest unfinished backfill of the transfer that overlaps the range (the API's
+    "incomplete", FAILED included: it refuses overlapping creates)."""
     overlapping = [
         b.backfill_id
         for b in incomplete
-        if b.transfer_id == transfer_id and b.range_start <= end and b.range_end >= start
+        if b.transfer_id == transfer_id
+        and b.status.is_incomplete
+        and b.removed_time is None
+        and b.range_start <= end
+        and b.range_end >= start
     ]
     return max(overlapping) if overlapping else None
