@@ -67,8 +67,9 @@ def _max_chunk(view: PlanView) -> int:
 
 def _shape(view: PlanView) -> str:
     """ "3 backfills, run in parallel" / "2 backfills of ≤ 366 days, run one after another"."""
-    count = plural(len(view.steps), "backfill")
-    if len(view.steps) == 1:
+    live = [step for step in view.steps if not _removed(step)]
+    count = plural(len(live), "backfill")
+    if len(live) == 1:
         return count
     transfers = len({step.transfer_id for step in view.steps})
     if view.sequenced and transfers == 1:
@@ -82,7 +83,16 @@ def _shape(view: PlanView) -> str:
 
 
 def _total_days(view: PlanView) -> int:
-    return sum(step.days for step in view.steps)
+    return sum(step.days for step in view.steps if not _removed(step))
+
+
+def _removed(step: BackfillRequest) -> bool:
+    """Taken out of the plan before it was confirmed (Remove on the card)."""
+    return RequestState(step.state) is RequestState.DISMISSED
+
+
+# per-step Remove buttons while the card stays well inside Slack's 50 blocks
+MAX_REMOVABLE_STEPS = 20
 
 
 def _step_line(view: PlanView, index: int, *, pending: bool) -> str:
@@ -138,9 +148,7 @@ def plan_pending_card(
     plan = view.plan
     text = plan_question(view)
     blocks: list[Block] = [section(f"*{text}*")]
-    blocks += rows_section(
-        "Steps", [_step_line(view, i, pending=True) for i in range(len(view.steps))]
-    )
+    blocks += _pending_steps(view)
     if plan.notes:
         blocks.append(context(notes_text(plan.notes)))
     for warning in warnings:
@@ -166,7 +174,7 @@ def plan_pending_card(
     else:
         elements = [
             button(
-                f"Confirm {plural(len(view.steps), 'backfill')}",
+                f"Confirm {plural(sum(not _removed(s) for s in view.steps), 'backfill')}",
                 ids.ACTION_CONFIRM,
                 value,
                 style="primary",
@@ -178,6 +186,35 @@ def plan_pending_card(
     )
     blocks.append(context(f"Requested by <@{plan.user_id}> · request #{plan.id}"))
     return Message(text=text, blocks=blocks)
+
+
+def _pending_steps(view: PlanView) -> list[Block]:
+    """The steps, each with Remove (the person unticks what they did not mean)."""
+    lines = [_step_line(view, i, pending=True) for i in range(len(view.steps))]
+    live = [step for step in view.steps if not _removed(step)]
+    if len(live) < 2 or len(view.steps) > MAX_REMOVABLE_STEPS:
+        return rows_section(
+            "Steps",
+            [
+                f"~{line}~" if _removed(s) else line
+                for line, s in zip(lines, view.steps, strict=True)
+            ],
+        )
+    blocks: list[Block] = [section("*Steps*")]
+    for line, step in zip(lines, view.steps, strict=True):
+        if _removed(step):
+            blocks.append(context(f"~{line}~ removed"))
+            continue
+        block = section(line)
+        block["block_id"] = f"backfill_plan_step:{step.id}"
+        block["accessory"] = button(
+            # action ids are unique within a message: the step's id rides along
+            "Remove",
+            f"{ids.ACTION_PLAN_DROP_STEP}:{step.id}",
+            f"{view.plan.id}:{step.id}",
+        )
+        blocks.append(block)
+    return blocks
 
 
 def plan_status_card(view: PlanView) -> Message:

@@ -165,6 +165,11 @@ class BackfillService:
         return self._submission.confirm(actor, request_id)
 
     @_guarded
+    def drop_plan_step(self, *, actor: Actor, request_id: int, step_id: int) -> Reply:
+        """A plan's Remove beside a step, before confirmation."""
+        return self._plans.drop_step(actor, request_id, step_id)
+
+    @_guarded
     def cancel_blockers_and_confirm(self, *, actor: Actor, request_id: int) -> Reply:
         """A plan's "Cancel #N and submit": cancel the backfills it overlaps, confirm it."""
         return self._plans.confirm(actor, request_id, cancel_blockers=True)

@@ -260,6 +260,8 @@ class PlanRunner:
             states = [step.state for step in rows.steps]
             if not all(state in STEP_DONE for state in states):
                 return
+            # steps removed before the confirm were never part of what ran
+            states = [s for s in states if s is not RequestState.DISMISSED] or states
             if any(state is RequestState.CANCELLED for state in states):
                 end = RequestState.CANCELLED
             elif all(state is RequestState.COMPLETED for state in states):

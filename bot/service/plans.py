@@ -46,6 +46,7 @@ from bot.store.queries import (
     find_request_by_backfill,
     get_request,
     transition,
+    update_request,
 )
 from bot.supermetrics.models import Backfill
 
@@ -203,6 +204,44 @@ class Plans:
         self.show(req.id)
         self.d.flush_announcements(req.id)
         return Reply(text="", request_id=req.id)
+
+    def drop_step(self, actor: Actor, plan_id: int, step_id: int) -> Reply:
+        """Remove on the card before confirmation: the step leaves the plan (DISMISSED)."""
+        req, rules = self.d.request_and_rules(actor, plan_id)
+        rules.check_may_act(actor, req, "change")
+        if req.state is not RequestState.PENDING:
+            raise StateConflictError(
+                f"Plan #{req.id} is {req.state.value.lower()}; its steps can't be changed now."
+            )
+        with self.d.session() as session:
+            rows = load_plan(session, plan_request_id=plan_id)
+            live = [s.id for s in rows.steps if s.state is RequestState.QUEUED] if rows else []
+            if step_id not in live:
+                raise StateConflictError(f"That step is not part of plan #{plan_id} any more.")
+            if len(live) == 1:
+                raise StateConflictError(
+                    "That is the plan's last step: press Cancel to drop the whole request."
+                )
+            transition(
+                session,
+                request_id=step_id,
+                expected=RequestState.QUEUED,
+                to=RequestState.DISMISSED,
+                actor=actor.user_id,
+                now=self.d.now(),
+                reason=f"Removed from the plan by <@{actor.user_id}>.",
+            )
+            rows = load_plan(session, plan_request_id=plan_id)
+            assert rows is not None
+            days = sum(s.days for s in rows.steps if s.state is RequestState.QUEUED)
+            # the plan's total days: what approvals and limits weigh
+            update_request(session, request_id=plan_id, now=self.d.now(), values={"days": days})
+            rows = load_plan(session, plan_request_id=plan_id)
+            assert rows is not None
+            card = plan_pending_card(view_of(rows))
+            plan = snapshot(rows.plan)
+        self.d.show_card(plan, text=card.text, blocks=card.blocks)
+        return Reply(text="", request_id=plan_id)
 
     def _cancel_blockers(self, actor: Actor, plan: RequestSnapshot, *, is_admin: bool) -> None:
         """Cancel the backfills the plan's steps overlap (the requester's own or an

@@ -54,6 +54,9 @@ def test_three_transfers_one_card_one_confirm_three_creates(
     ):
         assert label in text
     assert action_ids(card) == [ids.ACTION_CONFIRM, ids.ACTION_DISMISS]
+    steps = [row.id for row in bot.requests()[1:]]
+    removes = [b["accessory"]["action_id"] for b in card["blocks"] if "accessory" in b]
+    assert removes == [f"{ids.ACTION_PLAN_DROP_STEP}:{step}" for step in steps]
     assert bot.sim.backfills() == []
 
     bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
@@ -143,3 +146,27 @@ def test_overlap_queue_after_created_when_the_blocker_completes(
         date(2026, 1, 1),
         date(2026, 1, 31),
     )
+
+
+def test_remove_a_step_before_confirming(bot: SlackHarness, tracker: Tracker) -> None:
+    bot.command("transfers 456789, 456790 and 456791 for last week")
+    plan, _card = bot.posted_card()
+    google = bot.requests()[2]  # the plan, then its steps in order
+    assert google.transfer_id == 456790
+    bot.click(
+        f"{ids.ACTION_PLAN_DROP_STEP}:{google.id}",
+        f"{plan.id}:{google.id}",
+        message_ts=plan.message_ts or "",
+    )
+    bot.wait_request(google.id, "DISMISSED")
+    card = bot.wait(
+        lambda: c if "2 backfills" in block_text(c := bot.card(plan.id)) else None,
+        "the card without the removed step",
+    )
+    assert "~2. Google Ads (#456790)" in block_text(card)
+    assert bot.request(plan.id).days == 14
+    bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "two creates")
+    _run_until(bot, tracker, lambda: bot.request(plan.id).state.is_final, "the plan's end")
+    assert sorted(b.transfer_id for b in bot.sim.backfills()) == [456789, 456791]
+    assert bot.request(plan.id).state == RequestState.COMPLETED
