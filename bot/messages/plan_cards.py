@@ -221,14 +221,15 @@ def plan_status_card(view: PlanView) -> Message:
     """The card once confirmed: each step's progress line, the total, Cancel plan."""
     plan = view.plan
     state = RequestState(plan.state)
-    done = sum(1 for step in view.steps if RequestState(step.state) in _DONE)
+    live = [step for step in view.steps if not _removed(step)]
+    done = sum(1 for step in live if RequestState(step.state) in _DONE)
     days_done = sum(step.runs_completed or 0 for step in view.steps)
     if state is RequestState.QUEUED:
         headline = f"Backfill plan #{plan.id}: {_shape(view)}"
     else:
         headline = f"Backfill plan #{plan.id}: {state.value.lower()}"
     total = (
-        f"{done}/{plural(len(view.steps), 'backfill')} done · "
+        f"{done}/{plural(len(live), 'backfill')} done · "
         f"{days_done}/{_total_days(view)} days transferred"
     )
     blocks: list[Block] = [section(f"*{headline}*\n{total}")]
@@ -299,7 +300,7 @@ def plan_finished_reply(view: PlanView) -> Message:
     else:
         headline = f":warning: <@{plan.user_id}> plan #{plan.id} finished with failures"
     completed = sum(step.runs_completed or 0 for step in view.steps)
-    by = plural(len(view.steps), "backfill")
+    by = plural(sum(not _removed(s) for s in view.steps), "backfill")
     text = f"{headline}: {completed}/{_total_days(view)} days transferred by {by}."
     blocks: list[Block] = [section(text)]
     failed_any = False

@@ -200,9 +200,10 @@ class Plans:
             )
         if not won:
             raise StateConflictError(f"Plan #{req.id} was confirmed or cancelled meanwhile.")
-        self.advance(req.id)
+        # "confirmed" first in the thread, then each step's "submitted"
         self.show(req.id)
         self.d.flush_announcements(req.id)
+        self.advance(req.id)
         return Reply(text="", request_id=req.id)
 
     def drop_step(self, actor: Actor, plan_id: int, step_id: int) -> Reply:

@@ -358,3 +358,32 @@ def test_a_plan_of_two_transfers_is_shown_confirmed_once_and_followed(tmp_path: 
         (RequestState.COMPLETED, "2026-01-01", "2026-01-31"),
     ]
     assert len({s[4] for s in steps}) == 2
+
+
+def test_console_drives_plans_remove_a_step_and_cancel_the_blocking_backfill(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "backfill transfers 456789, 456790 and 456791 for last January\n"
+        "remove 2\n"
+        "confirm\n"
+        "backfill transfer 456789 from 2026-01-20 to 2026-02-05\n"
+        "cancel-blocking\n"
+    )
+    result = run_console(tmp_path, script)
+    text = result.text
+    assert result.code == 0, text
+    assert "2. Google Ads (#456790) · 2026-01-01 → 2026-01-31 · 31 days removed" in text
+    assert "Queue after #" in text  # the overlap card
+    rows = {row[0]: row for row in stored_requests(tmp_path)}
+    plan, facebook, google, linkedin, overlap, overlap_step = (rows[n] for n in range(1, 7))
+    assert google[1] is RequestState.DISMISSED and google[4] is None
+    assert facebook[1] is RequestState.CANCELLED  # cancelled to make room for the overlap
+    assert linkedin[1] in {RequestState.COMPLETED, RequestState.FAILED}
+    assert plan[1] is RequestState.CANCELLED
+    assert overlap[1] is RequestState.COMPLETED
+    assert (overlap_step[1], overlap_step[2], overlap_step[3]) == (
+        RequestState.COMPLETED,
+        "2026-01-20",
+        "2026-02-05",
+    )
