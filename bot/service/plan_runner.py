@@ -33,7 +33,7 @@ from bot.store.plans import (
     load_plan,
     orphaned_step_ids,
     plan_id_of,
-    running_plan_ids,
+    plans_to_advance,
     set_blocker_status,
 )
 from bot.store.queries import find_request_by_backfill, get_request, transition, update_request
@@ -61,7 +61,7 @@ class PlanRunner:
         """Submit every running plan's steps whose turn has come, end finished plans, drop
         the steps of plans that ended unconfirmed; return how many steps were submitted."""
         with self.d.session() as session:
-            plan_ids = running_plan_ids(session)
+            plan_ids = plans_to_advance(session, now=self.d.now(), done=STEP_DONE)
             for step_id in orphaned_step_ids(session):
                 transition(
                     session,

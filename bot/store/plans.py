@@ -5,12 +5,12 @@ request of its own, linked by a ``plan_steps`` row. Steps change state only thro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.store.models import BackfillRequest, PlanStep, RequestState
 from bot.store.queries import create_request
@@ -127,6 +127,62 @@ def running_plan_ids(session: Session, *, limit: int = 200) -> list[int]:
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def plans_to_advance(
+    session: Session, *, now: datetime, done: Collection[RequestState], limit: int = 200
+) -> list[int]:
+    """Confirmed plans worth a look this tick: a waiting step whose chunk before it is
+    over and whose blocker (if one of ours) is over, or no step left unfinished.
+
+    One query, so a tick with many plans that are simply running stays cheap; the
+    runner re-checks everything under its own guarded transitions."""
+    step = aliased(BackfillRequest)
+    plan = aliased(BackfillRequest)
+    before = aliased(BackfillRequest)
+    blocker = aliased(BackfillRequest)
+    done_states = list(done)
+    blocker_running = (
+        select(blocker.id)
+        .where(
+            blocker.slack_team_id == plan.slack_team_id,
+            blocker.backfill_id == PlanStep.blocked_by_backfill_id,
+            blocker.id != step.id,
+            blocker.state.not_in(done_states),
+        )
+        .exists()
+    )
+    ready = (
+        select(PlanStep.plan_request_id)
+        .join(step, step.id == PlanStep.request_id)
+        .join(plan, plan.id == PlanStep.plan_request_id)
+        .outerjoin(before, before.id == PlanStep.after_request_id)
+        .where(
+            plan.state == RequestState.QUEUED,
+            step.state == RequestState.QUEUED,
+            or_(step.next_poll_at.is_(None), step.next_poll_at <= now),
+            or_(PlanStep.after_request_id.is_(None), before.state.in_(done_states)),
+            or_(PlanStep.blocker_status.is_(None), PlanStep.blocker_status != "FAILED"),
+            or_(
+                PlanStep.blocked_by_backfill_id.is_(None),
+                PlanStep.blocker_status == "DONE",
+                ~blocker_running,
+            ),
+        )
+    )
+    unfinished = (
+        select(step.id)
+        .join(PlanStep, PlanStep.request_id == step.id)
+        .where(PlanStep.plan_request_id == plan.id, step.state.not_in(done_states))
+        .exists()
+    )
+    finished = select(plan.id).where(
+        plan.state == RequestState.QUEUED,
+        plan.id.in_(select(PlanStep.plan_request_id)),
+        ~unfinished,
+    )
+    ids = set(session.scalars(ready.limit(limit))) | set(session.scalars(finished.limit(limit)))
+    return sorted(ids)
 
 
 def orphaned_step_ids(session: Session, *, limit: int = 200) -> list[int]:

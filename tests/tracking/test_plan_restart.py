@@ -18,14 +18,22 @@ from bot.store.models import RequestState
 from bot.store.plans import load_plan
 from tests.support.fake_slack import FakeSlack, FakeUser
 from tests.tracking.conftest import CHANNEL, SM_TEAM, SM_TOKEN, TEAM, USER
-from tests.tracking.workers import Gate, kill, service_side, start_worker, stop, wait_for
+from tests.tracking.workers import (
+    Gate,
+    kill,
+    service_side,
+    start_worker,
+    stop,
+    wait_for,
+    wait_started,
+)
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_plan_resumes_after_kill_9_between_its_steps(tmp_path: Path) -> None:
-    # real time, 20x: a day's run takes 0.5 s
-    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=20)
+    # real time, 10x: a day's run takes 1 s, a 10-day chunk about 11 s
+    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=10)
     gate = Gate(sim)
     running = start_simulator(gate)  # type: ignore[arg-type]
     slack = FakeSlack(users=[FakeUser(USER)]).start()
@@ -53,17 +61,22 @@ def test_a_plan_resumes_after_kill_9_between_its_steps(tmp_path: Path) -> None:
             clock=SystemClock(),
         )
         actor = Actor(slack_team_id=TEAM, user_id=USER, channel_id=CHANNEL, tz="UTC")
+        # the worker ticks before the chunk starts its real-time run (a slow start on a
+        # loaded machine would otherwise find it finished)
+        first = start_worker(worker_env, tmp_path / "worker-a.log")
+        workers.append(first)
+        wait_started(tmp_path / "worker-a.log")
         service.handle_text(actor=actor, text="transfer 456789 from 2026-01-01 to 2026-01-20")
         with session_scope(env.session_factory) as session:
             rows = load_plan(session, plan_request_id=1)
             assert rows is not None and len(rows.steps) == 2
             first_id, second_id = (step.id for step in rows.steps)
         service.confirm(actor=actor, request_id=1)
+        # the confirm or the worker's tick submits the first chunk (whichever wins)
+        wait_for(lambda: len(sim.backfills()) == 1, timeout=30, what="the first create")
         assert [(b.range_start, b.range_end) for b in sim.backfills()] == [
             (date(2026, 1, 11), date(2026, 1, 20))
         ]
-        first = start_worker(worker_env, tmp_path / "worker-a.log")
-        workers.append(first)
         wait_for(
             lambda: (
                 env.state(first_id)
