@@ -428,7 +428,9 @@ def main(argv: list[str] | None = None) -> int:
             ),
             (
                 "plan steps submitted by ticks",
-                f"{created} (plans: every {args.plan_every or '-'}th backfill)",
+                f"{created} (a plan of two chunks every {args.plan_every} backfills)"
+                if args.plan_every
+                else "0 (no plans)",
             ),
             ("DTS calls per backfill tracked", f"{calls / tracked:.2f} (creates included)"),
         ]

@@ -115,20 +115,6 @@ def plan_of(session: Session, *, request_id: int) -> PlanRows | None:
     return None if plan_id is None else load_plan(session, plan_request_id=plan_id)
 
 
-def running_plan_ids(session: Session, *, limit: int = 200) -> list[int]:
-    """Confirmed plans whose steps are not all done (QUEUED plans), oldest first."""
-    query = (
-        select(BackfillRequest.id)
-        .where(
-            BackfillRequest.state == RequestState.QUEUED,
-            BackfillRequest.id.in_(select(PlanStep.plan_request_id)),
-        )
-        .order_by(BackfillRequest.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
 def plans_to_advance(
     session: Session, *, now: datetime, done: Collection[RequestState], limit: int = 200
 ) -> list[int]:
