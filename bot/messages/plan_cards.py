@@ -24,6 +24,7 @@ from bot.messages.blocks import (
 )
 from bot.messages.cards import button, rows_section
 from bot.messages.notifier import Message
+from bot.messages.status_updates import render_reply
 from bot.messages.thread_replies import failures_text, retry_failed_days_button
 from bot.store.models import (
     BACKFILL_FINAL_STATES,
@@ -363,6 +364,9 @@ def plan_handles(view: PlanView, request: BackfillRequest, event: RequestEvent) 
 def plan_reply(view: PlanView, request: BackfillRequest, event: RequestEvent) -> Message | None:
     """The thread reply for an event of a plan or of one of its steps."""
     if request.id != view.plan.id:
+        if event.kind != "state":
+            # tracking paused / resumed, a closed FAILED backfill: said as for any request
+            return render_reply(event, request)
         return step_reply(view, request, event)
     if event.kind == PLAN_BLOCKED:
         payload = event.payload or {}

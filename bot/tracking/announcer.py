@@ -300,7 +300,7 @@ class Announcer:
         delivery = _Delivery()
         request, event = work.request, work.event
         if work.plan is not None and plan_handles(work.plan, request, event):
-            return self._deliver_plan(work.plan, request, event, delivery)
+            return self._deliver_plan(work, delivery)
         try:
             if work.update_card and affects_card(event):
                 self._update_card(request, event, delivery)
@@ -334,14 +334,19 @@ class Announcer:
             delivery.error = exc
         return delivery
 
-    def _deliver_plan(
-        self, view: PlanView, request: BackfillRequest, event: RequestEvent, delivery: _Delivery
-    ) -> _Delivery:
+    def _deliver_plan(self, work: _Work, delivery: _Delivery) -> _Delivery:
         """A plan or one of its steps: the plan's one card, replies in the plan's thread."""
+        view, request, event = work.plan, work.request, work.event
+        assert view is not None
         plan = view.plan
         channel = plan.message_channel or plan.channel_id
         try:
-            if plan.message_ts is not None and plan.state is not RequestState.PENDING:
+            # the card shows the plan as it is now: once for a run of the request's events
+            if (
+                work.update_card
+                and plan.message_ts is not None
+                and plan.state is not RequestState.PENDING
+            ):
                 card = plan_status_card(view)
                 self.notifier.update(
                     slack_team_id=plan.slack_team_id,

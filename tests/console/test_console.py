@@ -370,7 +370,8 @@ def test_console_drives_plans_remove_a_step_and_cancel_the_blocking_backfill(
         "backfill transfer 456789 from 2026-01-20 to 2026-02-05\n"
         "cancel-blocking\n"
     )
-    result = run_console(tmp_path, script)
+    # 20x: the first backfill runs ~15 s, long enough to still block the later request
+    result = run_console(tmp_path, script, speed=20)
     text = result.text
     assert result.code == 0, text
     assert "2. Google Ads (#456790) · 2026-01-01 → 2026-01-31 · 31 days removed" in text
