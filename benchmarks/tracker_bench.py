@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -69,6 +70,7 @@ from tests.support.world import RecordingNotifier  # noqa: E402
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "bench-token"
+BACKFILL_NAMED = re.compile(r"[Bb]ackfill #(\d+)")
 STATUS_MARKERS = {
     "SCHEDULED": "is scheduled",
     "RUNNING": "is running",
@@ -118,6 +120,7 @@ def seed(
     transfers: int,
     rng: random.Random,
     plan_every: int = 0,
+    by_hand: dict[int, tuple[int, date, date, str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Create ``count`` submitted requests and their backfills; return them by card ts.
 
@@ -152,7 +155,7 @@ def seed(
                 backfill = sim.create(transfer_id, first, last)
                 clock.set(now)
                 ts = f"1{n:09d}.000100"
-                in_plan = plan_every > 0 and n % plan_every == 0
+                in_plan = plan_every > 0 and n % plan_every == 0 and by_hand is None
                 if in_plan:
                     row = _seed_plan(session, transfer_id, first, last, ts, now)
                 else:
@@ -197,8 +200,14 @@ def seed(
                 )
                 record = sim._records[backfill.backfill_id]  # the simulator's own timetable
                 created = record.created_at
+                if by_hand is not None and plan_every > 0 and n % plan_every == 0:
+                    # the same second chunk, which a person submits once the first ends
+                    earlier_end = first - timedelta(days=1)
+                    earlier_start = earlier_end - (last - first)
+                    by_hand[row.id] = (transfer_id, earlier_start, earlier_end, ts)
                 by_card[ts] = {
                     "request_id": row.id,
+                    "backfill_id": backfill.backfill_id,
                     "SCHEDULED": created + timedelta(seconds=record.schedule_at / record.speed),
                     "RUNNING": created + timedelta(seconds=record.start_at / record.speed),
                     "end": created
@@ -208,6 +217,71 @@ def seed(
                     ),
                 }
     return by_card
+
+
+def submit_by_hand(
+    factory: Any,
+    dts: Any,
+    clock: FrozenClock,
+    waiting: dict[int, tuple[int, date, date, str]],
+) -> int:
+    """Without plans: a person submits the second chunk once the first has ended (the
+    same create call, then the request tracked like any other). Return how many."""
+    if not waiting:
+        return 0
+    now = clock.now()
+    with session_scope(factory) as session:
+        ended = list(
+            session.scalars(
+                select(BackfillRequest.id).where(
+                    BackfillRequest.id.in_(list(waiting)),
+                    BackfillRequest.state.in_(list(FINAL_STATES)),
+                )
+            )
+        )
+    team = dts.team(team_id=1, token=TOKEN)
+    for first_id in ended:
+        transfer_id, start, end, ts = waiting.pop(first_id)
+        backfill = team.create_backfill(transfer_id=transfer_id, range_start=start, range_end=end)
+        with session_scope(factory) as session:
+            row = create_request(
+                session,
+                slack_team_id="T1",
+                channel_id="C1",
+                user_id="U1",
+                user_tz="UTC",
+                text=f"transfer {transfer_id} from {start} to {end}",
+                transfer_id=transfer_id,
+                transfer_name=None,
+                range_start=start,
+                range_end=end,
+                days=(end - start).days + 1,
+                notes=[],
+                now=now,
+                expires_at=now + timedelta(hours=24),
+            )
+            update_request(
+                session,
+                request_id=row.id,
+                now=now,
+                values={"message_channel": "C1", "thread_ts": ts, "confirmed_by": "U1"},
+            )
+            transition(
+                session,
+                request_id=row.id,
+                expected=RequestState.PENDING,
+                to=RequestState.SUBMITTED,
+                actor="U1",
+                now=now,
+                values={
+                    "submitted_at": now,
+                    "backfill_id": backfill.backfill_id,
+                    "dts_status": backfill.status.value,
+                    "runs_total": backfill.runs_total,
+                    "next_poll_at": now + timedelta(seconds=15),
+                },
+            )
+    return len(ended)
 
 
 def _seed_plan(
@@ -262,6 +336,12 @@ def _seed_plan(
     return row
 
 
+def _call_kinds(calls: Sequence[tuple[str, str]]) -> str:
+    polls = sum(1 for method, path in calls if method == "GET" and "/backfills/" in path)
+    creates = sum(1 for method, _path in calls if method == "POST")
+    return f"{polls} polls, {creates} creates, {len(calls) - polls - creates} other"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backfills", type=int, default=10_000)
@@ -279,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="every N-th backfill is the first of a two-chunk plan (0: no plans)",
+    )
+    parser.add_argument(
+        "--by-hand",
+        action="store_true",
+        help="with --plan-every: no plans; the second chunks are submitted as a person would",
     )
     args = parser.parse_args(argv)
 
@@ -344,7 +429,10 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         started = time.perf_counter()
-        cards = seed(factory, sim, vault, clock, args.backfills, transfers, rng, args.plan_every)
+        waiting: dict[int, tuple[int, date, date, str]] | None = {} if args.by_hand else None
+        cards = seed(
+            factory, sim, vault, clock, args.backfills, transfers, rng, args.plan_every, waiting
+        )
         print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
         calls_before = len(sim.calls)
 
@@ -364,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
             clock.advance(args.tick)
             t0 = time.perf_counter()
             tracker.run_once()
+            if waiting is not None:
+                submit_by_hand(factory, dts, clock, waiting)
             tick_wall.append(time.perf_counter() - t0)
             tick_db.append(tracker.last_tick.db_seconds)
             polled += tracker.last_tick.polled
@@ -397,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
             info = cards.get(post.thread_ts or "")
             if info is None or "submitted by" in post.text:
                 continue
+            named = BACKFILL_NAMED.search(post.text)
+            if named is not None and int(named.group(1)) != info["backfill_id"]:
+                continue  # a plan's other step, in the same thread
             for status, marker in STATUS_MARKERS.items():
                 if marker in post.text:
                     key = status if status in ("SCHEDULED", "RUNNING") else "end"
@@ -429,10 +522,13 @@ def main(argv: list[str] | None = None) -> int:
             (
                 "plan steps submitted by ticks",
                 f"{created} (a plan of two chunks every {args.plan_every} backfills)"
-                if args.plan_every
+                if args.plan_every and not args.by_hand
+                else f"0 ({created} second chunks submitted by hand)"
+                if args.by_hand
                 else "0 (no plans)",
             ),
             ("DTS calls per backfill tracked", f"{calls / tracked:.2f} (creates included)"),
+            ("  of which", _call_kinds(sim.calls[calls_before:])),
         ]
         if steady_hours > 0:
             # per backfill still active: the average of the counts at both ends
