@@ -20,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("bot.cli.store_admin", "upgrade the database schema to the latest version"),
     "workspace": ("bot.cli.store_admin", "set or show a workspace's Supermetrics team and token"),
     "rotate-key": ("bot.cli.store_admin", "re-encrypt stored tokens with the newest key"),
+    "doctor": ("bot.cli.doctor", "check configuration, database, key, Slack and Supermetrics"),
+    "policy": ("bot.cli.policy", "set, show or clear a workspace's policies (who, approvals)"),
+    "audit": ("bot.cli.audit", "export a workspace's audit trail (jsonl or csv)"),
 }
 
 

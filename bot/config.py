@@ -28,6 +28,7 @@ class Settings:
     # BOT_ENCRYPTION_KEY, comma separated, newest first
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     log_level: str = "INFO"
+    log_format: str = ""  # json or text; empty: text at a terminal, json otherwise
 
     supermetrics_api_url: str = DEFAULT_SUPERMETRICS_API_URL
     supermetrics_timeout_seconds: float = 10.0
@@ -43,6 +44,8 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     web_threads: int = 16
+    # the worker's /metrics, /healthz and /readyz (0: not served)
+    metrics_port: int = 0
 
     date_order: str = "MDY"
     date_order_explicit: bool = False
@@ -51,6 +54,8 @@ class Settings:
     max_plan_days: int = 1830
     default_timezone: str = "UTC"
     confirmation_ttl_seconds: int = 24 * 3600
+    # a request awaiting a second person's approval expires after this long
+    approval_ttl_seconds: int = 3 * 24 * 3600
     # a request SUBMITTING for longer was left by a process that died in the create call
     submit_recovery_seconds: float = 120.0
 
@@ -75,6 +80,7 @@ class Settings:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
 DATE_ORDERS = ("MDY", "DMY")
 # what `serve` and `worker` need on top of valid values (``required_problems``)
 Role = Literal["serve", "worker"]
@@ -123,6 +129,16 @@ def _log_level(raw: str) -> str:
     if level not in LOG_LEVELS:
         raise _Invalid(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}.")
     return level
+
+
+def _log_format(raw: str) -> str:
+    chosen = raw.strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise _Invalid(
+            f"LOG_FORMAT must be json or text, not {raw!r} (leave it empty for text at a "
+            "terminal and json otherwise)."
+        )
+    return chosen
 
 
 def _timezone(raw: str) -> str:
@@ -194,9 +210,11 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRANSFER_CACHE_SECONDS": ("transfer_cache_seconds", float, 0),
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
+    "METRICS_PORT": ("metrics_port", int, 0),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
     "MAX_PLAN_DAYS": ("max_plan_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
+    "APPROVAL_TTL_SECONDS": ("approval_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),
     "POLL_MAX_SECONDS": ("poll_max_seconds", float, 0.01),
     "PROGRESS_REPLY_INTERVAL_SECONDS": ("progress_reply_interval_seconds", float, 0),
@@ -210,6 +228,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
 # variables whose values need more than a strip; the rest of _STRINGS are taken as given
 _CHECKS: dict[str, Callable[[str], Any]] = {
     "LOG_LEVEL": _log_level,
+    "LOG_FORMAT": _log_format,
     "DEFAULT_TIMEZONE": _timezone,
     "SUPERMETRICS_API_URL": _http_url("SUPERMETRICS_API_URL"),
     "SLACK_API_URL": _http_url("SLACK_API_URL"),
@@ -220,6 +239,7 @@ _CHECKS: dict[str, Callable[[str], Any]] = {
 _STRINGS: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "LOG_LEVEL": "log_level",
+    "LOG_FORMAT": "log_format",
     "SUPERMETRICS_API_URL": "supermetrics_api_url",
     "SLACK_BOT_TOKEN": "slack_bot_token",
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
@@ -259,8 +279,9 @@ def _read(source: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
             "run_tracker_in_server",
             partial(_bool, "RUN_TRACKER_IN_SERVER"),
         )
-    if values.get("port", 0) > 65535:
-        problems.append(Problem("PORT", f"PORT must be at most 65535, not {source['PORT']!r}."))
+    for name, attr in (("PORT", "port"), ("METRICS_PORT", "metrics_port")):
+        if values.get(attr, 0) > 65535:
+            problems.append(Problem(name, f"{name} must be at most 65535, not {source[name]!r}."))
     poll_min = values.get("poll_min_seconds", Settings.poll_min_seconds)
     poll_max = values.get("poll_max_seconds", Settings.poll_max_seconds)
     if poll_min > poll_max:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.errors import ConfigError, MissingTokenError, TokenDecryptError, TokenError
+from bot.observability.logs import register_secret
 from bot.store.queries import get_workspace
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class TokenVault:
             )
         fernets = []
         for position, key in enumerate(keys, start=1):
+            register_secret(key.strip())
             try:
                 fernets.append(Fernet(key.strip().encode("ascii")))
             except (ValueError, TypeError, UnicodeEncodeError) as exc:
@@ -57,14 +59,18 @@ class TokenVault:
         """Encrypt a token with the newest key."""
         if not token or not token.strip():
             raise TokenError("The Supermetrics API token is empty. Paste the whole token.")
+        register_secret(token.strip())
         return self._fernet.encrypt(token.encode("utf-8"))
 
     def decrypt(self, ciphertext: bytes) -> str:
         """Decrypt a stored token with any configured key."""
         try:
-            return self._fernet.decrypt(ciphertext).decode("utf-8")
+            token = self._fernet.decrypt(ciphertext).decode("utf-8")
         except (InvalidToken, UnicodeDecodeError) as exc:
             raise TokenDecryptError() from exc
+        # defence in depth: should any code path log it, the log line shows [redacted]
+        register_secret(token)
+        return token
 
     def rotate(self, ciphertext: bytes) -> bytes:
         """Re-encrypt a stored token with the newest key."""

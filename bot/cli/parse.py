@@ -5,7 +5,10 @@
         | python -m bot parse --jsonl
 
 One JSON object per command: ``{"transfer_id"|"transfer_name", "range_start",
-"range_end", "days", "clamped", "notes"}`` or ``{"error": "<what to tell the user>"}``.
+"range_end", "days", "clamped", "timezone", "notes"}`` or ``{"error": "<what to tell the
+user>"}`` (with ``"suggestion"``, the corrected command, after a near-miss such as "lst").
+``timezone`` is ``--tz`` (the zone that decided today); the notes name it whenever the
+range depends on today, and say when the range includes today, which is not over yet.
 The date order and the maximum default to the bot's settings (``DATE_ORDER``,
 ``MAX_BACKFILL_DAYS``); passing ``--date-order`` counts as an explicit order.
 """
@@ -89,6 +92,7 @@ def _parse_one(
     date_order: str,
     max_days: int,
     explicit: bool,
+    timezone: str,
     max_plan_days: int = 1830,
 ) -> tuple[dict[str, Any], bool]:
     from bot.errors import RangeTooLongError
@@ -103,6 +107,7 @@ def _parse_one(
             max_days=max_days,
             max_plan_days=max_plan_days,
             date_order_explicit=explicit,
+            timezone=timezone,
         )
         return plan.to_json() if plan.is_plan else {}
 
@@ -116,12 +121,16 @@ def _parse_one(
                 date_order=date_order,
                 max_days=max_days,
                 date_order_explicit=explicit,
+                timezone=timezone,
             )
         except RangeTooLongError:
             # longer than one backfill may be: a plan of chunks, up to MAX_PLAN_DAYS
             return as_plan(), True
     except CommandError as exc:
-        return {"error": exc.user_message}, False
+        error: dict[str, Any] = {"error": exc.user_message}
+        if exc.suggestion is not None:
+            error["suggestion"] = exc.suggestion
+        return error, False
     return command.to_json(), True
 
 
@@ -178,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_days": args.max_days or default_max,
         "explicit": args.date_order is not None or settings_explicit,
         "max_plan_days": default_plan,
+        "timezone": args.tz,
     }
     today = args.today or local_today(SystemClock(), args.tz)
     out = sys.stdout

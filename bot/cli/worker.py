@@ -39,8 +39,10 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     # imports here keep `python -m bot --help` fast
     from bot.config import load_settings, require
+    from bot.observability.logs import configure_for
+    from bot.observability.ops import OpsApp, serve_ops
     from bot.runtime import build_runtime
-    from bot.service.background import polling_tracker
+    from bot.service.background import database_check, polling_tracker, watch_backlog
     from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
     try:
@@ -49,12 +51,7 @@ def main(argv: list[str]) -> int:
     except BotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # one line per HTTP request drowns what matters; the client logs failures itself
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_for(settings)
     try:
         runtime = build_runtime(settings, allow_generate_key=False, check_schema=True)
     except BotError as exc:
@@ -69,6 +66,21 @@ def main(argv: list[str]) -> int:
             print(f"tracker tick done: {done} poll(s) and announcement(s)")
             return 0
         stop = threading.Event()
+        ops = None
+        if settings.metrics_port:
+            watch_backlog(runtime)
+            try:
+                ops = serve_ops(
+                    OpsApp(database=database_check(runtime)), port=settings.metrics_port
+                )
+            except OSError as exc:
+                print(
+                    f"error: METRICS_PORT {settings.metrics_port} can't be served "
+                    f"({exc.strerror}): pick a free port, or 0 to serve none.",
+                    file=sys.stderr,
+                )
+                return 2
+            log.info("serving /metrics, /healthz and /readyz on port %s", ops.port)
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
             log.info("signal %s received; stopping after this tick", signum)
@@ -77,7 +89,11 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         log.info("worker %s running (tick %.2fs)", tracker.owner, settings.tracker_tick_seconds)
-        tracker.run_forever(stop)
+        try:
+            tracker.run_forever(stop)
+        finally:
+            if ops is not None:
+                ops.stop()
         return 0
     finally:
         tracker.dts.close()

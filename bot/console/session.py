@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,9 @@ Console answers (instead of the card's buttons):
                                     a submitted request or backfill)
   choose TRANSFER [REQUEST]         pick a transfer when a name matched several
   retry [REQUEST]                   retry the failed days of a finished backfill
+  approve REQUEST                   approve a request awaiting approval (approvers)
+  reject REQUEST REASON…            reject it, saying why (approvers)
+  … --user U0123                    type any line as another workspace member
   quit                              stop (piped input: wait for submitted backfills)"""
 
 
@@ -82,7 +86,10 @@ class ConsoleSession:
         verb = words[0].lower()
         if verb in QUIT_WORDS and len(words) == 1:
             return False
+        me = self.actor
         try:
+            words, text = self._as_user(words, text)
+            verb = words[0].lower()
             self._dispatch(verb, words[1:], text)
         except BotError as exc:
             self.notifier.error(exc.user_message)
@@ -93,13 +100,31 @@ class ConsoleSession:
                 f"\n! Something went wrong (reference {reference}); the details are in the "
                 "log above. The console keeps going."
             )
+        finally:
+            self.actor = me
         return True
+
+    def _as_user(self, words: list[str], text: str) -> tuple[list[str], str]:
+        """``… --user U0123``: this line is typed by that member (not an admin)."""
+        if "--user" not in words:
+            return words, text
+        at = words.index("--user")
+        if at + 1 >= len(words) or not words[at + 1].isalnum() or at == 0:
+            raise CommandError("Put a Slack user id after --user, e.g. `approve 3 --user U0LEAD`.")
+        user = words[at + 1].upper()
+        rest = words[:at] + words[at + 2 :]
+        self.actor = replace(self.actor, user_id=user, is_admin=False)
+        return rest, " ".join(rest)
 
     def _dispatch(self, verb: str, args: list[str], text: str) -> None:
         if verb == "confirm":
             request_id = self._pending_target(args, usage="confirm [REQUEST]")
             self.submitted.add(request_id)
             self._show(self.service.confirm(actor=self.actor, request_id=request_id))
+        elif verb == "approve" and len(args) == 1:
+            request_id = _number(args[0], usage="approve REQUEST")
+            self.submitted.add(request_id)
+            self._show(self.service.approve(actor=self.actor, request_id=request_id))
         elif verb == "cancel-blocking":
             request_id = self._pending_target(args, usage="cancel-blocking [REQUEST]")
             self.submitted.add(request_id)

@@ -108,6 +108,7 @@ def submitted_card(
     runs_failed: int,
     notes: Sequence[str],
     can_cancel: bool,
+    approved_by: str | None = None,
 ) -> list[Block]:
     """The confirmation message once submitted: summary, progress line, Cancel backfill."""
     from bot.messages import ids  # local: ids imports nothing from here, keeps builders pure
@@ -120,9 +121,11 @@ def submitted_card(
     if notes:
         blocks.append(context(notes_text(notes)))
     backfill = f"backfill #{backfill_id}" if backfill_id is not None else "backfill pending"
+    approved = f" · Approved by <@{approved_by}>" if approved_by else ""
     blocks.append(
         context(
-            f"Requested by <@{requester}> · Submitted by <@{confirmed_by}> · {backfill} · {status}"
+            f"Requested by <@{requester}> · Submitted by <@{confirmed_by}>{approved} · "
+            f"{backfill} · {status}"
         )
     )
     blocks.append(

@@ -181,6 +181,7 @@ def render_card(request: BackfillRequest) -> Message | None:
             requester=request.user_id,
             command_text=request.text or "",
             notes=list(request.notes or ()),
+            awaited_approval=request.confirmed_by is not None,
         )
     if state not in CARD_STATES:
         return None
@@ -202,6 +203,7 @@ def render_card(request: BackfillRequest) -> Message | None:
         days=request.days,
         requester=request.user_id,
         confirmed_by=request.confirmed_by or request.user_id,
+        approved_by=request.approved_by,
         backfill_id=request.backfill_id,
         status=status,
         notes=list(request.notes or ()),

@@ -361,8 +361,9 @@ def expired_card(
     requester: str,
     command_text: str,
     notes: Sequence[str] = (),
+    awaited_approval: bool = False,
 ) -> Message:
-    """The confirmation card once nobody confirmed it in time: no buttons, a note."""
+    """The confirmation card once nobody confirmed (or approved) it in time: a note."""
     summary = (
         f"*Backfill of {transfer_label(transfer_id, transfer_name)}*\n"
         f"{format_range(range_start, range_end)} · {plural(days, 'daily run')}"
@@ -377,8 +378,12 @@ def expired_card(
     blocks.append(
         context(
             f":hourglass: Requested by <@{requester}> · This request expired before anyone "
-            f"confirmed it, so nothing was submitted.{again} to start over."
+            f"{'approved' if awaited_approval else 'confirmed'} it, so nothing was submitted."
+            f"{again} to start over."
         )
     )
-    text = f"Expired: backfill of {transfer_label(transfer_id, transfer_name)} was not confirmed."
+    text = (
+        f"Expired: backfill of {transfer_label(transfer_id, transfer_name)} was not "
+        f"{'approved' if awaited_approval else 'confirmed'}."
+    )
     return Message(text=text, blocks=blocks)

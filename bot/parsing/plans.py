@@ -210,6 +210,7 @@ def parse_plan(
     max_days: int = 366,
     max_plan_days: int = DEFAULT_MAX_PLAN_DAYS,
     date_order_explicit: bool = False,
+    timezone: str | None = None,
 ) -> PlanCommand:
     """Parse a command as a plan (one target and one chunk is a plain command).
 
@@ -224,6 +225,7 @@ def parse_plan(
             date_order=date_order,
             max_days=cap,
             date_order_explicit=date_order_explicit,
+            timezone=timezone,
         )
         return (
             command.transfer_id,

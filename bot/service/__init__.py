@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from bot.messages.modals import DatesForm
 from bot.service.core import BackfillService, new_reference, unexpected
-from bot.service.types import OPEN_SETUP, Actor, Reply
+from bot.service.directory import Directory, NoDirectory
+from bot.service.types import OPEN_POLICY, OPEN_SETUP, Actor, Reply
 
 __all__ = [
+    "OPEN_POLICY",
     "OPEN_SETUP",
     "Actor",
     "BackfillService",
     "DatesForm",
+    "Directory",
+    "NoDirectory",
     "Reply",
     "new_reference",
     "unexpected",

@@ -7,10 +7,17 @@ and the console alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from bot.messages.notifier import Notifier
+from bot.observability import metrics
+from bot.observability.metrics import Backlog
 from bot.runtime import Runtime
 from bot.service.core import BackfillService
+from bot.store.db import database_problem, session_scope
 from bot.tracking.polling_client import build_polling_client
+from bot.tracking.queries import backlog
 from bot.tracking.tracker import Tracker
 
 
@@ -49,3 +56,18 @@ def polling_tracker(runtime: Runtime, *, notifier: Notifier, owner: str | None =
         owner=owner,
     )
     return attach_recovery(tracker)
+
+
+def watch_backlog(runtime: Runtime) -> None:
+    """Serve the tracked-backfills and oldest-unannounced gauges from the database."""
+
+    def read() -> Backlog:
+        with session_scope(runtime.session_factory) as session:
+            return backlog(session, now=runtime.clock.now())
+
+    metrics.current().watch_backlog(read)
+
+
+def database_check(runtime: Runtime) -> Callable[[], str | None]:
+    """What ``/readyz`` asks the database: reachable and at the newest schema."""
+    return partial(database_problem, runtime.engine)

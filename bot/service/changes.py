@@ -58,6 +58,8 @@ class Changes:
                     "days": days,
                     "notes": list(notes),
                     "state_reason": None,
+                    # an approval was for the old days (a failed create put it back here)
+                    "approved_by": None,
                 },
                 payload={"edited": [start.isoformat(), end.isoformat()]},
                 conflict=f"Request #{req.id} moved on while you were editing; nothing was changed.",
@@ -97,12 +99,13 @@ class Changes:
     def dismiss(self, actor: Actor, request_id: int) -> Reply:
         req, rules = self.d.request_and_rules(actor, request_id)
         rules.check_may_act(actor, req, "cancel")
-        self._require_pending(req, "cancel it here")
+        if req.state is not RequestState.AWAITING_APPROVAL:
+            self._require_pending(req, "cancel it here")
         with self.d.session() as session:
             won = transition(
                 session,
                 request_id=req.id,
-                expected=RequestState.PENDING,
+                expected=(RequestState.PENDING, RequestState.AWAITING_APPROVAL),
                 to=RequestState.DISMISSED,
                 actor=actor.user_id,
                 now=self.d.now(),
@@ -169,7 +172,7 @@ class Changes:
     def cancel_any(self, actor: Actor, request_id: int) -> Reply:
         """``cancel <id>``: dismiss a pending request or cancel a submitted backfill."""
         req, _rules = self.d.request_and_rules(actor, request_id)
-        if req.state is RequestState.PENDING:
+        if req.state in (RequestState.PENDING, RequestState.AWAITING_APPROVAL):
             self.dismiss(actor, request_id)
             return Reply(text=f"Request #{req.id} is cancelled; nothing was submitted.")
         if req.state is RequestState.FAILED:
@@ -191,11 +194,16 @@ class Changes:
                 for row in (get_request(session, request_id=i) for i in expired_ids)
                 if row is not None
             ]
-        hours = self.d.settings.confirmation_ttl_seconds / 3600
         for req in expired:
+            if req.confirmed_by:  # confirmed, then waited for an approver in vain
+                hours = self.d.settings.approval_ttl_seconds / 3600
+                what = "approved it"
+            else:
+                hours = self.d.settings.confirmation_ttl_seconds / 3600
+                what = "confirmed it"
             card = closed(
                 req,
-                f":hourglass: Expired: nobody confirmed it within {hours:g} h "
+                f":hourglass: Expired: nobody {what} within {hours:g} h "
                 f"({format_range(req.range_start, req.range_end)}). Send the request again "
                 "if it is still needed.",
             )

@@ -20,13 +20,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, CommandError
+from bot.messages.cards import confirmation_text
 from bot.messages.modals import DatesForm
 from bot.messages.notifier import Notifier
+from bot.messages.policy_modal import PolicyChanges, PolicyForm
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
+from bot.service.directory import Directory, NoDirectory
+from bot.service.history import history
 from bot.service.intake import Intake
 from bot.service.lookups import Lookups
 from bot.service.plans import Plans
+from bot.service.policy_admin import PolicyAdmin
 from bot.service.recovery import Recovery
 from bot.service.setup import Setup
 from bot.service.submission import Submission
@@ -75,6 +82,18 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+_COMMANDS = frozenset({"help", "status", "list", "cancel", "setup"})
+
+
+def _command_name(text: str) -> str:
+    """The sub-command a text is (a metrics label): one of ``_COMMANDS``, else ``request``."""
+    bare = _LEADING_VERB.sub("", " ".join(text.split()))
+    word = bare.partition(" ")[0].lower()
+    if not bare or word in {"?", "-h", "--help"}:
+        return "help"
+    return word if word in _COMMANDS else "request"
+
+
 def _parse_id(raw: str, command: str) -> int:
     match = _ID.match(raw.strip())
     if not match:
@@ -95,6 +114,7 @@ class BackfillService:
         notifier: Notifier,
         clock: Clock,
         announcer: Flusher | None = None,
+        directory: Directory | None = None,
     ) -> None:
         if announcer is None:
             from bot.tracking.announcer import Announcer
@@ -114,6 +134,7 @@ class BackfillService:
             clock=clock,
             announcer=announcer,
             transfers=TransferCache(clock=clock, ttl_seconds=settings.transfer_cache_seconds),
+            directory=directory or NoDirectory(),
         )
         self._submission = Submission(self.deps)
         self._intake = Intake(self.deps)
@@ -123,6 +144,7 @@ class BackfillService:
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)
         self._recovery = Recovery(self.deps, self._submission, requeue=self._plans.requeue_stuck)
+        self._policies = PolicyAdmin(self.deps)
 
     @property
     def settings(self) -> Settings:
@@ -134,9 +156,21 @@ class BackfillService:
 
     # --- text commands ----------------------------------------------------------------
 
-    @_guarded
     def handle_text(self, *, actor: Actor, text: str) -> Reply:
         """Route ``help``, ``status``, ``list``, ``cancel``, ``setup``; else a backfill request."""
+        command = _command_name(text)
+        try:
+            reply = self._handle_text(actor=actor, text=text)
+        except BotError as exc:
+            # a reference id means our fault (logged in full); without, the person's to fix
+            outcome = "error" if getattr(exc, "reference", None) else "refused"
+            metrics.current().command(command, outcome)
+            raise
+        metrics.current().command(command, "ok")
+        return reply
+
+    @_guarded
+    def _handle_text(self, *, actor: Actor, text: str) -> Reply:
         cleaned = " ".join(text.split())
         bare = _LEADING_VERB.sub("", cleaned)
         word, _, rest = bare.partition(" ")
@@ -154,12 +188,32 @@ class BackfillService:
             return self._changes.cancel_any(actor, request_id)
         if word == "setup" and not rest:
             return self._setup.open(actor)
+        if word == "history":
+            return history(self.deps, actor, rest)
+        if word == "policy" and not rest:
+            return self._policies.show(actor)
+        if word == "approve":
+            return self.approve(actor=actor, request_id=_parse_id(rest, "approve"))
+        if word == "reject":
+            raw_id, _, reason = rest.partition(" ")
+            return self._submission.approvals.reject(actor, _parse_id(raw_id, "reject"), reason)
         return self._intake.request(actor, cleaned)
 
     # --- buttons and forms ------------------------------------------------------------
 
-    @_guarded
     def confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        with log_context(request_id=request_id, slack_team=actor.slack_team_id):
+            try:
+                reply = self._confirm(actor=actor, request_id=request_id)
+            except BotError as exc:
+                outcome = "error" if getattr(exc, "reference", None) else "refused"
+                metrics.current().confirmation(outcome)
+                raise
+            metrics.current().confirmation("ok")
+            return reply
+
+    @_guarded
+    def _confirm(self, *, actor: Actor, request_id: int) -> Reply:
         if self._plans.is_plan(request_id):
             return self._plans.confirm(actor, request_id)
         return self._submission.confirm(actor, request_id)
@@ -173,6 +227,30 @@ class BackfillService:
     def cancel_blockers_and_confirm(self, *, actor: Actor, request_id: int) -> Reply:
         """A plan's "Cancel #N and submit": cancel the backfills it overlaps, confirm it."""
         return self._plans.confirm(actor, request_id, cancel_blockers=True)
+
+    @_guarded
+    def approve(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.approve(actor, request_id)
+        return self._submission.approve(actor, request_id)
+
+    @_guarded
+    def check_reject(self, *, actor: Actor, request_id: int) -> str:
+        """Refuse early (before the reason form opens); return the request's summary text."""
+        req = self._submission.approvals.check_reject(actor, request_id)
+        return confirmation_text(req.summary).rstrip("?")
+
+    @_guarded
+    def reject(self, *, actor: Actor, request_id: int, reason: str) -> Reply:
+        return self._submission.approvals.reject(actor, request_id, reason)
+
+    @_guarded
+    def policy_form(self, *, actor: Actor) -> PolicyForm:
+        return self._policies.form(actor)
+
+    @_guarded
+    def set_policy(self, *, actor: Actor, changes: PolicyChanges) -> Reply:
+        return self._policies.change(actor, changes)
 
     @_guarded
     def dates_form(self, *, actor: Actor, request_id: int) -> DatesForm:

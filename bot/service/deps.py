@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, local_today
 from bot.config import Settings
 from bot.errors import (
-    AccessDeniedError,
     BotError,
     MissingTokenError,
     NotFoundError,
@@ -28,10 +27,12 @@ from bot.errors import (
 from bot.messages.cards import RequestSummary
 from bot.messages.notifier import Block, Notifier
 from bot.messages.status_updates import render_card
+from bot.service.directory import Directory, NoDirectory
+from bot.service.policies import WorkspaceRules
 from bot.service.transfer_cache import TransferCache
 from bot.service.types import Actor
 from bot.store.db import session_scope
-from bot.store.models import BackfillRequest, RequestState, Workspace
+from bot.store.models import BackfillRequest, RequestState
 from bot.store.queries import ensure_workspace, get_request, transition
 from bot.supermetrics.client import DtsClient, DtsTeamClient
 from bot.vault import TokenVault, workspace_token
@@ -61,6 +62,7 @@ class RequestSnapshot:
     state: RequestState
     state_reason: str | None
     confirmed_by: str | None
+    approved_by: str | None
     message_channel: str | None
     message_ts: str | None
     thread_ts: str | None
@@ -104,6 +106,7 @@ def snapshot(row: BackfillRequest) -> RequestSnapshot:
         state=RequestState(row.state),
         state_reason=row.state_reason,
         confirmed_by=row.confirmed_by,
+        approved_by=row.approved_by,
         message_channel=row.message_channel,
         message_ts=row.message_ts,
         thread_ts=row.thread_ts,
@@ -119,57 +122,6 @@ def snapshot(row: BackfillRequest) -> RequestSnapshot:
     )
 
 
-@dataclass(frozen=True)
-class WorkspaceRules:
-    """The workspace's access lists and parsing preferences, read in one transaction."""
-
-    admins: frozenset[str]
-    allowed_users: frozenset[str]
-    allowed_channels: tuple[str, ...]
-    date_order: str | None
-    max_days: int | None
-    has_token: bool
-
-    @classmethod
-    def of(cls, ws: Workspace) -> WorkspaceRules:
-        return cls(
-            admins=frozenset(ws.admins or ()),
-            allowed_users=frozenset(ws.allowed_users or ()),
-            allowed_channels=tuple(ws.allowed_channels or ()),
-            date_order=ws.date_order,
-            max_days=ws.max_days,
-            has_token=ws.has_token,
-        )
-
-    def is_admin(self, actor: Actor) -> bool:
-        return actor.is_admin or actor.user_id in self.admins
-
-    def check_allowed(self, actor: Actor) -> None:
-        """Refuse people and channels outside the workspace's allow-lists (admins pass)."""
-        if self.is_admin(actor):
-            return
-        if self.allowed_users and actor.user_id not in self.allowed_users:
-            raise AccessDeniedError(
-                "This workspace only takes backfill requests from a list of people, and "
-                "you're not on it. Ask a workspace admin to add you."
-            )
-        if self.allowed_channels and actor.channel_id not in self.allowed_channels:
-            where = ", ".join(f"<#{channel}>" for channel in self.allowed_channels[:10])
-            raise AccessDeniedError(
-                f"Backfill requests aren't taken in this channel. Use {where} instead."
-            )
-
-    def check_may_act(self, actor: Actor, req: RequestSnapshot, verb: str) -> None:
-        """Only the requester or a workspace admin may confirm, edit or cancel a request."""
-        if actor.user_id == req.user_id or self.is_admin(actor):
-            self.check_allowed(actor)
-            return
-        raise AccessDeniedError(
-            f"Only <@{req.user_id}> (who asked for request #{req.id}) or a workspace admin "
-            f"can {verb} it. Nothing was changed."
-        )
-
-
 @dataclass
 class Deps:
     settings: Settings
@@ -180,6 +132,7 @@ class Deps:
     clock: Clock
     announcer: Flusher
     transfers: TransferCache  # each Supermetrics team's transfer list, reused for a while
+    directory: Directory = field(default_factory=NoDirectory)  # user groups, channel members
 
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.session_factory)
@@ -216,8 +169,13 @@ class Deps:
             return snapshot(self.load(session, actor, request_id)), self._rules(session, actor)
 
     def _rules(self, session: Session, actor: Actor) -> WorkspaceRules:
+        team = actor.slack_team_id
+
+        def groups(group_id: str) -> frozenset[str]:
+            return self.directory.group_members(slack_team_id=team, group_id=group_id)
+
         return WorkspaceRules.of(
-            ensure_workspace(session, slack_team_id=actor.slack_team_id, now=self.now())
+            ensure_workspace(session, slack_team_id=team, now=self.now()), groups
         )
 
     def revise_pending(

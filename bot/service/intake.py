@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from bot.clock import day_spans
+from bot.clock import day_spans, zone
 from bot.errors import (
     DtsError,
     MissingTokenError,
@@ -80,6 +80,7 @@ class Intake:
                 date_order=order,
                 max_days=self.d.max_days(rules),
                 date_order_explicit=explicit,
+                timezone=zone(actor.tz, self.d.settings.default_timezone).key,
             )
         except RangeTooLongError:
             if self.plans is None:
@@ -91,6 +92,7 @@ class Intake:
                 max_days=self.d.max_days(rules),
                 max_plan_days=self.d.settings.max_plan_days,
                 date_order_explicit=explicit,
+                timezone=zone(actor.tz, self.d.settings.default_timezone).key,
             )
             return self.plans(actor, text, plan)
         draft = Draft(

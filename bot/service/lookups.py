@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.errors import NotFoundError
+from bot.errors import AccessDeniedError, NotFoundError
 from bot.messages import cards
 from bot.messages.blocks import (
     context,
@@ -16,6 +16,7 @@ from bot.messages.blocks import (
 )
 from bot.service.deps import Deps, RequestSnapshot, snapshot
 from bot.service.types import Actor, Reply
+from bot.service.visibility import NOT_VISIBLE, Visibility
 from bot.store.models import FINAL_STATES, TRACKED_STATES
 from bot.store.queries import add_event, find_request_by_backfill, list_requests, update_request
 
@@ -36,7 +37,12 @@ HELP_TEXT = (
     "nothing is submitted until you confirm.\n\n"
     "*Other commands*\n"
     "• `/backfill status 12`: where request 12 (or backfill 12) is; also resumes paused tracking\n"
-    "• `/backfill list`: this workspace's active and recent requests\n"
+    "• `/backfill list`: active and recent requests (from channels you are in)\n"
+    "• `/backfill history [transfer 456789 | @person] [since 2026-01-01]`: who asked, "
+    "confirmed, approved, rejected, cancelled, and what Supermetrics said\n"
+    "• `/backfill approve 12` · `/backfill reject 12 why`: for approvers, when a request "
+    "needs a second person's approval\n"
+    "• `/backfill policy`: who may request and who approves what (admins change it)\n"
     "• `/backfill cancel 12`: cancel request 12 (or its running backfill)\n"
     "• `/backfill setup`: set the Supermetrics team id and API token (admins)\n"
     "You can also mention me (`@Backfill Bot transfer 456789 yesterday`) or send me a "
@@ -67,8 +73,16 @@ class Lookups:
                     ) from None
                 return snapshot(row)
 
+    def visibility(self, actor: Actor) -> Visibility:
+        return Visibility(actor=actor, rules=self.d.rules(actor), directory=self.d.directory)
+
     def status(self, actor: Actor, ident: int) -> Reply:
         req = self.find(actor, ident)
+        seen = self.visibility(actor)
+        if not seen.can_see(channel_id=req.channel_id, requester=req.user_id):
+            raise AccessDeniedError(
+                NOT_VISIBLE.format(id=req.id, admins=self.d.rules(actor).admins_text())
+            )
         paused_note = None
         if req.tracking_paused and req.state in TRACKED_STATES:
             now = self.d.now()
@@ -113,8 +127,10 @@ class Lookups:
         with self.d.session() as session:
             rows = [
                 snapshot(row)
-                for row in list_requests(session, slack_team_id=actor.slack_team_id, limit=30)
+                for row in list_requests(session, slack_team_id=actor.slack_team_id, limit=200)
             ]
+        seen = self.visibility(actor)
+        rows = [r for r in rows if seen.can_see(channel_id=r.channel_id, requester=r.user_id)][:30]
         active = [r for r in rows if r.state not in FINAL_STATES]
         recent_cutoff = self.d.now() - timedelta(days=30)
         recent = [r for r in rows if r.state in FINAL_STATES and r.updated_at >= recent_cutoff]

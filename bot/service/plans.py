@@ -28,6 +28,7 @@ from bot.messages.plan_cards import PlanView, plan_pending_card, plan_status_car
 from bot.parsing.plans import PlanCommand, plan_steps, resolve_targets
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.plan_runner import PlanRunner
+from bot.service.policies import WorkspaceRules
 from bot.service.request_cards import overlap_warnings
 from bot.service.submission import Submission
 from bot.service.transfer_cache import match_transfers
@@ -186,16 +187,73 @@ class Plans:
             )
         if cancel_blockers:
             self._cancel_blockers(actor, req, is_admin=rules.is_admin(actor))
+        rule = self._approval_rule(rules, req)
+        if rule is not None:
+            # approvals weigh the plan as a whole: its total days
+            if not self.submission.approvals.hold(actor, req, rules, rule):
+                raise StateConflictError(f"Plan #{req.id} was confirmed or cancelled meanwhile.")
+            return Reply(
+                text=f"Plan #{req.id} is confirmed and now waits for approval: "
+                f"{rules.approvers_text()} can approve {rule}.",
+                request_id=req.id,
+            )
+        return self._start(actor, req, expected=RequestState.PENDING, confirmed_by=actor.user_id)
+
+    def approve(self, actor: Actor, plan_id: int) -> Reply:
+        """An approver's Approve: the plan starts (its steps are submitted as they may)."""
+        req, rules = self.d.request_and_rules(actor, plan_id)
+        if req.state is not RequestState.AWAITING_APPROVAL:
+            if req.state is RequestState.QUEUED and req.approved_by == actor.user_id:
+                return Reply(text="", request_id=req.id)  # a double click
+            raise StateConflictError(
+                f"Plan #{req.id} is {req.state.value.lower()}, so there is nothing to approve."
+            )
+        rules.check_may_approve(actor, req, "approve")
+        return self._start(
+            actor,
+            req,
+            expected=RequestState.AWAITING_APPROVAL,
+            confirmed_by=req.confirmed_by or req.user_id,
+            approved_by=actor.user_id,
+        )
+
+    def _approval_rule(self, rules: WorkspaceRules, req: RequestSnapshot) -> str | None:
+        if req.approved_by is not None:
+            return None
+        with self.d.session() as session:
+            rows = load_plan(session, plan_request_id=req.id)
+            transfers = sorted(
+                {s.transfer_id for s in rows.steps if s.transfer_id is not None} if rows else set()
+            )
+        candidates: list[int | None] = [*transfers] or [req.transfer_id]
+        for transfer_id in candidates:
+            rule = rules.approval_reason(days=req.days, transfer_id=transfer_id)
+            if rule is not None:
+                return rule
+        return None
+
+    def _start(
+        self,
+        actor: Actor,
+        req: RequestSnapshot,
+        *,
+        expected: RequestState,
+        confirmed_by: str,
+        approved_by: str | None = None,
+    ) -> Reply:
+        values: dict[str, object] = {"confirmed_by": confirmed_by, "state_reason": None}
+        if approved_by is not None:
+            values["approved_by"] = approved_by
         with self.d.session() as session:
             won = transition(
                 session,
                 request_id=req.id,
-                expected=RequestState.PENDING,
+                expected=expected,
                 to=RequestState.QUEUED,
                 actor=actor.user_id,
                 now=self.d.now(),
                 announce=True,
-                values={"confirmed_by": actor.user_id, "state_reason": None},
+                values=values,
                 payload={"plan": True},
             )
         if not won:

@@ -22,6 +22,9 @@ from bot.errors import (
 )
 from bot.messages import cards
 from bot.messages.blocks import error_text
+from bot.observability import metrics
+from bot.observability.logs import log_context
+from bot.service.approvals import Approvals
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
 from bot.service.request_cards import closed, pending_card
@@ -39,6 +42,7 @@ class Submission:
     def __init__(self, deps: Deps) -> None:
         self.d = deps
         self.failed_backfills = FailedBackfills(deps)
+        self.approvals = Approvals(deps)
 
     def confirm(self, actor: Actor, request_id: int) -> Reply:
         req, rules = self.d.request_and_rules(actor, request_id)
@@ -49,6 +53,18 @@ class Submission:
             raise StateConflictError(
                 f"Request #{req.id} doesn't know its transfer yet: pick one of the buttons "
                 "on the card first."
+            )
+        rule = self.approvals.needs_approval(rules, req)
+        if rule is not None:
+            if not self.approvals.hold(actor, req, rules, rule):
+                with self.d.session() as session:
+                    return self._not_pending(
+                        actor, snapshot(self.d.load(session, actor, request_id))
+                    )
+            return Reply(
+                text=f"Request #{req.id} is confirmed and now waits for approval: "
+                f"{rules.approvers_text()} can approve {rule}.",
+                request_id=req.id,
             )
         with self.d.session() as session:
             won = transition(
@@ -63,31 +79,49 @@ class Submission:
         if not won:
             with self.d.session() as session:
                 return self._not_pending(actor, snapshot(self.d.load(session, actor, request_id)))
+        return self.submit_claimed(actor, req, confirmed_by=actor.user_id)
+
+    def approve(self, actor: Actor, request_id: int) -> Reply:
+        """An approver's Approve: the same guarded claim as Confirm, then one create."""
+        req = self.approvals.claim(actor, request_id)
+        if req is None:
+            return Reply(text="", request_id=request_id)
+        return self.submit_claimed(actor, req, confirmed_by=req.confirmed_by or req.user_id)
+
+    def submit_claimed(self, actor: Actor, req: RequestSnapshot, *, confirmed_by: str) -> Reply:
+        """Submit a request this call moved to SUBMITTING (only the winner gets here)."""
         self.d.show_card(
             req,
             text=cards.confirmation_text(req.summary),
-            blocks=cards.submitting_card(req.summary, confirmed_by=actor.user_id),
+            blocks=cards.submitting_card(req.summary, confirmed_by=confirmed_by),
         )
+        recorded = metrics.current()
         try:
             # a retry of failed days: the FAILED backfill it retries would refuse the create
             self.failed_backfills.close_for_retry(actor, req)
             backfill = self._submit(req)
         except TokenError as exc:
+            recorded.submission("failed", type(exc).__name__)
             self.back_to_pending(req, error_text(exc), retry=False, by=actor.user_id)
             raise
         except _FINAL_FAILURES as exc:
+            recorded.submission("rejected", type(exc).__name__)
             self._reject(actor, req, exc)
             raise
         except DtsError as exc:
+            recorded.submission("failed", type(exc).__name__)
             self.back_to_pending(req, self._transient_message(exc), retry=True, by=actor.user_id)
             raise
         except Exception:
+            recorded.submission("failed", "unexpected")
             # the row must not stay SUBMITTING; the error itself is reported by the caller
             self.back_to_pending(
                 req, "Submitting failed unexpectedly; try again.", retry=True, by=actor.user_id
             )
             raise
-        self.record_submitted(req, backfill, by=actor.user_id, confirmed_by=actor.user_id)
+        recorded.submission("created")
+        with log_context(backfill_id=backfill.backfill_id):
+            self.record_submitted(req, backfill, by=actor.user_id, confirmed_by=confirmed_by)
         return Reply(text="", request_id=req.id)
 
     def _submit(self, req: RequestSnapshot) -> Backfill:

@@ -8,6 +8,7 @@ from bot.messages.notifier import Message
 
 # Reply.opens: the adapter should open this form (Slack: a modal) instead of showing text.
 OPEN_SETUP = "setup"
+OPEN_POLICY = "policy"
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,11 @@ class DtsSimulator:
             self._teams.setdefault(team_id, _Team())
             self._tokens[token] = _Token(team_id=team_id, user_id=user_id, write=write)
 
+    def revoke_token(self, token: str) -> None:
+        """The token stops working, as when it is deleted in the Supermetrics Hub (401)."""
+        with self._lock:
+            self._tokens.pop(token, None)
+
     def fail_dates(
         self, transfer_id: int, dates: Iterable[date], error: str = DEFAULT_RUN_ERROR
     ) -> None:

@@ -1,5 +1,7 @@
-"""Button clicks on the request card: confirm, retry, edit dates, cancel, choose transfer,
-cancel backfill, retry failed days. Each acks at once; the work runs after the ack.
+"""Button clicks: on the request card (confirm, retry, edit dates, cancel, choose transfer,
+cancel backfill, retry failed days, approve, reject with a reason modal) and "Did you
+mean"'s button, which runs the corrected command. Each acks at once; the work runs after
+the ack.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from slack_bolt import App
 
 from bot.errors import CommandError
 from bot.messages import ids
+from bot.messages.approvals import reject_view
 from bot.messages.modals import edit_dates_view
 from bot.service import Actor, Reply
 from bot.slack.listener_kit import Body, Listeners, acked_then
@@ -49,6 +52,8 @@ def register(app: App, ls: Listeners) -> None:
     service = ls.service
     confirm = simple(lambda a, r: service.confirm(actor=a, request_id=r))
     app.action(ids.ACTION_CONFIRM)(acked_then(confirm))
+    approve = simple(lambda a, r: service.approve(actor=a, request_id=r))
+    app.action(ids.ACTION_APPROVE)(acked_then(approve))
     app.action(ids.ACTION_RETRY_SUBMIT)(acked_then(confirm))
     dismiss = simple(lambda a, r: service.dismiss(actor=a, request_id=r))
     cancel = simple(lambda a, r: service.cancel_backfill(actor=a, request_id=r))
@@ -105,3 +110,33 @@ def register(app: App, ls: Listeners) -> None:
         ls.later(body, work)
 
     app.action(ids.ACTION_EDIT)(acked_then(open_edit))
+
+    def open_reject(body: Body) -> None:
+        def work() -> None:
+            where = where_from_body(body)
+            request_id = _request_id(body)
+            # refused before the form opens: only approvers, never the requester
+            summary = service.check_reject(actor=ls.responder.actor(where), request_id=request_id)
+            ls.responder.open_view(
+                str(body.get("trigger_id") or ""),
+                reject_view(request_id=request_id, channel_id=where.channel_id, summary=summary),
+            )
+
+        ls.later(body, work)
+
+    app.action(ids.ACTION_REJECT)(acked_then(open_reject))
+
+    def run_suggestion(body: Body) -> None:
+        """The "Did you mean" button: run the corrected command the person was shown."""
+
+        def work() -> None:
+            where = where_from_body(body)
+            text = _value(body).strip()
+            if not text:
+                raise CommandError("That button carries no command; type the command again.")
+            reply = service.handle_text(actor=ls.responder.actor(where), text=text)
+            ls.responder.show(where, reply)
+
+        ls.later(body, work)
+
+    app.action(ids.ACTION_RUN_SUGGESTION)(acked_then(run_suggestion))

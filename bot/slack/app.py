@@ -27,6 +27,7 @@ from bot.slack import actions, commands, view_submissions
 from bot.slack.ack_queue import AckFirstWork
 from bot.slack.listener_kit import Listeners
 from bot.slack.responder import Responder
+from bot.slack.slack_directory import SlackDirectory
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.slack.user_directory import UserDirectory
 
@@ -129,6 +130,7 @@ def create_slack_bot(
             vault=runtime.vault,
             notifier=notifier,
             clock=runtime.clock,
+            directory=SlackDirectory(client),
         )
     work = AckFirstWork(workers=WORK_THREADS)
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")

@@ -14,7 +14,8 @@ from slack_bolt import Ack, App
 from bot.messages import ids
 from bot.messages.blocks import unescape_mrkdwn
 from bot.messages.modals import setup_view
-from bot.service import OPEN_SETUP, Reply
+from bot.messages.policy_modal import policy_view
+from bot.service import OPEN_POLICY, OPEN_SETUP, Reply
 from bot.slack.listener_kit import Body, Listeners, acked_then, log
 from bot.slack.responder import where_from_body
 from bot.store.db import session_scope
@@ -25,6 +26,8 @@ SETUP_IN_CHAT = (
     "Setup takes the Supermetrics API token, which must not be typed into a chat. Run "
     "`/backfill setup` instead: it opens a private form."
 )
+
+POLICY_IN_CHAT = "Policies are changed in a form: run `/backfill policy` to open it."
 
 
 def _ack(ack: Ack) -> None:
@@ -43,6 +46,13 @@ def register(app: App, ls: Listeners) -> None:
             if reply.opens == OPEN_SETUP:
                 ls.responder.open_view(
                     str(body.get("trigger_id") or ""), setup_view(channel_id=where.channel_id)
+                )
+                return
+            if reply.opens == OPEN_POLICY:
+                form = ls.service.policy_form(actor=actor)
+                ls.responder.open_view(
+                    str(body.get("trigger_id") or ""),
+                    policy_view(form, channel_id=where.channel_id),
                 )
                 return
             ls.responder.show(where, reply)
@@ -64,6 +74,8 @@ def register(app: App, ls: Listeners) -> None:
             reply = ls.service.handle_text(actor=ls.responder.actor(where), text=text)
             if reply.opens == OPEN_SETUP:
                 reply = Reply(text=SETUP_IN_CHAT)
+            elif reply.opens == OPEN_POLICY:
+                reply = Reply(text=POLICY_IN_CHAT)
             ls.responder.show(where, reply)
 
         ls.later(body, work)

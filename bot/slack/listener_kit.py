@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.observability.logs import log_context
 from bot.service import BackfillService
 from bot.slack.ack_queue import AckFirstWork
 from bot.slack.responder import Responder
@@ -31,6 +32,22 @@ log = logging.getLogger("bot.slack")
 
 Body = Mapping[str, Any]
 Work = Callable[[], None]
+
+
+def slack_ids(body: Body) -> dict[str, str | None]:
+    """The workspace and the delivery a request body is about, for the log lines of its work.
+
+    The delivery is the event's ``event_id`` (what a Slack retry repeats), else the
+    ``trigger_id`` of a command or a click.
+    """
+    team = body.get("team_id")
+    if not team and isinstance(body.get("team"), Mapping):
+        team = body["team"].get("id")
+    delivery = body.get("event_id") or body.get("trigger_id")
+    return {
+        "slack_team": str(team) if team else None,
+        "slack_delivery": str(delivery) if delivery else None,
+    }
 
 
 def acked_then(run: Callable[[Body], None]) -> Callable[[Ack, Body], None]:
@@ -61,6 +78,7 @@ class Listeners:
     def guard(self, body: Body, work: Work) -> None:
         """Run deferred work; any failure goes to the one error path."""
         try:
-            work()
+            with log_context(**slack_ids(body)):
+                work()
         except Exception as exc:
             self.responder.report(exc, body)

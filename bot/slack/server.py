@@ -26,8 +26,11 @@ from sqlalchemy import text
 
 from bot.config import Settings, load_settings, require
 from bot.errors import BotError
+from bot.observability.logs import configure_for
+from bot.observability.ops import METRICS_PATH, READY_PATH, OpsApp, serve_ops
 from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
+from bot.service.background import database_check, watch_backlog
 from bot.slack.app import SlackBot, create_slack_bot
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
@@ -86,6 +89,11 @@ def create_wsgi_app(
     """The WSGI app for tests, the benchmark and ``serve`` (``.bot.close()`` when done)."""
     bot = create_slack_bot(runtime=runtime, service=service, client=client)
     return WsgiApp(bot, runtime)
+
+
+def with_ops(wsgi: WsgiApp) -> OpsApp:
+    """``wsgi`` behind the operator's endpoints: /metrics, /healthz (liveness), /readyz."""
+    return OpsApp(database=database_check(wsgi.runtime), fallback=wsgi)
 
 
 @dataclass
@@ -188,10 +196,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        )
+        configure_for(settings)
         check_settings(settings)
         runtime = build_runtime(settings, allow_generate_key=False, check_schema=True)
     except BotError as exc:
@@ -200,14 +205,24 @@ def main(argv: list[str]) -> int:
     warm_up_parser()
     client = build_web_client(settings)
     wsgi = create_wsgi_app(runtime, client=client)
+    watch_backlog(runtime)
     tracker: InProcessTracker | None = None
     if settings.run_tracker_in_server:
         tracker = start_tracker(runtime, client)
     try:
         if settings.slack_app_token:
-            _run_socket_mode(wsgi.bot, settings)
+            # no Slack requests come in over HTTP; the operator's endpoints still do
+            ops = serve_ops(
+                OpsApp(database=database_check(runtime)),
+                host=args.host,
+                port=args.port or settings.port,
+            )
+            try:
+                _run_socket_mode(wsgi.bot, settings)
+            finally:
+                ops.stop()
         else:
-            _run_http(wsgi, settings, host=args.host, port=args.port or settings.port)
+            _run_http(with_ops(wsgi), settings, host=args.host, port=args.port or settings.port)
     finally:
         if tracker is not None:
             tracker.stop(timeout=settings.tracker_tick_seconds + 30)
@@ -216,7 +231,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _run_http(wsgi: WsgiApp, settings: Settings, *, host: str, port: int) -> None:
+def _run_http(wsgi: OpsApp, settings: Settings, *, host: str, port: int) -> None:
     from waitress.server import create_server
 
     server = create_server(
@@ -229,7 +244,15 @@ def _run_http(wsgi: WsgiApp, settings: Settings, *, host: str, port: int) -> Non
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("serving %s and %s on %s:%s", EVENTS_PATH, HEALTH_PATH, host, port)
+    log.info(
+        "serving %s, %s, %s and %s on %s:%s",
+        EVENTS_PATH,
+        HEALTH_PATH,
+        READY_PATH,
+        METRICS_PATH,
+        host,
+        port,
+    )
     try:
         server.run()
     except (OSError, ValueError) as exc:
@@ -238,9 +261,27 @@ def _run_http(wsgi: WsgiApp, settings: Settings, *, host: str, port: int) -> Non
             log.info("server stopped: %s", exc)
 
 
-def _run_socket_mode(bot: SlackBot, settings: Settings) -> None:
+def _run_socket_mode(
+    bot: SlackBot, settings: Settings, *, stop: threading.Event | None = None
+) -> None:
+    """Connect out to Slack and serve until SIGTERM / SIGINT (or ``stop``), then disconnect."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    stop = stop or threading.Event()
+
+    def shutdown(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: disconnecting from Slack", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, shutdown)
+        signal.signal(signal.SIGINT, shutdown)
     handler = SocketModeHandler(bot.app, app_token=settings.slack_app_token)
     log.info("connecting to Slack in Socket Mode")
-    handler.start()  # type: ignore[no-untyped-call]
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+        log.info("connected to Slack in Socket Mode")
+        stop.wait()
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+    log.info("disconnected from Slack")

@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.errors import SlackApiError
 from bot.messages.notifier import Block
+from bot.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +134,16 @@ class SlackNotifier:
             response = self._client.api_call(method, json=kwargs)
         except SdkSlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
+            metrics.current().slack_call(method, str(code or "unknown_error"))
             log.warning("slack %s failed: %s", method, code)
             raise slack_error(str(code) if code else None) from exc
         except (SlackClientError, URLError, OSError) as exc:
+            metrics.current().slack_call(method, "connection_error")
             log.warning("slack %s failed: %s", method, type(exc).__name__)
             raise slack_error("connection_error") from exc
         data = response.data
         if not isinstance(data, dict):
+            metrics.current().slack_call(method, "invalid_response")
             raise slack_error("invalid_response")
+        metrics.current().slack_call(method, "ok")
         return data

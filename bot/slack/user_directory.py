@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +67,16 @@ class UserDirectory:
     def _fetch(self, user_id: str) -> SlackUser | None:
         try:
             response = self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            code = exc.response.get("error") if exc.response is not None else None
+            metrics.current().slack_call("users.info", str(code or "unknown_error"))
+            log.warning("users.info for %s failed: %s", user_id, code)
+            return None
         except (SlackClientError, OSError) as exc:
+            metrics.current().slack_call("users.info", "connection_error")
             log.warning("users.info for %s failed: %s", user_id, type(exc).__name__)
             return None
+        metrics.current().slack_call("users.info", "ok")
         data: Any = response.get("user")
         if not isinstance(data, dict):
             return None

@@ -1,4 +1,5 @@
-"""Modal submissions: edit dates and setup, with mistakes shown inline in the modal.
+"""Modal submissions: edit dates, setup, reject (the reason) and policies, with mistakes
+shown inline in the modal.
 
 Inline errors only exist in the ack (``response_action="errors"``), so both checks run
 before acking, bounded in time: the date check is pure (today and the limit travel in the
@@ -21,8 +22,10 @@ from bot.errors import (
     FutureRangeError,
 )
 from bot.messages import ids
+from bot.messages.approvals import RejectMeta, read_reason
 from bot.messages.blocks import error_text
 from bot.messages.modals import EditMeta, message_view, read_dates, read_setup
+from bot.messages.policy_modal import read_policy
 from bot.parsing import check_range
 from bot.service import Reply, unexpected
 from bot.service.setup import TeamIdError
@@ -129,6 +132,48 @@ def register(app: App, ls: Listeners) -> None:
         ack(response_action="update", view=message_view(SETUP_TITLE, reply.text))
 
     app.view(ids.VIEW_SETUP)(ack_setup)
+
+    def on_reject(ack: Ack, body: Body, view: Body) -> None:
+        reason = read_reason((view.get("state") or {}).get("values") or {})
+        try:
+            meta = RejectMeta.loads(str(view.get("private_metadata") or ""))
+        except (ValueError, KeyError, TypeError):
+            ack(
+                response_action="errors",
+                errors={ids.BLOCK_REJECT_REASON: "This form is out of date: press Reject again."},
+            )
+            return
+        if not reason:
+            ack(response_action="errors", errors={ids.BLOCK_REJECT_REASON: "Say why."})
+            return
+        ack()
+
+        def work() -> None:
+            where = where_from_body(body)
+            reply = ls.service.reject(
+                actor=ls.responder.actor(where), request_id=meta.request_id, reason=reason
+            )
+            ls.responder.show(where, reply)
+
+        ls.later(body, work)
+
+    app.view(ids.VIEW_REJECT)(on_reject)
+
+    def on_policy(ack: Ack, body: Body, view: Body) -> None:
+        changes, errors = read_policy((view.get("state") or {}).get("values") or {})
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+
+        def work() -> None:
+            where = where_from_body(body)
+            reply = ls.service.set_policy(actor=ls.responder.actor(where), changes=changes)
+            ls.responder.show(where, reply)
+
+        ls.later(body, work)
+
+    app.view(ids.VIEW_POLICY)(on_policy)
 
 
 def _field(exc: BotError) -> str:

@@ -244,3 +244,15 @@ def ensure_schema_current(engine: Engine) -> None:
 
 def _all_revisions() -> list[Any]:
     return list(ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
+def database_problem(engine: Engine) -> str | None:
+    """None when the database answers and is at the newest schema; else what is wrong.
+
+    Readiness (``/readyz``) and ``doctor`` ask this; it never raises for a database fault.
+    """
+    try:
+        ensure_schema_current(engine)
+    except BotError as exc:
+        return exc.user_message
+    return None

@@ -65,7 +65,7 @@ E = TypeVar("E", bound=StrEnum)
 class StrEnumType(TypeDecorator[E], Generic[E]):
     """A ``StrEnum`` stored as its plain string value (no native ENUM type to migrate)."""
 
-    impl = String(16)
+    impl = String
     cache_ok = True
 
     def __init__(self, enum_class: type[E], length: int = 16) -> None:
@@ -98,6 +98,8 @@ class Base(DeclarativeBase):
 
 class RequestState(StrEnum):
     PENDING = "PENDING"  # confirmation card shown
+    # confirmed by its requester; a second person (an approver) must approve it
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
     SUBMITTING = "SUBMITTING"  # one confirm click claimed it; the API call is in flight
     SUBMITTED = "SUBMITTED"  # the API accepted it; backfill id known
     CREATED = "CREATED"
@@ -108,7 +110,7 @@ class RequestState(StrEnum):
     CANCELLED = "CANCELLED"
     DISMISSED = "DISMISSED"  # the user cancelled before submitting
     EXPIRED = "EXPIRED"  # never confirmed
-    REJECTED = "REJECTED"  # the API refused it
+    REJECTED = "REJECTED"  # the API refused it, or an approver did
     # a plan's step waiting for its turn (its chunk before it, or a backfill it is queued
     # after); a confirmed plan itself, while its steps run (bot/service/plans.py)
     QUEUED = "QUEUED"
@@ -136,7 +138,7 @@ FINAL_STATES: frozenset[RequestState] = frozenset(
     }
 )
 
-STATE_LENGTH = 16
+STATE_LENGTH = 24
 _STATE_VALUES = ", ".join(f"'{state.value}'" for state in RequestState)
 
 
@@ -162,6 +164,12 @@ class Workspace(Base):
     allowed_channels: Mapped[list[str]] = mapped_column(_json_list(), default=list)
     date_order: Mapped[str | None] = mapped_column(String(3))
     max_days: Mapped[int | None] = mapped_column(Integer)
+    # policies (bot/service/policies.py): who may request, who must approve what
+    requester_groups: Mapped[list[str]] = mapped_column(_json_list(), default=list)
+    approvers: Mapped[list[str]] = mapped_column(_json_list(), default=list)
+    approver_groups: Mapped[list[str]] = mapped_column(_json_list(), default=list)
+    approval_over_days: Mapped[int | None] = mapped_column(Integer)
+    approval_transfers: Mapped[list[int]] = mapped_column(_json_list(), default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -211,6 +219,7 @@ class BackfillRequest(Base):
     state: Mapped[RequestState] = mapped_column(_state_type(), default=RequestState.PENDING)
     state_reason: Mapped[str | None] = mapped_column(Text)
     confirmed_by: Mapped[str | None] = mapped_column(String(32))
+    approved_by: Mapped[str | None] = mapped_column(String(32))
     message_channel: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))

@@ -173,9 +173,8 @@ def plans_to_advance(
 
 def orphaned_step_ids(session: Session, *, limit: int = 200) -> list[int]:
     """QUEUED steps of plans that ended without them (dismissed, expired, cancelled)."""
-    plan = select(BackfillRequest.id).where(
-        BackfillRequest.state.not_in([RequestState.PENDING, RequestState.QUEUED])
-    )
+    waiting = [RequestState.PENDING, RequestState.AWAITING_APPROVAL, RequestState.QUEUED]
+    plan = select(BackfillRequest.id).where(BackfillRequest.state.not_in(waiting))
     query = (
         select(PlanStep.request_id)
         .join(BackfillRequest, BackfillRequest.id == PlanStep.request_id)

@@ -34,6 +34,7 @@ from bot.store.workspaces import (
     ensure_workspace,
     get_workspace,
     list_workspaces,
+    set_policy,
     set_workspace_token,
 )
 
@@ -59,7 +60,9 @@ __all__ = [
     "record_announce_failure",
     "refresh_request",
     "release",
+    "set_policy",
     "set_workspace_token",
+    "team_events",
     "transition",
     "update_request",
 ]
@@ -193,6 +196,32 @@ def list_events(session: Session, *, request_id: int) -> list[RequestEvent]:
     return list(session.scalars(query.order_by(RequestEvent.id)))
 
 
+def team_events(
+    session: Session,
+    *,
+    slack_team_id: str,
+    since: datetime | None = None,
+    transfer_id: int | None = None,
+    limit: int | None = None,
+) -> list[tuple[RequestEvent, BackfillRequest]]:
+    """A workspace's request events with their requests, oldest first (the newest ``limit``)."""
+    query = (
+        select(RequestEvent, BackfillRequest)
+        .join(BackfillRequest, RequestEvent.request_id == BackfillRequest.id)
+        .where(BackfillRequest.slack_team_id == slack_team_id)
+    )
+    if since is not None:
+        query = query.where(RequestEvent.created_at >= since)
+    if transfer_id is not None:
+        query = query.where(BackfillRequest.transfer_id == transfer_id)
+    if limit is None:
+        rows = session.execute(query.order_by(RequestEvent.id)).all()
+    else:
+        rows = session.execute(query.order_by(RequestEvent.id.desc()).limit(limit)).all()
+        rows = list(reversed(rows))
+    return [(event, request) for event, request in rows]
+
+
 def _check_values(values: Mapping[str, Any]) -> None:
     refused = _PROTECTED.intersection(values)
     if refused:
@@ -287,27 +316,34 @@ def update_request(
 # --- expiry and the tracker's leases ----------------------------------------------------
 
 
+_EXPIRY_REASONS = {
+    RequestState.PENDING: "The request was not confirmed in time.",
+    RequestState.AWAITING_APPROVAL: "The request was not approved in time.",
+}
+
+
 def expire_pending(session: Session, *, now: datetime, actor: str = "expiry") -> list[int]:
-    """Move unconfirmed requests past their expiry to EXPIRED; return the ids moved."""
-    due = session.scalars(
-        select(BackfillRequest.id)
+    """Move unconfirmed (and unapproved) requests past their expiry to EXPIRED; return the
+    ids moved."""
+    due = session.execute(
+        select(BackfillRequest.id, BackfillRequest.state)
         .where(
-            BackfillRequest.state == RequestState.PENDING,
+            BackfillRequest.state.in_(list(_EXPIRY_REASONS)),
             BackfillRequest.expires_at <= now,
         )
         .order_by(BackfillRequest.id)
     ).all()
     return [
         request_id
-        for request_id in due
+        for request_id, state in due
         if transition(
             session,
             request_id=request_id,
-            expected=RequestState.PENDING,
+            expected=state,
             to=RequestState.EXPIRED,
             actor=actor,
             now=now,
-            reason="The request was not confirmed in time.",
+            reason=_EXPIRY_REASONS[state],
         )
     ]
 

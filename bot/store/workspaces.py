@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,6 +22,10 @@ def ensure_workspace(session: Session, *, slack_team_id: str, now: datetime) -> 
         "admins": [],
         "allowed_users": [],
         "allowed_channels": [],
+        "requester_groups": [],
+        "approvers": [],
+        "approver_groups": [],
+        "approval_transfers": [],
         "created_at": now,
         "updated_at": now,
     }
@@ -84,6 +88,46 @@ def configure_workspace(
         workspace.date_order = date_order
     if max_days is not None:
         workspace.max_days = max_days
+    workspace.updated_at = now
+    session.flush()
+    return workspace
+
+
+# policy fields a workspace holds, by the name ``policy clear --what`` and the modal use
+POLICY_LISTS: dict[str, str] = {
+    "requesters": "allowed_users",
+    "requester-groups": "requester_groups",
+    "approvers": "approvers",
+    "approver-groups": "approver_groups",
+    "approval-transfers": "approval_transfers",
+    "channels": "allowed_channels",
+}
+POLICY_NUMBERS: dict[str, str] = {
+    "approval-over-days": "approval_over_days",
+    "max-days": "max_days",
+}
+POLICY_NAMES: tuple[str, ...] = (*POLICY_LISTS, *POLICY_NUMBERS)
+
+
+def set_policy(
+    session: Session,
+    *,
+    slack_team_id: str,
+    now: datetime,
+    changes: Mapping[str, Sequence[str] | Sequence[int] | int | None],
+) -> Workspace:
+    """Change a workspace's policy fields by name (``POLICY_NAMES``); a list replaces the
+    list, a number the number, None clears (empty list: everyone / no approval)."""
+    unknown = set(changes) - set(POLICY_NAMES)
+    if unknown:
+        raise ValueError(f"unknown policy field(s) {sorted(unknown)}")
+    workspace = ensure_workspace(session, slack_team_id=slack_team_id, now=now)
+    for name, value in changes.items():
+        if name in POLICY_LISTS:
+            items = list(value) if isinstance(value, list | tuple) else []
+            setattr(workspace, POLICY_LISTS[name], list(dict.fromkeys(items)))
+        else:
+            setattr(workspace, POLICY_NUMBERS[name], value if isinstance(value, int) else None)
     workspace.updated_at = now
     session.flush()
     return workspace

@@ -42,6 +42,9 @@ from bot.errors import (
     DtsUnavailableError,
     TokenError,
 )
+from bot.observability import metrics
+from bot.observability.logs import log_context
+from bot.observability.metrics import endpoint_of
 from bot.supermetrics.errors import (
     Operation,
     error_for_status,
@@ -249,17 +252,51 @@ class DtsClient:
         parse: Callable[[Any], T],
         body: Mapping[str, Any] | None = None,
     ) -> T:
+        with log_context(supermetrics_team=team_id):
+            return self._send(
+                team_id=team_id,
+                token=token,
+                method=method,
+                path=path,
+                operation=operation,
+                parse=parse,
+                body=body,
+            )
+
+    def _send(
+        self,
+        *,
+        team_id: int,
+        token: str,
+        method: str,
+        path: str,
+        operation: Operation,
+        parse: Callable[[Any], T],
+        body: Mapping[str, Any] | None,
+    ) -> T:
+        endpoint = endpoint_of(method, path)
         started = time.monotonic()
         try:
             response = self._http.request(
                 method, path, json=body, headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.TimeoutException as exc:
+            metrics.current().dts_call(
+                endpoint=endpoint, status="timeout", seconds=time.monotonic() - started
+            )
             log.info("DTS %s %s timed out after %.1fs", method, path, time.monotonic() - started)
             raise unavailable(operation=operation, timed_out=True, timeout=self.timeout) from exc
         except httpx.TransportError as exc:
+            metrics.current().dts_call(
+                endpoint=endpoint, status="network", seconds=time.monotonic() - started
+            )
             log.info("DTS %s %s failed: %s", method, path, type(exc).__name__)
             raise unavailable(operation=operation, timed_out=False, timeout=self.timeout) from exc
+        metrics.current().dts_call(
+            endpoint=endpoint,
+            status=str(response.status_code),
+            seconds=time.monotonic() - started,
+        )
         self._record_rate_limit(team_id, response.headers)
         elapsed_ms = (time.monotonic() - started) * 1000
         if not 200 <= response.status_code < 300:
@@ -272,6 +309,7 @@ class DtsClient:
                 error_body.code,
                 elapsed_ms,
                 error_body.request_id,
+                extra={"dts_request_id": error_body.request_id},
             )
             raise error_for_status(
                 response.status_code,
@@ -297,6 +335,7 @@ class DtsClient:
             response.status_code,
             elapsed_ms,
             request_id,
+            extra={"dts_request_id": request_id},
         )
         if not isinstance(payload, dict) or "data" not in payload:
             raise unreadable(

@@ -37,6 +37,8 @@ from bot.errors import BotError, SlackApiError
 from bot.messages.notifier import Notifier
 from bot.messages.plan_cards import PlanView, plan_handles, plan_reply, plan_status_card
 from bot.messages.status_updates import affects_card, is_slack_user, render_card, render_reply
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestEvent, RequestState
 from bot.store.plans import plan_of
@@ -152,7 +154,8 @@ class Announcer:
             if request_id is None and self._waiting(rid, now):
                 continue
             try:
-                announced += self._flush_request(rid)
+                with log_context(request_id=rid):
+                    announced += self._flush_request(rid)
             except BotError as exc:
                 # a database hiccup: the events stay pending for the next flush
                 log.warning("announcing request %s failed: %s", rid, exc.user_message)
@@ -270,7 +273,9 @@ class Announcer:
             )
         exc = delivery.error
         if exc is None:
-            mark_announced(session, event_id=event.id, now=self.clock.now())
+            now = self.clock.now()
+            mark_announced(session, event_id=event.id, now=now)
+            metrics.current().announced(event.kind, (now - event.created_at).total_seconds())
             return True
         attempts = record_announce_failure(session, event_id=event.id)
         if attempts >= self.max_attempts:

@@ -15,6 +15,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.observability.metrics import Backlog
 from bot.store.models import TRACKED_STATES, BackfillRequest, RequestEvent, RequestState
 from bot.store.statements import is_postgres, rowcount
 
@@ -160,4 +161,35 @@ def release_many(
     session.execute(
         statement,
         [{"request_id": request_id, "next_poll": when} for request_id, when in next_polls],
+    )
+
+
+def tracked_counts(session: Session) -> dict[str, int]:
+    """How many requests are followed, by state (the ``tracked_backfills`` gauge)."""
+    rows = session.execute(
+        select(BackfillRequest.state, func.count())
+        .where(BackfillRequest.state.in_(list(TRACKED_STATES)))
+        .group_by(BackfillRequest.state)
+    ).all()
+    counts = {state.value: 0 for state in TRACKED_STATES}
+    counts.update({RequestState(row[0]).value: int(row[1]) for row in rows})
+    return counts
+
+
+def oldest_unannounced_at(session: Session) -> datetime | None:
+    """When the oldest change still waiting for its Slack post was stored (None: none waits)."""
+    oldest = session.execute(
+        select(func.min(RequestEvent.created_at)).where(
+            RequestEvent.needs_announcement.is_(True), RequestEvent.announced_at.is_(None)
+        )
+    ).scalar()
+    return None if oldest is None else _as_utc(oldest)
+
+
+def backlog(session: Session, *, now: datetime) -> Backlog:
+    """The scrape-time gauges: requests followed by state, age of the oldest unannounced change."""
+    oldest = oldest_unannounced_at(session)
+    return Backlog(
+        tracked=tracked_counts(session),
+        oldest_unannounced_seconds=None if oldest is None else (now - oldest).total_seconds(),
     )

@@ -35,6 +35,8 @@ from bot.config import Settings
 from bot.errors import BotError, DtsError, DtsRateLimitedError, TokenError
 from bot.messages.blocks import error_text
 from bot.messages.notifier import Notifier
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.store.db import session_scope
 from bot.store.deliveries import prune_deliveries
 from bot.store.models import RequestState
@@ -148,6 +150,7 @@ class Tracker:
     def run_once(self, *, now: datetime | None = None) -> int:
         """One tick; return the number of backfills polled plus events announced."""
         now = now or self.clock.now()
+        started = time.perf_counter()
         stats = TickStats()
         self._expire(now, stats)
         self._recover_stuck(now, stats)
@@ -159,6 +162,7 @@ class Tracker:
             if count < self.settings.tracker_batch_size:
                 break
         self.last_tick = stats
+        metrics.current().tick(time.perf_counter() - started, ended_at=time.time())
         return stats.polled + stats.announced
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -170,14 +174,23 @@ class Tracker:
                 release_owned(session, owner=self.owner)
         except BotError as exc:
             log.warning("could not release old leases: %s", exc.user_message)
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("tracker tick failed; trying again next tick")
-            elapsed = time.monotonic() - started
-            stop.wait(max(self.settings.tracker_tick_seconds - elapsed, 0.0))
+        # readiness (/readyz) needs this tracker ticking while the process runs it
+        heartbeat = metrics.current().health.tracker_started(
+            tick_seconds=self.settings.tracker_tick_seconds
+        )
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                heartbeat.tick_started()
+                try:
+                    self.run_once()
+                except Exception:
+                    log.exception("tracker tick failed; trying again next tick")
+                heartbeat.tick_done()
+                elapsed = time.monotonic() - started
+                stop.wait(max(self.settings.tracker_tick_seconds - elapsed, 0.0))
+        finally:
+            heartbeat.stop()
         log.info("tracker %s stopped", self.owner)
 
     # ------------------------------------------------------------------- expiry
@@ -258,7 +271,12 @@ class Tracker:
         outcomes: list[_Outcome] = []
         for target in targets:
             try:
-                outcomes.append(self._poll_one(target, now, stats, credentials, waiting))
+                with log_context(
+                    request_id=target.request_id,
+                    backfill_id=target.backfill_id,
+                    slack_team=target.slack_team_id,
+                ):
+                    outcomes.append(self._poll_one(target, now, stats, credentials, waiting))
             except Exception as exc:
                 # one broken request must not stop the others; count it like an API failure
                 log.exception("polling request %s failed unexpectedly", target.request_id)

@@ -3,7 +3,7 @@ Each step is a request of its own, linked to its plan in ``plan_steps``; QUEUED 
 request states (a step waiting for its turn, a confirmed plan while its steps run).
 
 Revision ID: 0007_plan_steps
-Revises: 0003
+Revises: 0006_policies_approvals
 Create Date: 2026-11-30
 """
 
@@ -15,12 +15,13 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_plan_steps"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0006_policies_approvals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _OLD_STATES = (
     "PENDING",
+    "AWAITING_APPROVAL",
     "SUBMITTING",
     "SUBMITTED",
     "CREATED",

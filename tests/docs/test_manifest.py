@@ -37,7 +37,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "team.info": frozenset({"team:read"}),
     "conversations.info": frozenset({"channels:read"}),
-    "conversations.members": frozenset({"channels:read"}),
+    # public channels need channels:read, private ones groups:read, DMs im:read
+    "conversations.members": frozenset({"channels:read", "groups:read", "im:read"}),
+    "usergroups.users.list": frozenset({"usergroups:read"}),
     "conversations.open": frozenset({"im:write"}),
     "conversations.join": frozenset({"channels:join"}),
     "reactions.add": frozenset({"reactions:write"}),
@@ -54,7 +56,7 @@ EVENT_SCOPES: dict[str, frozenset[str]] = {
     "tokens_revoked": frozenset(),
 }
 _METHOD = re.compile(
-    r"^(?:chat|users|views|auth|team|conversations|reactions|im|bots)\.[a-zA-Z.]+$"
+    r"^(?:chat|users|usergroups|views|auth|team|conversations|reactions|im|bots)\.[a-zA-Z.]+$"
 )
 _EVENTS_URL = re.compile(r"^https://YOUR-HOST/slack/events$")
 
@@ -106,7 +108,16 @@ def registrations() -> dict[str, set[str]]:
     return found
 
 
-_SDK_FAMILIES = ("chat", "users", "views", "auth", "team", "conversations", "reactions")
+_SDK_FAMILIES = (
+    "chat",
+    "users",
+    "usergroups",
+    "views",
+    "auth",
+    "team",
+    "conversations",
+    "reactions",
+)
 
 
 def _sdk_method(call: ast.Call) -> str | None:
@@ -120,6 +131,8 @@ def _sdk_method(call: ast.Call) -> str | None:
     owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
     family, _, rest = func.attr.partition("_")
     if owner_name.endswith("client") and family in _SDK_FAMILIES and rest:
+        if family == "usergroups":  # usergroups_users_list: usergroups.users.list
+            return f"{family}.{rest.replace('_', '.')}"
         return f"{family}.{_camel(rest)}"
     return None
 

@@ -140,8 +140,11 @@ def test_compose_healthchecks() -> None:
     assert "/healthz" in " ".join(web["healthcheck"]["test"])
     assert web["environment"]["PORT"] in {p.split(":")[-1] for p in web["ports"]}
     assert web["environment"]["RUN_TRACKER_IN_SERVER"] == "false"
-    # no HTTP server in these: the image's /healthz check would mark them unhealthy
-    assert SERVICES["worker"]["healthcheck"] == {"disable": True}
+    # the worker answers on METRICS_PORT, ready while its tracker ticks
+    worker = SERVICES["worker"]
+    port = worker["environment"]["METRICS_PORT"]
+    assert f"127.0.0.1:{port}/readyz" in " ".join(worker["healthcheck"]["test"])
+    # no HTTP server in the one-shot migrate: the image's /healthz check would fail it
     assert SERVICES["migrate"]["healthcheck"] == {"disable": True}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import day_spans
+from bot.clock import day_spans, zone
 from bot.errors import BotError, CommandError, NotFoundError, StateConflictError
 from bot.messages import ids
 from bot.parsing import parse_command
@@ -192,3 +192,16 @@ def test_revising_a_request_that_left_pending_changes_nothing(world: ServiceWorl
     with session_scope(world.session_factory) as session:
         row = session.get(BackfillRequest, reply.request_id)
         assert row is not None and (row.state, row.transfer_name) == ("DISMISSED", "Renamed")
+
+
+def test_the_card_names_the_timezone_that_decided_today(world: ServiceWorld) -> None:
+    """A relative range says which timezone's today decided it; a range that includes
+    today says today is not over yet; full dates need neither."""
+    world.service.handle_text(actor=ALICE, text="transfer 456789 this month")
+    today = world.clock.now().astimezone(zone("Pacific/Auckland")).date()
+    card = block_text(list(world.notifier.messages.values())[-1])
+    assert f"Today in Pacific/Auckland is {today.isoformat()}" in card
+    assert f"Today ({today.isoformat()}) is not over yet" in card
+    world.service.handle_text(actor=ALICE, text="transfer 456789 from 2024-01-01 to 2024-01-31")
+    card = block_text(list(world.notifier.messages.values())[-1])
+    assert "Today in" not in card and "not over yet" not in card

@@ -97,7 +97,10 @@ def test_allow_list_refuses_people_outside_it(bot: SlackHarness) -> None:
     bot.configure(allowed_users=[REQUESTER.user_id])
     bot.command("transfer 456789 for last month", user=OTHER)
     text = bot.wait(bot.response_texts, "the refusal")[0]
-    assert "list of people" in text
+    assert text == (
+        f"Only <@{REQUESTER.user_id}> can request backfills in this workspace. Ask a "
+        "workspace admin to add you (`/backfill policy`)."
+    )
     assert bot.requests() == []
 
     bot.configure(allowed_channels=["C0BACKFILLS"])

@@ -91,6 +91,10 @@ class _ResponseTarget:
     uses: int = 0
 
 
+# the bot scopes manifest.yml asks for
+BOT_SCOPES = ("commands", "chat:write", "users:read", "app_mentions:read", "im:history")
+
+
 class FakeSlack(SlackWebMethods):
     """The Slack Web API on 127.0.0.1, recording every call.  Start it, stop it."""
 
@@ -113,11 +117,19 @@ class FakeSlack(SlackWebMethods):
         self.team_name = team_name
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
+        # Socket Mode: apps.connections.open with this app token answers socket_url
+        self.app_token: str | None = None
+        self.socket_url = ""
+        # sent back in X-OAuth-Scopes on every answer, as Slack does
+        self.scopes: list[str] = list(BOT_SCOPES)
         self._clock = clock
         self._lock = threading.RLock()
         self._users: dict[str, FakeUser] = {user.user_id: user for user in users}
         self._channel_names: dict[str, str] = dict(channels or {})
         self._not_in: set[str] = set()
+        # channel -> its members (channels not listed: every user); user group -> members
+        self._members: dict[str, set[str]] = {}
+        self._usergroups: dict[str, list[str]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._calls: list[Call] = []
         self._responses: list[ResponsePost] = []
@@ -184,6 +196,16 @@ class FakeSlack(SlackWebMethods):
                 self._not_in.discard(channel_id)
             else:
                 self._not_in.add(channel_id)
+
+    def set_channel_members(self, channel: str, users: Iterable[str]) -> None:
+        """conversations.members of ``channel`` answers exactly these users (and the bot)."""
+        with self._lock:
+            self._members[channel] = set(users)
+
+    def add_usergroup(self, group_id: str, users: Iterable[str]) -> None:
+        """A user group (``S…``) whose members usergroups.users.list returns."""
+        with self._lock:
+            self._usergroups[group_id] = list(users)
 
     def bot_not_in(self, channel: str) -> None:
         """Make chat.postMessage (and friends) to this channel answer ``not_in_channel``."""
@@ -307,7 +329,7 @@ class FakeSlack(SlackWebMethods):
         self, method: str, args: JsonDict, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], JsonDict]:
         """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
-        extra_headers: dict[str, str] = {}
+        extra_headers: dict[str, str] = {"X-OAuth-Scopes": ",".join(self.scopes)}
         fault = self._take_fault(method)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -317,7 +339,7 @@ class FakeSlack(SlackWebMethods):
             body: JsonDict = {"ok": False, "error": fault.error}
             if fault.retry_after is not None:
                 extra_headers["Retry-After"] = str(fault.retry_after)
-        elif not self._authorized(headers, args):
+        elif not self._authorized(headers, args, method):
             status, body = 200, {"ok": False, "error": "invalid_auth"}
         else:
             status = 200
@@ -393,11 +415,14 @@ class FakeSlack(SlackWebMethods):
                 queue.pop(0)
             return fault
 
-    def _authorized(self, headers: Mapping[str, str], args: Mapping[str, Any]) -> bool:
+    def _authorized(
+        self, headers: Mapping[str, str], args: Mapping[str, Any], method: str = ""
+    ) -> bool:
         auth = headers.get("authorization", "")
-        if auth.startswith("Bearer "):
-            return auth[len("Bearer ") :] == self.token
-        return args.get("token") == self.token
+        given = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
+        if method == "apps.connections.open":  # Socket Mode: the app-level token
+            return self.app_token is not None and given == self.app_token
+        return given == self.token
 
 
 def parse_body(content_type: str, raw: bytes) -> JsonDict:

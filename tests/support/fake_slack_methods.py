@@ -83,6 +83,8 @@ class SlackWebMethods:
     _users: dict[str, FakeUser]
     _channel_names: dict[str, str]
     _not_in: set[str]
+    _members: dict[str, set[str]]
+    _usergroups: dict[str, list[str]]
     _violations: list[str]
     _state: SlackState
     _ts_base: int
@@ -154,6 +156,9 @@ class SlackWebMethods:
         }
 
     # ------------------------------------------------------------ API methods
+    def _apps_connections_open(self, args: JsonDict) -> JsonDict:
+        return {"url": getattr(self, "socket_url", "")}
+
     def _auth_test(self, args: JsonDict) -> JsonDict:
         return {
             "url": "https://fake.slack.com/",
@@ -295,14 +300,22 @@ class SlackWebMethods:
         channel = args.get("channel")
         if not isinstance(channel, str) or not channel:
             raise SlackApiFault("channel_not_found")
-        members = sorted(self._users)
+        listed = self._members.get(channel)
+        members = sorted(self._users if listed is None else listed)
         if channel.startswith("D") or channel not in self._not_in:
             members.append(self.bot_user_id)
         return {"members": members, "response_metadata": {"next_cursor": ""}}
 
+    def _usergroups_users_list(self, args: JsonDict) -> JsonDict:
+        group = str(args.get("usergroup", ""))
+        if group not in self._usergroups:
+            raise SlackApiFault("no_such_subteam")
+        return {"users": list(self._usergroups[group])}
+
 
 METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "auth.test": SlackWebMethods._auth_test,
+    "apps.connections.open": SlackWebMethods._apps_connections_open,
     "chat.postMessage": SlackWebMethods._chat_post_message,
     "chat.update": SlackWebMethods._chat_update,
     "chat.postEphemeral": SlackWebMethods._chat_post_ephemeral,
@@ -313,6 +326,7 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "users.info": SlackWebMethods._users_info,
     "conversations.info": SlackWebMethods._conversations_info,
     "conversations.members": SlackWebMethods._conversations_members,
+    "usergroups.users.list": SlackWebMethods._usergroups_users_list,
 }
 
 

@@ -37,6 +37,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.history": {"channels:history", "groups:history", "im:history"},
     "conversations.replies": {"channels:history", "groups:history", "im:history"},
     "reactions.add": {"reactions:write"},
+    "usergroups.users.list": {"usergroups:read"},
 }
 # Bot event -> the scope it needs.
 EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history"}
@@ -45,6 +46,8 @@ _METHOD_STRING = re.compile(
     r"[\"'](auth|chat|views|users|conversations|reactions)\.([a-zA-Z]+)[\"']"
 )
 _METHOD_CALL = re.compile(r"\.(auth|chat|views|users|conversations|reactions)_([a-zA-Z]+)\(")
+# usergroups methods have three parts: client.usergroups_users_list(...)
+_USERGROUPS_CALL = re.compile(r"\.usergroups_([a-z]+)_([a-z]+)\(")
 
 
 def called_methods() -> set[str]:
@@ -56,6 +59,7 @@ def called_methods() -> set[str]:
         source = path.read_text(encoding="utf-8")
         found |= {f"{family}.{name}" for family, name in _METHOD_STRING.findall(source)}
         found |= {f"{family}.{name}" for family, name in _METHOD_CALL.findall(source)}
+        found |= {f"usergroups.{a}.{b}" for a, b in _USERGROUPS_CALL.findall(source)}
     return found
 
 
