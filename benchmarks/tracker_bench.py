@@ -145,6 +145,14 @@ def seed(
                 days = rng.randint(3, 14)
                 first = date(2024, 1, 1) + timedelta(days=15 * (n // transfers))
                 last = first + timedelta(days=days - 1)
+                older: tuple[date, date] | None = None
+                if plan_every > 0 and n % plan_every == 0:
+                    # a plan of two chunks over these days: the newer half is submitted,
+                    # the older half waits for it (both inside this backfill's own slot,
+                    # so no other backfill of the transfer overlaps them)
+                    half = days // 2
+                    older = (first, first + timedelta(days=half - 1))
+                    first, days = first + timedelta(days=half), days - half
                 # every backfill has its own pace: runs of 1-10 minutes, queues of 0.5-5 min
                 sim.seconds_per_run = rng.uniform(60, 600)
                 sim.schedule_delay = rng.uniform(30, 150)
@@ -157,7 +165,8 @@ def seed(
                 ts = f"1{n:09d}.000100"
                 in_plan = plan_every > 0 and n % plan_every == 0 and by_hand is None
                 if in_plan:
-                    row = _seed_plan(session, transfer_id, first, last, ts, now)
+                    assert older is not None
+                    row = _seed_plan(session, transfer_id, (first, last), older, ts, now)
                 else:
                     row = create_request(
                         session,
@@ -200,11 +209,9 @@ def seed(
                 )
                 record = sim._records[backfill.backfill_id]  # the simulator's own timetable
                 created = record.created_at
-                if by_hand is not None and plan_every > 0 and n % plan_every == 0:
+                if by_hand is not None and older is not None:
                     # the same second chunk, which a person submits once the first ends
-                    earlier_end = first - timedelta(days=1)
-                    earlier_start = earlier_end - (last - first)
-                    by_hand[row.id] = (transfer_id, earlier_start, earlier_end, ts)
+                    by_hand[row.id] = (transfer_id, *older, ts)
                 by_card[ts] = {
                     "request_id": row.id,
                     "backfill_id": backfill.backfill_id,
@@ -285,11 +292,15 @@ def submit_by_hand(
 
 
 def _seed_plan(
-    session: Any, transfer_id: int, first: date, last: date, ts: str, now: datetime
+    session: Any,
+    transfer_id: int,
+    newer: tuple[date, date],
+    older: tuple[date, date],
+    ts: str,
+    now: datetime,
 ) -> BackfillRequest:
     """A confirmed plan of two chunks of the transfer; return its first (submitted) step."""
-    earlier_end = first - timedelta(days=1)
-    earlier_start = earlier_end - (last - first)
+    earlier_start, last = older[0], newer[1]
     plan = create_request(
         session,
         slack_team_id="T1",
@@ -313,8 +324,8 @@ def _seed_plan(
         values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
     )
     steps = [
-        NewStep(transfer_id, None, first, last, None),
-        NewStep(transfer_id, None, earlier_start, earlier_end, 0),
+        NewStep(transfer_id, None, newer[0], newer[1], None),
+        NewStep(transfer_id, None, older[0], older[1], 0),
     ]
     first_step, _second = add_steps(session, plan=plan, steps=steps, now=now)
     transition(
