@@ -28,6 +28,26 @@ BLOCK_EDIT_END = "edit_end"
 BLOCK_SETUP_TEAM = "setup_team"
 BLOCK_SETUP_TOKEN = "setup_token"
 
+# App Home and the New backfill form (issue 14)
+ACTION_NEW_BACKFILL = "backfill_new"  # Home button: opens the form
+ACTION_OPEN_SETUP = "backfill_open_setup"  # Home button (admins): opens the setup modal
+# Home: "Cancel" beside each running backfill; action ids are unique within a view, so
+# each is "backfill_home_cancel:<request id>"
+ACTION_HOME_CANCEL = "backfill_home_cancel"
+SHORTCUT_NEW_BACKFILL = "backfill_new_shortcut"  # global shortcut "Backfill a transfer"
+VIEW_NEW_BACKFILL = "backfill_new_view"
+BLOCK_FORM_TRANSFER = "form_transfer"
+BLOCK_FORM_RANGE = "form_range"
+BLOCK_FORM_PREVIEW = "form_preview"
+BLOCK_FORM_START = "form_start"
+BLOCK_FORM_END = "form_end"
+BLOCK_FORM_CHANNEL = "form_channel"
+ACTION_FORM_TRANSFER = "form_transfer_pick"  # external_select: options from the transfer list
+ACTION_FORM_RANGE = "form_range_text"  # dispatch_action: previewed as it is typed
+ACTION_FORM_START = "form_start_date"
+ACTION_FORM_END = "form_end_date"
+ACTION_FORM_CHANNEL = "form_channel_pick"
+
 ACTION_APPROVE = "backfill_approve"
 ACTION_REJECT = "backfill_reject"
 VIEW_REJECT = "backfill_reject_view"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,7 @@ from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
 from bot.service.directory import Directory, NoDirectory
 from bot.service.history import history
+from bot.service.home import Home, RangePreview
 from bot.service.intake import Intake
 from bot.service.lookups import Lookups
 from bot.service.plans import Plans
@@ -144,6 +145,7 @@ class BackfillService:
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)
         self._recovery = Recovery(self.deps, self._submission, requeue=self._plans.requeue_stuck)
+        self._home = Home(self.deps, self._intake)
         self._policies = PolicyAdmin(self.deps)
 
     @property
@@ -292,6 +294,42 @@ class BackfillService:
     @_guarded
     def expire_due(self) -> int:
         return self._changes.expire_due()
+
+    # --- the App Home and the New backfill form --------------------------------------------
+
+    @_guarded
+    def home_view(self, *, actor: Actor) -> dict[str, Any]:
+        """The actor's App Home: their running and recent backfills, the others, setup."""
+        return self._home.view(actor)
+
+    @_guarded
+    def has_token(self, *, actor: Actor) -> bool:
+        return self._home.has_token(actor)
+
+    @_guarded
+    def transfer_options(self, *, actor: Actor, typed: str) -> list[tuple[int, str]]:
+        """(id, name) of the workspace's transfers matching what was typed (empty: none)."""
+        return self._home.transfer_options(actor, typed)
+
+    @_guarded
+    def preview_range(self, *, actor: Actor, typed: str, transfer_id: int | None) -> RangePreview:
+        return self._home.preview(actor, typed, transfer_id)
+
+    @_guarded
+    def check_days(self, *, actor: Actor, start: date, end: date) -> str | None:
+        return self._home.check_days(actor, start, end)
+
+    @_guarded
+    def request_from_form(
+        self,
+        *,
+        actor: Actor,
+        transfer_id: int,
+        range_text: str | None = None,
+        days: Sequence[date] = (),
+    ) -> Reply:
+        """The form's request: the same card as ``/backfill transfer <id> <range>``."""
+        return self._home.submit(actor, transfer_id=transfer_id, range_text=range_text, days=days)
 
     # --- housekeeping (the tracker's tick) ----------------------------------------------
 

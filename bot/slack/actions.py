@@ -105,6 +105,7 @@ def register(app: App, ls: Listeners) -> None:
             ls.responder.open_view(
                 str(body.get("trigger_id") or ""),
                 edit_dates_view(form, channel_id=where.channel_id),
+                team_id=where.team_id,
             )
 
         ls.later(body, work)
@@ -120,6 +121,7 @@ def register(app: App, ls: Listeners) -> None:
             ls.responder.open_view(
                 str(body.get("trigger_id") or ""),
                 reject_view(request_id=request_id, channel_id=where.channel_id, summary=summary),
+                team_id=where.team_id,
             )
 
         ls.later(body, work)

@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -127,6 +127,7 @@ class Announcer:
         max_attempts: int = MAX_ATTEMPTS,
         owner: str | None = None,
         lease_seconds: float = ANNOUNCE_LEASE_SECONDS,
+        on_status_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -137,6 +138,9 @@ class Announcer:
         self.lease_seconds = lease_seconds
         self._backoff: dict[int, _Backoff] = {}
         self._backoff_lock = threading.Lock()
+        # told (slack_team_id, requester) after a status change is announced, e.g. to
+        # refresh the requester's App Home; given from above, must only schedule work
+        self.on_status_change = on_status_change
 
     # --------------------------------------------------------------------- public
     def flush(self, *, request_id: int | None = None, limit: int = 100) -> int:
@@ -208,6 +212,7 @@ class Announcer:
                             held = False
                             break
                         announced += 1
+                        self._tell_status_change(work)
                         if not self._take_lease(session, request_id):
                             # it expired and was taken over: leave the rest to the taker
                             log.warning("lost the announce lease of request %s", request_id)
@@ -223,6 +228,14 @@ class Announcer:
                 if held:
                     self._release(request_id)
         return announced
+
+    def _tell_status_change(self, work: _Work) -> None:
+        if self.on_status_change is None or work.event.kind != "state":
+            return
+        try:
+            self.on_status_change(work.request.slack_team_id, work.request.user_id)
+        except Exception:
+            log.exception("the status-change listener failed for request %s", work.request.id)
 
     def _take_lease(self, session: Session, request_id: int) -> bool:
         return take_announce_lease(

@@ -2,8 +2,8 @@
 Each step is a request of its own, linked to its plan in ``plan_steps``; QUEUED joins the
 request states (a step waiting for its turn, a confirmed plan while its steps run).
 
-Revision ID: 0007_plan_steps
-Revises: 0006_policies_approvals
+Revision ID: 0008_plan_steps
+Revises: 0007_slack_installations
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_plan_steps"
-down_revision: str | Sequence[str] | None = "0006_policies_approvals"
+revision: str = "0008_plan_steps"
+down_revision: str | Sequence[str] | None = "0007_slack_installations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
