@@ -37,20 +37,23 @@ def test_a_plan_over_the_limit_in_total_waits_for_one_approval(bot: SlackHarness
     plan, _card = bot.posted_card()
     assert plan.days == 62
     bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
-    bot.wait_request(plan.id, "AWAITING_APPROVAL")
-    bot.wait(lambda: ids.ACTION_APPROVE in action_ids(bot.card(plan.id)), "the approval card")
+    bot.wait_request(plan.id, "AWAITING_APPROVAL", timeout=60)
+    bot.wait(
+        lambda: ids.ACTION_APPROVE in action_ids(bot.card(plan.id)), "the approval card", timeout=60
+    )
     assert bot.sim.backfills() == []
     # the requester cannot approve their own plan; another person who is no approver neither
     for user in (REQUESTER, OTHER):
         bot.click(ids.ACTION_APPROVE, str(plan.id), user=user, message_ts=plan.message_ts or "")
     bot.click(ids.ACTION_APPROVE, str(plan.id), user=APPROVER, message_ts=plan.message_ts or "")
-    bot.wait(lambda: len(bot.sim.backfills()) == 2, "both steps created")
-    approved = bot.wait_request(plan.id, "QUEUED")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "both steps created", timeout=60)
+    approved = bot.wait_request(plan.id, "QUEUED", timeout=60)
     assert approved.approved_by == APPROVER.user_id
     assert sorted(b.transfer_id for b in bot.sim.backfills()) == [456789, 456790]
     bot.wait(
         lambda: ids.ACTION_APPROVE not in action_ids(bot.card(plan.id)),
         "the plan's card without Approve",
+        timeout=60,
     )
 
 
@@ -59,5 +62,5 @@ def test_a_plan_under_the_limit_in_total_starts_at_once(bot: SlackHarness) -> No
     plan, _card = bot.posted_card()
     assert plan.days == 14
     bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
-    bot.wait(lambda: len(bot.sim.backfills()) == 2, "both steps created")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "both steps created", timeout=60)
     assert bot.request(plan.id).approved_by is None

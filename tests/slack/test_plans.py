@@ -60,7 +60,7 @@ def test_three_transfers_one_card_one_confirm_three_creates(
     assert bot.sim.backfills() == []
 
     bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
-    bot.wait(lambda: len(bot.sim.backfills()) == 3, "three creates")
+    bot.wait(lambda: len(bot.sim.backfills()) == 3, "three creates", timeout=60)
     # last week in Helsinki on Tuesday 10 February 2026
     assert sorted((b.transfer_id, b.range_start, b.range_end) for b in bot.sim.backfills()) == [
         (456789, date(2026, 2, 2), date(2026, 2, 8)),
@@ -94,7 +94,7 @@ def test_731_days_two_chunks_the_second_after_the_first(
     plan, card = bot.posted_card()
     assert "2 backfills of ≤ 366 days, run one after another" in block_text(card)
     bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
-    bot.wait(lambda: len(bot.sim.backfills()) == 1, "the first chunk's create")
+    bot.wait(lambda: len(bot.sim.backfills()) == 1, "the first chunk's create", timeout=60)
     [first] = bot.sim.backfills()
     # newest first
     assert (first.range_start, first.range_end) == (date(2024, 12, 31), date(2025, 12, 31))
@@ -128,7 +128,7 @@ def test_overlap_queue_after_created_when_the_blocker_completes(
     assert f"Queue after #{blocker.backfill_id}" in block_text(card)
 
     bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
-    bot.wait(lambda: len(bot.sim.backfills()) == 2, "the create of the unblocked step")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "the create of the unblocked step", timeout=60)
     assert {b.transfer_id for b in bot.sim.backfills()} == {456789, 456790}  # blocker + 456790
     for _ in range(3):
         tracker.run_once()
@@ -158,15 +158,16 @@ def test_remove_a_step_before_confirming(bot: SlackHarness, tracker: Tracker) ->
         f"{plan.id}:{google.id}",
         message_ts=plan.message_ts or "",
     )
-    bot.wait_request(google.id, "DISMISSED")
+    bot.wait_request(google.id, "DISMISSED", timeout=60)
     card = bot.wait(
         lambda: c if "2 backfills" in block_text(c := bot.card(plan.id)) else None,
         "the card without the removed step",
+        timeout=60,
     )
     assert "~2. Google Ads (#456790)" in block_text(card)
     assert bot.request(plan.id).days == 14
     bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
-    bot.wait(lambda: len(bot.sim.backfills()) == 2, "two creates")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "two creates", timeout=60)
     _run_until(bot, tracker, lambda: bot.request(plan.id).state.is_final, "the plan's end")
     assert sorted(b.transfer_id for b in bot.sim.backfills()) == [456789, 456791]
     assert bot.request(plan.id).state == RequestState.COMPLETED

@@ -108,7 +108,7 @@ def test_overlap_is_warned_on_the_card_which_offers_queue_after(
     assert f"Queue after #{running.backfill_id}" in warning
 
     bot.click(ids.ACTION_CONFIRM, str(row.id), message_ts=row.message_ts or "")
-    bot.wait_request(row.id, "QUEUED")
+    bot.wait_request(row.id, "QUEUED", timeout=60)  # a loaded machine
     assert len(bot.sim.backfills()) == 1  # it waits for the running one
 
 
@@ -118,7 +118,7 @@ def test_cancel_the_overlapping_backfill_and_submit(bot: SlackHarness) -> None:
     bot.command("transfer 456789 from January 20 to February 5")
     row, _card = bot.posted_card(2)
     bot.click(ids.ACTION_PLAN_CANCEL_BLOCKERS, str(row.id), message_ts=row.message_ts or "")
-    bot.wait(lambda: len(bot.sim.backfills()) == 2, "the create after the cancel")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "the create after the cancel", timeout=60)
     old, new = sorted(bot.sim.backfills(), key=lambda b: b.backfill_id)
     assert old.backfill_id == running.backfill_id and old.status.value == "CANCELLED"
     assert (new.range_start.isoformat(), new.range_end.isoformat()) == (
