@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -54,6 +55,7 @@ from bot.store.models import (  # noqa: E402
     BackfillRequest,
     RequestState,
 )
+from bot.store.plans import NewStep, add_steps  # noqa: E402
 from bot.store.queries import (  # noqa: E402
     create_request,
     set_workspace_token,
@@ -68,6 +70,7 @@ from tests.support.world import RecordingNotifier  # noqa: E402
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "bench-token"
+BACKFILL_NAMED = re.compile(r"[Bb]ackfill #(\d+)")
 STATUS_MARKERS = {
     "SCHEDULED": "is scheduled",
     "RUNNING": "is running",
@@ -116,8 +119,14 @@ def seed(
     count: int,
     transfers: int,
     rng: random.Random,
+    plan_every: int = 0,
+    by_hand: dict[int, tuple[int, date, date, str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Create ``count`` submitted requests and their backfills; return them by card ts."""
+    """Create ``count`` submitted requests and their backfills; return them by card ts.
+
+    With ``plan_every`` N, every N-th one is the first step of a plan of two chunks: its
+    second chunk (the days before) waits QUEUED until the first ends, then the tracker's
+    tick submits it (``advance_plans``) and tracks it like any other."""
     now = clock.now()
     with session_scope(factory) as session:
         set_workspace_token(
@@ -136,6 +145,14 @@ def seed(
                 days = rng.randint(3, 14)
                 first = date(2024, 1, 1) + timedelta(days=15 * (n // transfers))
                 last = first + timedelta(days=days - 1)
+                older: tuple[date, date] | None = None
+                if plan_every > 0 and n % plan_every == 0:
+                    # a plan of two chunks over these days: the newer half is submitted,
+                    # the older half waits for it (both inside this backfill's own slot,
+                    # so no other backfill of the transfer overlaps them)
+                    half = days // 2
+                    older = (first, first + timedelta(days=half - 1))
+                    first, days = first + timedelta(days=half), days - half
                 # every backfill has its own pace: runs of 1-10 minutes, queues of 0.5-5 min
                 sim.seconds_per_run = rng.uniform(60, 600)
                 sim.schedule_delay = rng.uniform(30, 150)
@@ -145,33 +162,38 @@ def seed(
                 clock.set(submitted)
                 backfill = sim.create(transfer_id, first, last)
                 clock.set(now)
-                row = create_request(
-                    session,
-                    slack_team_id="T1",
-                    channel_id="C1",
-                    user_id="U1",
-                    user_tz="UTC",
-                    text=f"transfer {transfer_id} from {first} to {last}",
-                    transfer_id=transfer_id,
-                    transfer_name=None,
-                    range_start=first,
-                    range_end=last,
-                    days=days,
-                    notes=[],
-                    now=now,
-                    expires_at=now + timedelta(hours=24),
-                )
                 ts = f"1{n:09d}.000100"
-                update_request(
-                    session,
-                    request_id=row.id,
-                    now=now,
-                    values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
-                )
+                in_plan = plan_every > 0 and n % plan_every == 0 and by_hand is None
+                if in_plan:
+                    assert older is not None
+                    row = _seed_plan(session, transfer_id, (first, last), older, ts, now)
+                else:
+                    row = create_request(
+                        session,
+                        slack_team_id="T1",
+                        channel_id="C1",
+                        user_id="U1",
+                        user_tz="UTC",
+                        text=f"transfer {transfer_id} from {first} to {last}",
+                        transfer_id=transfer_id,
+                        transfer_name=None,
+                        range_start=first,
+                        range_end=last,
+                        days=days,
+                        notes=[],
+                        now=now,
+                        expires_at=now + timedelta(hours=24),
+                    )
+                    update_request(
+                        session,
+                        request_id=row.id,
+                        now=now,
+                        values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
+                    )
                 transition(
                     session,
                     request_id=row.id,
-                    expected=RequestState.PENDING,
+                    expected=RequestState.QUEUED if in_plan else RequestState.PENDING,
                     to=RequestState.SUBMITTED,
                     actor="U1",
                     now=now,
@@ -187,8 +209,12 @@ def seed(
                 )
                 record = sim._records[backfill.backfill_id]  # the simulator's own timetable
                 created = record.created_at
+                if by_hand is not None and older is not None:
+                    # the same second chunk, which a person submits once the first ends
+                    by_hand[row.id] = (transfer_id, *older, ts)
                 by_card[ts] = {
                     "request_id": row.id,
+                    "backfill_id": backfill.backfill_id,
                     "SCHEDULED": created + timedelta(seconds=record.schedule_at / record.speed),
                     "RUNNING": created + timedelta(seconds=record.start_at / record.speed),
                     "end": created
@@ -198,6 +224,133 @@ def seed(
                     ),
                 }
     return by_card
+
+
+def submit_by_hand(
+    factory: Any,
+    dts: Any,
+    clock: FrozenClock,
+    waiting: dict[int, tuple[int, date, date, str]],
+) -> int:
+    """Without plans: a person submits the second chunk once the first has ended (the
+    same create call, then the request tracked like any other). Return how many."""
+    if not waiting:
+        return 0
+    now = clock.now()
+    with session_scope(factory) as session:
+        ended = list(
+            session.scalars(
+                select(BackfillRequest.id).where(
+                    BackfillRequest.id.in_(list(waiting)),
+                    BackfillRequest.state.in_(list(FINAL_STATES)),
+                )
+            )
+        )
+    team = dts.team(team_id=1, token=TOKEN)
+    for first_id in ended:
+        transfer_id, start, end, ts = waiting.pop(first_id)
+        backfill = team.create_backfill(transfer_id=transfer_id, range_start=start, range_end=end)
+        with session_scope(factory) as session:
+            row = create_request(
+                session,
+                slack_team_id="T1",
+                channel_id="C1",
+                user_id="U1",
+                user_tz="UTC",
+                text=f"transfer {transfer_id} from {start} to {end}",
+                transfer_id=transfer_id,
+                transfer_name=None,
+                range_start=start,
+                range_end=end,
+                days=(end - start).days + 1,
+                notes=[],
+                now=now,
+                expires_at=now + timedelta(hours=24),
+            )
+            update_request(
+                session,
+                request_id=row.id,
+                now=now,
+                values={"message_channel": "C1", "thread_ts": ts, "confirmed_by": "U1"},
+            )
+            transition(
+                session,
+                request_id=row.id,
+                expected=RequestState.PENDING,
+                to=RequestState.SUBMITTED,
+                actor="U1",
+                now=now,
+                values={
+                    "submitted_at": now,
+                    "backfill_id": backfill.backfill_id,
+                    "dts_status": backfill.status.value,
+                    "runs_total": backfill.runs_total,
+                    "next_poll_at": now + timedelta(seconds=15),
+                },
+            )
+    return len(ended)
+
+
+def _seed_plan(
+    session: Any,
+    transfer_id: int,
+    newer: tuple[date, date],
+    older: tuple[date, date],
+    ts: str,
+    now: datetime,
+) -> BackfillRequest:
+    """A confirmed plan of two chunks of the transfer; return its first (submitted) step."""
+    earlier_start, last = older[0], newer[1]
+    plan = create_request(
+        session,
+        slack_team_id="T1",
+        channel_id="C1",
+        user_id="U1",
+        user_tz="UTC",
+        text=f"transfer {transfer_id} from {earlier_start} to {last}",
+        transfer_id=transfer_id,
+        transfer_name=None,
+        range_start=earlier_start,
+        range_end=last,
+        days=(last - earlier_start).days + 1,
+        notes=[],
+        now=now,
+        expires_at=now + timedelta(hours=24),
+    )
+    update_request(
+        session,
+        request_id=plan.id,
+        now=now,
+        values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
+    )
+    steps = [
+        NewStep(transfer_id, None, newer[0], newer[1], None),
+        NewStep(transfer_id, None, older[0], older[1], 0),
+    ]
+    first_step, _second = add_steps(session, plan=plan, steps=steps, now=now)
+    transition(
+        session,
+        request_id=plan.id,
+        expected=RequestState.PENDING,
+        to=RequestState.QUEUED,
+        actor="U1",
+        now=now,
+    )
+    update_request(
+        session,
+        request_id=first_step,
+        now=now,
+        values={"message_channel": "C1", "thread_ts": ts, "confirmed_by": "U1"},
+    )
+    row = session.get(BackfillRequest, first_step)
+    assert row is not None
+    return row
+
+
+def _call_kinds(calls: Sequence[tuple[str, str]]) -> str:
+    polls = sum(1 for method, path in calls if method == "GET" and "/backfills/" in path)
+    creates = sum(1 for method, _path in calls if method == "POST")
+    return f"{polls} polls, {creates} creates, {len(calls) - polls - creates} other"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,6 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=1.0, help="TRACKER_TICK_SECONDS")
     parser.add_argument("--http", action="store_true", help="serve the simulator on loopback")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--plan-every",
+        type=int,
+        default=0,
+        help="every N-th backfill is the first of a two-chunk plan (0: no plans)",
+    )
+    parser.add_argument(
+        "--by-hand",
+        action="store_true",
+        help="with --plan-every: no plans; the second chunks are submitted as a person would",
+    )
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -276,7 +440,10 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         started = time.perf_counter()
-        cards = seed(factory, sim, vault, clock, args.backfills, transfers, rng)
+        waiting: dict[int, tuple[int, date, date, str]] | None = {} if args.by_hand else None
+        cards = seed(
+            factory, sim, vault, clock, args.backfills, transfers, rng, args.plan_every, waiting
+        )
         print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
         calls_before = len(sim.calls)
 
@@ -296,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
             clock.advance(args.tick)
             t0 = time.perf_counter()
             tracker.run_once()
+            if waiting is not None:
+                submit_by_hand(factory, dts, clock, waiting)
             tick_wall.append(time.perf_counter() - t0)
             tick_db.append(tracker.last_tick.db_seconds)
             polled += tracker.last_tick.polled
@@ -309,6 +478,18 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - wall_started
         calls = len(sim.calls) - calls_before
         steady_calls = len(sim.calls) - calls_at_warmup
+        with session_scope(factory) as session:
+            # plan steps the tracker's ticks submitted during the run
+            created = (
+                session.scalar(
+                    select(func.count()).where(
+                        BackfillRequest.backfill_id.is_not(None),
+                        BackfillRequest.submitted_at >= START,
+                    )
+                )
+                or 0
+            )
+        tracked = args.backfills + created
 
         # lag: from the simulator's own change time to the reply in the thread
         lags: dict[str, list[float]] = {key: [] for key in ("SCHEDULED", "RUNNING", "end")}
@@ -317,6 +498,9 @@ def main(argv: list[str] | None = None) -> int:
             info = cards.get(post.thread_ts or "")
             if info is None or "submitted by" in post.text:
                 continue
+            named = BACKFILL_NAMED.search(post.text)
+            if named is not None and int(named.group(1)) != info["backfill_id"]:
+                continue  # a plan's other step, in the same thread
             for status, marker in STATUS_MARKERS.items():
                 if marker in post.text:
                     key = status if status in ("SCHEDULED", "RUNNING") else "end"
@@ -346,6 +530,16 @@ def main(argv: list[str] | None = None) -> int:
                 "DTS calls",
                 f"{calls} = {calls / args.backfills / hours:.1f} per backfill per hour overall",
             ),
+            (
+                "plan steps submitted by ticks",
+                f"{created} (a plan of two chunks every {args.plan_every} backfills)"
+                if args.plan_every and not args.by_hand
+                else f"0 ({created} second chunks submitted by hand)"
+                if args.by_hand
+                else "0 (no plans)",
+            ),
+            ("DTS calls per backfill tracked", f"{calls / tracked:.2f} (creates included)"),
+            ("  of which", _call_kinds(sim.calls[calls_before:])),
         ]
         if steady_hours > 0:
             # per backfill still active: the average of the counts at both ends

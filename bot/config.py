@@ -59,6 +59,8 @@ class Settings:
     date_order: str = "MDY"
     date_order_explicit: bool = False
     max_backfill_days: int = 366
+    # a plan (several transfers, or a long range in chunks) covers at most this many days
+    max_plan_days: int = 1830
     default_timezone: str = "UTC"
     confirmation_ttl_seconds: int = 24 * 3600
     # a request awaiting a second person's approval expires after this long
@@ -226,6 +228,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "WEB_THREADS": ("web_threads", int, 1),
     "METRICS_PORT": ("metrics_port", int, 0),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
+    "MAX_PLAN_DAYS": ("max_plan_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
     "APPROVAL_TTL_SECONDS": ("approval_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),

@@ -12,6 +12,10 @@ ACTION_RETRY_SUBMIT = "backfill_retry_submit"
 ACTION_RETRY_FAILED_DAYS = "backfill_retry_failed_days"
 ACTION_CHOOSE_TRANSFER = "backfill_choose_transfer"
 ACTION_RUN_SUGGESTION = "backfill_run_suggestion"
+# a plan's "Cancel #N and submit": cancel the backfills its steps overlap, then confirm
+ACTION_PLAN_CANCEL_BLOCKERS = "backfill_plan_cancel_blockers"
+# a plan's "Remove" beside a step before confirmation (value "PLAN:STEP")
+ACTION_PLAN_DROP_STEP = "backfill_plan_drop_step"
 
 VIEW_EDIT_DATES = "backfill_edit_dates_view"
 VIEW_SETUP = "backfill_setup_view"

@@ -33,6 +33,7 @@ from bot.service.history import history
 from bot.service.home import Home, RangePreview
 from bot.service.intake import Intake
 from bot.service.lookups import Lookups
+from bot.service.plans import Plans
 from bot.service.policy_admin import PolicyAdmin
 from bot.service.recovery import Recovery
 from bot.service.setup import Setup
@@ -136,12 +137,14 @@ class BackfillService:
             transfers=TransferCache(clock=clock, ttl_seconds=settings.transfer_cache_seconds),
             directory=directory or NoDirectory(),
         )
-        self._intake = Intake(self.deps)
         self._submission = Submission(self.deps)
+        self._intake = Intake(self.deps)
+        self._plans = Plans(self.deps, self._submission, post_card=self._intake.post_card)
+        self._intake.plans = self._plans.request
         self._changes = Changes(self.deps)
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)
-        self._recovery = Recovery(self.deps, self._submission)
+        self._recovery = Recovery(self.deps, self._submission, requeue=self._plans.requeue_stuck)
         self._home = Home(self.deps, self._intake)
         self._policies = PolicyAdmin(self.deps)
 
@@ -181,7 +184,10 @@ class BackfillService:
         if word == "list" and not rest:
             return self._lookups.list(actor)
         if word == "cancel":
-            return self._changes.cancel_any(actor, _parse_id(rest, "cancel"))
+            request_id = _parse_id(rest, "cancel")
+            if self._plans.is_plan(request_id) and self._plans.is_running(request_id):
+                return self._plans.cancel(actor, request_id, self._changes.cancel_backfill)
+            return self._changes.cancel_any(actor, request_id)
         if word == "setup" and not rest:
             return self._setup.open(actor)
         if word == "history":
@@ -189,7 +195,7 @@ class BackfillService:
         if word == "policy" and not rest:
             return self._policies.show(actor)
         if word == "approve":
-            return self._submission.approve(actor, _parse_id(rest, "approve"))
+            return self.approve(actor=actor, request_id=_parse_id(rest, "approve"))
         if word == "reject":
             raw_id, _, reason = rest.partition(" ")
             return self._submission.approvals.reject(actor, _parse_id(raw_id, "reject"), reason)
@@ -210,10 +216,24 @@ class BackfillService:
 
     @_guarded
     def _confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.confirm(actor, request_id)
         return self._submission.confirm(actor, request_id)
 
     @_guarded
+    def drop_plan_step(self, *, actor: Actor, request_id: int, step_id: int) -> Reply:
+        """A plan's Remove beside a step, before confirmation."""
+        return self._plans.drop_step(actor, request_id, step_id)
+
+    @_guarded
+    def cancel_blockers_and_confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        """A plan's "Cancel #N and submit": cancel the backfills it overlaps, confirm it."""
+        return self._plans.confirm(actor, request_id, cancel_blockers=True)
+
+    @_guarded
     def approve(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.approve(actor, request_id)
         return self._submission.approve(actor, request_id)
 
     @_guarded
@@ -248,6 +268,8 @@ class BackfillService:
 
     @_guarded
     def cancel_backfill(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.cancel(actor, request_id, self._changes.cancel_backfill)
         return self._changes.cancel_backfill(actor, request_id)
 
     @_guarded
@@ -256,6 +278,13 @@ class BackfillService:
 
     @_guarded
     def retry_failed_days(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            # one Retry for the whole plan: the failed days of every step
+            texts = [
+                self._intake.retry_failed_days(actor, step_id).text
+                for step_id in self._plans.steps_with_failures(request_id)
+            ]
+            return Reply(text=" ".join(texts) or "No step of this plan has failed days.")
         return self._intake.retry_failed_days(actor, request_id)
 
     @_guarded
@@ -313,3 +342,9 @@ class BackfillService:
         many requests moved; safe to call from several processes at once.
         """
         return self._recovery.recover_stuck_submissions(older_than_seconds=older_than_seconds)
+
+    @_guarded
+    def advance_plans(self) -> int:
+        """Submit the plan steps whose turn has come (see ``bot.service.plans``); the
+        tracker calls this each tick, after it observed backfills end."""
+        return self._plans.advance_all()

@@ -105,6 +105,7 @@ class TickStats:
     announced: int = 0
     expired: int = 0
     recovered: int = 0
+    plan_steps_submitted: int = 0
     db_seconds: float = 0.0
 
 
@@ -123,6 +124,7 @@ class Tracker:
         pacer: RateLimitPacer | None = None,
         recovery_interval_seconds: float = RECOVERY_INTERVAL_SECONDS,
         recover_stuck: Callable[[], int] | None = None,
+        advance_plans: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -140,6 +142,9 @@ class Tracker:
         self._next_recovery_at: datetime | None = None  # None: at the first tick
         # the service's stuck-submission recovery, passed in: the tracker sits below the service
         self.recover_stuck = recover_stuck
+        # the service's plan sequencing, passed in the same way: after observing requests
+        # final, submit the plans' next ready steps (bot.service.plans)
+        self.advance_plans = advance_plans
 
     # --------------------------------------------------------------------- public
     def run_once(self, *, now: datetime | None = None) -> int:
@@ -150,6 +155,7 @@ class Tracker:
         self._expire(now, stats)
         self._recover_stuck(now, stats)
         self._poll_due(now, stats)
+        self._advance_plans(stats)
         for _ in range(MAX_FLUSH_ROUNDS):
             count = self.announcer.flush(limit=self.settings.tracker_batch_size)
             stats.announced += count
@@ -225,6 +231,15 @@ class Tracker:
             return
         if stats.recovered:
             log.info("recovered %d request(s) stuck submitting", stats.recovered)
+
+    # -------------------------------------------------------------------- plans
+    def _advance_plans(self, stats: TickStats) -> None:
+        if self.advance_plans is None:
+            return
+        try:
+            stats.plan_steps_submitted = self.advance_plans()
+        except BotError as exc:
+            log.warning("advancing plans failed: %s", exc.user_message)
 
     # ------------------------------------------------------------------ polling
     def _poll_due(self, now: datetime, stats: TickStats) -> None:

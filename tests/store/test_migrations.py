@@ -29,7 +29,7 @@ from tests.store.conftest import NOW, Database
 
 REPO = Path(__file__).resolve().parents[2]
 # slack_deliveries: bot/store/deliveries.py (the Slack app's event dedup), revision 0002
-TABLES = {"workspaces", "backfill_requests", "request_events", "slack_deliveries"} | {
+TABLES = {"plan_steps", "workspaces", "backfill_requests", "request_events", "slack_deliveries"} | {
     # bot/store/slack_installations.py ("Add to Slack"), revision 0007_slack_installations
     "slack_installations",
     "slack_bots",
