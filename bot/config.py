@@ -42,6 +42,15 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # "Add to Slack" (OAuth v2): many workspaces, each with its own installation; active
+    # when SLACK_CLIENT_ID is set and SLACK_BOT_TOKEN is not (``multi_workspace``)
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_redirect_uri: str = ""  # empty: built from the host of the install request
+    # a rotating bot token is refreshed when it expires within this many minutes
+    slack_token_refresh_minutes: int = 120
+    # the App Home is published again at most this often per person
+    home_refresh_seconds: float = 10.0
     port: int = 3000
     web_threads: int = 16
     # the worker's /metrics, /healthz and /readyz (0: not served)
@@ -50,6 +59,8 @@ class Settings:
     date_order: str = "MDY"
     date_order_explicit: bool = False
     max_backfill_days: int = 366
+    # a plan (several transfers, or a long range in chunks) covers at most this many days
+    max_plan_days: int = 1830
     default_timezone: str = "UTC"
     confirmation_ttl_seconds: int = 24 * 3600
     # a request awaiting a second person's approval expires after this long
@@ -74,6 +85,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'bot.db').resolve()}"
+
+    @property
+    def multi_workspace(self) -> bool:
+        """True when the bot serves any workspace that installs it ("Add to Slack")."""
+        return bool(self.slack_client_id) and not self.slack_bot_token
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed (tests, console defaults)."""
@@ -217,10 +233,13 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "SUPERMETRICS_RETRY_BUDGET_SECONDS": ("supermetrics_retry_budget_seconds", float, 0),
     "SUPERMETRICS_RETRY_AFTER_CAP_SECONDS": ("supermetrics_retry_after_cap_seconds", float, 0),
     "TRANSFER_CACHE_SECONDS": ("transfer_cache_seconds", float, 0),
+    "SLACK_TOKEN_REFRESH_MINUTES": ("slack_token_refresh_minutes", int, 1),
+    "HOME_REFRESH_SECONDS": ("home_refresh_seconds", float, 0),
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
     "METRICS_PORT": ("metrics_port", int, 0),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
+    "MAX_PLAN_DAYS": ("max_plan_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
     "APPROVAL_TTL_SECONDS": ("approval_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),
@@ -241,6 +260,7 @@ _CHECKS: dict[str, Callable[[str], Any]] = {
     "DEFAULT_TIMEZONE": _timezone,
     "SUPERMETRICS_API_URL": _http_url("SUPERMETRICS_API_URL"),
     "SLACK_API_URL": _http_url("SLACK_API_URL"),
+    "SLACK_REDIRECT_URI": _http_url("SLACK_REDIRECT_URI"),
     "SLACK_BOT_TOKEN": _slack_token("SLACK_BOT_TOKEN", "xoxb-", "the bot token"),
     "SLACK_APP_TOKEN": _slack_token("SLACK_APP_TOKEN", "xapp-", "the app-level token"),
 }
@@ -255,6 +275,9 @@ _STRINGS: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
     "SLACK_APP_TOKEN": "slack_app_token",
     "SLACK_API_URL": "slack_api_url",
+    "SLACK_CLIENT_ID": "slack_client_id",
+    "SLACK_CLIENT_SECRET": "slack_client_secret",
+    "SLACK_REDIRECT_URI": "slack_redirect_uri",
     "DEFAULT_TIMEZONE": "default_timezone",
 }
 
@@ -313,7 +336,21 @@ def required_problems(settings: Settings, role: Role) -> list[Problem]:
         if not value:
             problems.append(Problem(name, f"{name} is not set. {why}"))
 
-    if role == "serve" and settings.slack_app_token:
+    if settings.multi_workspace and not settings.slack_app_token:
+        # "Add to Slack": each workspace's token comes from its installation
+        if role == "serve":
+            need(
+                "SLACK_SIGNING_SECRET",
+                settings.slack_signing_secret,
+                "HTTP mode needs it (Slack app → Basic Information → Signing Secret).",
+            )
+        need(
+            "SLACK_CLIENT_SECRET",
+            settings.slack_client_secret,
+            '"Add to Slack" (SLACK_CLIENT_ID is set) needs the client secret (Slack app → '
+            "Basic Information → App Credentials) to install and to refresh tokens.",
+        )
+    elif role == "serve" and settings.slack_app_token:
         need(
             "SLACK_BOT_TOKEN",
             settings.slack_bot_token,

@@ -13,7 +13,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import bot.store.deliveries  # noqa: F401  (its table joins Base.metadata)
+import bot.store.deliveries
+import bot.store.slack_installations  # noqa: F401  (its tables join Base.metadata)
 from bot.config import load_settings
 from bot.store.db import make_engine
 from bot.store.models import Base, StrEnumType, UTCDateTime

@@ -238,3 +238,21 @@ def test_a_slack_token_of_the_wrong_kind_is_named_by_its_kind_only() -> None:
     assert "secretpart" not in problem.message
     (problem,) = config_problems({"SLACK_APP_TOKEN": "hunter2"})
     assert "not something else" in problem.message and "hunter2" not in problem.message
+
+
+def test_add_to_slack_needs_the_client_secret_instead_of_a_bot_token() -> None:
+    oauth = {"BOT_ENCRYPTION_KEY": KEY1, "SLACK_CLIENT_ID": "1111.2222"}
+    assert load_settings(oauth).multi_workspace
+    for role, missing in (
+        ("serve", {"SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET"}),
+        ("worker", {"SLACK_CLIENT_SECRET"}),
+    ):
+        problems = config_problems(oauth, role=role)  # type: ignore[arg-type]
+        assert {p.variable for p in problems} == missing
+    full = {**oauth, "SLACK_CLIENT_SECRET": "shh", "SLACK_SIGNING_SECRET": "s"}
+    assert config_problems(full, role="serve") == config_problems(full, role="worker") == []
+    # a bot token wins: one workspace, as before
+    assert not load_settings({**full, "SLACK_BOT_TOKEN": "xoxb-1"}).multi_workspace
+    assert "shh" not in repr(load_settings(full))
+    (bad,) = config_problems({"SLACK_REDIRECT_URI": "example.com/back"})
+    assert bad.variable == "SLACK_REDIRECT_URI"

@@ -24,7 +24,18 @@ if TYPE_CHECKING:
 
 OK, BAD = "✓", "✗"
 # what the code calls (README, Creating the Slack app; manifest.yml's bot scopes)
-REQUIRED_SCOPES = ("commands", "chat:write", "users:read", "app_mentions:read", "im:history")
+REQUIRED_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "app_mentions:read",
+    "im:history",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "im:write",
+)
 Role = Literal["serve", "worker"]
 
 
@@ -124,6 +135,14 @@ def check_slack(report: Report, settings: Settings) -> None:
 
     from bot.slack.slack_notifier import build_web_client, slack_error
 
+    if settings.multi_workspace:
+        # "Add to Slack": no one token to check; each workspace's comes with its install
+        report.ok(
+            "Slack",
+            '"Add to Slack" (SLACK_CLIENT_ID): each workspace installs the app from '
+            "/slack/install and its own bot token is used",
+        )
+        return
     if not settings.slack_bot_token:
         report.bad("Slack", "SLACK_BOT_TOKEN is not set, so Slack can't be checked")
         return

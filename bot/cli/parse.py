@@ -86,19 +86,46 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_one(
-    text: str, *, today: date, date_order: str, max_days: int, explicit: bool, timezone: str
+    text: str,
+    *,
+    today: date,
+    date_order: str,
+    max_days: int,
+    explicit: bool,
+    timezone: str,
+    max_plan_days: int = 1830,
 ) -> tuple[dict[str, Any], bool]:
+    from bot.errors import RangeTooLongError
     from bot.parsing import parse_command
+    from bot.parsing.plans import parse_plan, split_targets
 
-    try:
-        command = parse_command(
+    def as_plan() -> dict[str, Any]:
+        plan = parse_plan(
             text,
             today=today,
             date_order=date_order,
             max_days=max_days,
+            max_plan_days=max_plan_days,
             date_order_explicit=explicit,
             timezone=timezone,
         )
+        return plan.to_json() if plan.is_plan else {}
+
+    try:
+        if split_targets(text) is not None:
+            return as_plan(), True
+        try:
+            command = parse_command(
+                text,
+                today=today,
+                date_order=date_order,
+                max_days=max_days,
+                date_order_explicit=explicit,
+                timezone=timezone,
+            )
+        except RangeTooLongError:
+            # longer than one backfill may be: a plan of chunks, up to MAX_PLAN_DAYS
+            return as_plan(), True
     except CommandError as exc:
         error: dict[str, Any] = {"error": exc.user_message}
         if exc.suggestion is not None:
@@ -150,13 +177,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         default_order, default_max = settings.date_order, settings.max_backfill_days
         settings_explicit = settings.date_order_explicit
+        default_plan = settings.max_plan_days
     except ConfigError as exc:
         print(f"warning: ignoring settings: {exc.user_message}", file=sys.stderr)
         default_order, default_max, settings_explicit = "MDY", 366, False
+        default_plan = 1830
     options: dict[str, Any] = {
         "date_order": args.date_order or default_order,
         "max_days": args.max_days or default_max,
         "explicit": args.date_order is not None or settings_explicit,
+        "max_plan_days": default_plan,
         "timezone": args.tz,
     }
     today = args.today or local_today(SystemClock(), args.tz)

@@ -35,6 +35,7 @@ from bot.store.queries import (
     list_workspaces,
     set_workspace_token,
 )
+from bot.store.slack_installations import reseal_slack_tokens
 from bot.vault import GENERATE_KEY_HINT, key_file_path, load_vault
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
@@ -258,6 +259,12 @@ def _rotate_key(settings: Settings) -> int:
                 continue
             workspace.updated_at = now
             rotated.append(workspace.slack_team_id)
+        try:
+            # "Add to Slack" installations: their bot tokens are sealed by the same vault
+            slack_tokens = reseal_slack_tokens(session, reseal=vault.rotate)
+        except TokenDecryptError:
+            slack_tokens = 0
+            unreadable.append("the stored Slack installations")
         if unreadable:
             # all or nothing: a half-rotated database is hard to reason about
             raise TokenDecryptError(
@@ -267,8 +274,8 @@ def _rotate_key(settings: Settings) -> int:
                 "one), or set those tokens again with `python -m bot workspace set`."
             )
     print(
-        f"Re-encrypted {len(rotated)} token(s) with the newest key. The old key(s) can now "
-        "be removed from BOT_ENCRYPTION_KEY."
+        f"Re-encrypted {len(rotated) + slack_tokens} token(s) with the newest key. The old "
+        "key(s) can now be removed from BOT_ENCRYPTION_KEY."
     )
     return 0
 

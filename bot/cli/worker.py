@@ -43,6 +43,8 @@ def main(argv: list[str]) -> int:
     from bot.observability.ops import OpsApp, serve_ops
     from bot.runtime import build_runtime
     from bot.service.background import database_check, polling_tracker, watch_backlog
+    from bot.slack.home import watch_homes
+    from bot.slack.oauth import build_workspaces
     from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
     try:
@@ -57,9 +59,10 @@ def main(argv: list[str]) -> int:
     except BotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2
-    tracker = polling_tracker(
-        runtime, notifier=SlackNotifier(build_web_client(settings)), owner=args.owner
-    )
+    # each workspace's own bot token in multi-workspace mode ("Add to Slack")
+    clients = build_workspaces(runtime, build_web_client(settings)).clients
+    tracker = polling_tracker(runtime, notifier=SlackNotifier(clients), owner=args.owner)
+    homes = watch_homes(tracker, clients)
     try:
         if args.once:
             done = tracker.run_once()
@@ -96,5 +99,7 @@ def main(argv: list[str]) -> int:
                 ops.stop()
         return 0
     finally:
+        homes.flush()  # the App Home refreshes still waiting
+        homes.close()
         tracker.dts.close()
         runtime.close()

@@ -22,6 +22,7 @@ from bot.errors import BotError, CommandError, NotFoundError
 from bot.service.types import OPEN_SETUP, Actor, Reply
 from bot.store.db import session_scope
 from bot.store.models import TRACKED_STATES, BackfillRequest, RequestState
+from bot.store.plans import load_plan
 from bot.store.queries import get_request, list_requests, pending_announcements
 
 if TYPE_CHECKING:
@@ -36,7 +37,11 @@ WAIT_POLL_SECONDS = 0.2
 
 CONSOLE_HELP = """\
 Console answers (instead of the card's buttons):
-  confirm [REQUEST]                 submit the request waiting for confirmation
+  confirm [REQUEST]                 submit the request waiting for confirmation (a plan:
+                                    all its steps; with an overlap: queue after it)
+  cancel-blocking [REQUEST]         a plan that overlaps a running backfill: cancel that
+                                    backfill (yours, or as an admin) and submit
+  remove STEP [REQUEST]             take step STEP (1, 2, …) out of a plan before confirming
   edit YYYY-MM-DD YYYY-MM-DD [REQUEST]  change its dates (inclusive)
   cancel [REQUEST]                  drop it without submitting (cancel ID also cancels
                                     a submitted request or backfill)
@@ -120,6 +125,14 @@ class ConsoleSession:
             request_id = _number(args[0], usage="approve REQUEST")
             self.submitted.add(request_id)
             self._show(self.service.approve(actor=self.actor, request_id=request_id))
+        elif verb == "cancel-blocking":
+            request_id = self._pending_target(args, usage="cancel-blocking [REQUEST]")
+            self.submitted.add(request_id)
+            self._show(
+                self.service.cancel_blockers_and_confirm(actor=self.actor, request_id=request_id)
+            )
+        elif verb == "remove" and 1 <= len(args) <= 2:
+            self._remove_step(args)
         elif verb == "edit":
             self._edit(args)
         elif verb in {"cancel", "dismiss"} and len(args) <= 1:
@@ -165,6 +178,22 @@ class ConsoleSession:
             return
         request_id = self._pending_target([], usage="cancel [REQUEST]")
         self._show(self.service.dismiss(actor=self.actor, request_id=request_id))
+
+    def _remove_step(self, args: list[str]) -> None:
+        position = _number(args[0], usage="remove STEP [REQUEST]")
+        plan_id = self._pending_target(args[1:], usage="remove STEP [REQUEST]")
+        with session_scope(self.session_factory) as session:
+            rows = load_plan(session, plan_request_id=plan_id)
+            step_ids = [step.id for step in rows.steps] if rows else []
+        if not 1 <= position <= len(step_ids):
+            raise NotFoundError(
+                f"Request #{plan_id} has no step {position}"
+                + (f"; its steps are 1 to {len(step_ids)}." if step_ids else " (it is not a plan).")
+            )
+        reply = self.service.drop_plan_step(
+            actor=self.actor, request_id=plan_id, step_id=step_ids[position - 1]
+        )
+        self._show(reply)
 
     def _choose(self, args: list[str]) -> None:
         if not args or len(args) > 2:
@@ -251,8 +280,10 @@ class ConsoleSession:
                 request = get_request(session, request_id=request_id)
                 if request is None:
                     continue
-                running = request.state in TRACKED_STATES or request.state == (
-                    RequestState.SUBMITTING
+                # QUEUED: a confirmed plan whose steps still run or wait
+                running = request.state in TRACKED_STATES or request.state in (
+                    RequestState.SUBMITTING,
+                    RequestState.QUEUED,
                 )
                 if running or pending_announcements(session, request_id=request_id, limit=1):
                     waiting.append(request_id)

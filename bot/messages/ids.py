@@ -12,6 +12,10 @@ ACTION_RETRY_SUBMIT = "backfill_retry_submit"
 ACTION_RETRY_FAILED_DAYS = "backfill_retry_failed_days"
 ACTION_CHOOSE_TRANSFER = "backfill_choose_transfer"
 ACTION_RUN_SUGGESTION = "backfill_run_suggestion"
+# a plan's "Cancel #N and submit": cancel the backfills its steps overlap, then confirm
+ACTION_PLAN_CANCEL_BLOCKERS = "backfill_plan_cancel_blockers"
+# a plan's "Remove" beside a step before confirmation (value "PLAN:STEP")
+ACTION_PLAN_DROP_STEP = "backfill_plan_drop_step"
 
 VIEW_EDIT_DATES = "backfill_edit_dates_view"
 VIEW_SETUP = "backfill_setup_view"
@@ -23,6 +27,26 @@ BLOCK_EDIT_START = "edit_start"
 BLOCK_EDIT_END = "edit_end"
 BLOCK_SETUP_TEAM = "setup_team"
 BLOCK_SETUP_TOKEN = "setup_token"
+
+# App Home and the New backfill form (issue 14)
+ACTION_NEW_BACKFILL = "backfill_new"  # Home button: opens the form
+ACTION_OPEN_SETUP = "backfill_open_setup"  # Home button (admins): opens the setup modal
+# Home: "Cancel" beside each running backfill; action ids are unique within a view, so
+# each is "backfill_home_cancel:<request id>"
+ACTION_HOME_CANCEL = "backfill_home_cancel"
+SHORTCUT_NEW_BACKFILL = "backfill_new_shortcut"  # global shortcut "Backfill a transfer"
+VIEW_NEW_BACKFILL = "backfill_new_view"
+BLOCK_FORM_TRANSFER = "form_transfer"
+BLOCK_FORM_RANGE = "form_range"
+BLOCK_FORM_PREVIEW = "form_preview"
+BLOCK_FORM_START = "form_start"
+BLOCK_FORM_END = "form_end"
+BLOCK_FORM_CHANNEL = "form_channel"
+ACTION_FORM_TRANSFER = "form_transfer_pick"  # external_select: options from the transfer list
+ACTION_FORM_RANGE = "form_range_text"  # dispatch_action: previewed as it is typed
+ACTION_FORM_START = "form_start_date"
+ACTION_FORM_END = "form_end_date"
+ACTION_FORM_CHANNEL = "form_channel_pick"
 
 ACTION_APPROVE = "backfill_approve"
 ACTION_REJECT = "backfill_reject"

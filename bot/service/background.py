@@ -34,6 +34,7 @@ def attach_recovery(tracker: Tracker) -> Tracker:
         announcer=tracker.announcer,
     )
     tracker.recover_stuck = service.recover_stuck_submissions
+    tracker.advance_plans = service.advance_plans
     return tracker
 
 

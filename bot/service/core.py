@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,8 +30,10 @@ from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
 from bot.service.directory import Directory, NoDirectory
 from bot.service.history import history
+from bot.service.home import Home, RangePreview
 from bot.service.intake import Intake
 from bot.service.lookups import Lookups
+from bot.service.plans import Plans
 from bot.service.policy_admin import PolicyAdmin
 from bot.service.recovery import Recovery
 from bot.service.setup import Setup
@@ -135,12 +137,15 @@ class BackfillService:
             transfers=TransferCache(clock=clock, ttl_seconds=settings.transfer_cache_seconds),
             directory=directory or NoDirectory(),
         )
-        self._intake = Intake(self.deps)
         self._submission = Submission(self.deps)
+        self._intake = Intake(self.deps)
+        self._plans = Plans(self.deps, self._submission, post_card=self._intake.post_card)
+        self._intake.plans = self._plans.request
         self._changes = Changes(self.deps)
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)
-        self._recovery = Recovery(self.deps, self._submission)
+        self._recovery = Recovery(self.deps, self._submission, requeue=self._plans.requeue_stuck)
+        self._home = Home(self.deps, self._intake)
         self._policies = PolicyAdmin(self.deps)
 
     @property
@@ -179,7 +184,10 @@ class BackfillService:
         if word == "list" and not rest:
             return self._lookups.list(actor)
         if word == "cancel":
-            return self._changes.cancel_any(actor, _parse_id(rest, "cancel"))
+            request_id = _parse_id(rest, "cancel")
+            if self._plans.is_plan(request_id) and self._plans.is_running(request_id):
+                return self._plans.cancel(actor, request_id, self._changes.cancel_backfill)
+            return self._changes.cancel_any(actor, request_id)
         if word == "setup" and not rest:
             return self._setup.open(actor)
         if word == "history":
@@ -187,7 +195,7 @@ class BackfillService:
         if word == "policy" and not rest:
             return self._policies.show(actor)
         if word == "approve":
-            return self._submission.approve(actor, _parse_id(rest, "approve"))
+            return self.approve(actor=actor, request_id=_parse_id(rest, "approve"))
         if word == "reject":
             raw_id, _, reason = rest.partition(" ")
             return self._submission.approvals.reject(actor, _parse_id(raw_id, "reject"), reason)
@@ -208,10 +216,24 @@ class BackfillService:
 
     @_guarded
     def _confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.confirm(actor, request_id)
         return self._submission.confirm(actor, request_id)
 
     @_guarded
+    def drop_plan_step(self, *, actor: Actor, request_id: int, step_id: int) -> Reply:
+        """A plan's Remove beside a step, before confirmation."""
+        return self._plans.drop_step(actor, request_id, step_id)
+
+    @_guarded
+    def cancel_blockers_and_confirm(self, *, actor: Actor, request_id: int) -> Reply:
+        """A plan's "Cancel #N and submit": cancel the backfills it overlaps, confirm it."""
+        return self._plans.confirm(actor, request_id, cancel_blockers=True)
+
+    @_guarded
     def approve(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.approve(actor, request_id)
         return self._submission.approve(actor, request_id)
 
     @_guarded
@@ -246,6 +268,8 @@ class BackfillService:
 
     @_guarded
     def cancel_backfill(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            return self._plans.cancel(actor, request_id, self._changes.cancel_backfill)
         return self._changes.cancel_backfill(actor, request_id)
 
     @_guarded
@@ -254,6 +278,13 @@ class BackfillService:
 
     @_guarded
     def retry_failed_days(self, *, actor: Actor, request_id: int) -> Reply:
+        if self._plans.is_plan(request_id):
+            # one Retry for the whole plan: the failed days of every step
+            texts = [
+                self._intake.retry_failed_days(actor, step_id).text
+                for step_id in self._plans.steps_with_failures(request_id)
+            ]
+            return Reply(text=" ".join(texts) or "No step of this plan has failed days.")
         return self._intake.retry_failed_days(actor, request_id)
 
     @_guarded
@@ -263,6 +294,42 @@ class BackfillService:
     @_guarded
     def expire_due(self) -> int:
         return self._changes.expire_due()
+
+    # --- the App Home and the New backfill form --------------------------------------------
+
+    @_guarded
+    def home_view(self, *, actor: Actor) -> dict[str, Any]:
+        """The actor's App Home: their running and recent backfills, the others, setup."""
+        return self._home.view(actor)
+
+    @_guarded
+    def has_token(self, *, actor: Actor) -> bool:
+        return self._home.has_token(actor)
+
+    @_guarded
+    def transfer_options(self, *, actor: Actor, typed: str) -> list[tuple[int, str]]:
+        """(id, name) of the workspace's transfers matching what was typed (empty: none)."""
+        return self._home.transfer_options(actor, typed)
+
+    @_guarded
+    def preview_range(self, *, actor: Actor, typed: str, transfer_id: int | None) -> RangePreview:
+        return self._home.preview(actor, typed, transfer_id)
+
+    @_guarded
+    def check_days(self, *, actor: Actor, start: date, end: date) -> str | None:
+        return self._home.check_days(actor, start, end)
+
+    @_guarded
+    def request_from_form(
+        self,
+        *,
+        actor: Actor,
+        transfer_id: int,
+        range_text: str | None = None,
+        days: Sequence[date] = (),
+    ) -> Reply:
+        """The form's request: the same card as ``/backfill transfer <id> <range>``."""
+        return self._home.submit(actor, transfer_id=transfer_id, range_text=range_text, days=days)
 
     # --- housekeeping (the tracker's tick) ----------------------------------------------
 
@@ -275,3 +342,9 @@ class BackfillService:
         many requests moved; safe to call from several processes at once.
         """
         return self._recovery.recover_stuck_submissions(older_than_seconds=older_than_seconds)
+
+    @_guarded
+    def advance_plans(self) -> int:
+        """Submit the plan steps whose turn has come (see ``bot.service.plans``); the
+        tracker calls this each tick, after it observed backfills end."""
+        return self._plans.advance_all()

@@ -14,6 +14,7 @@ from bot.clock import day_spans, zone
 from bot.errors import (
     DtsError,
     MissingTokenError,
+    RangeTooLongError,
     SlackApiError,
     StateConflictError,
     TokenDecryptError,
@@ -22,6 +23,7 @@ from bot.messages import cards
 from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
 from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
+from bot.parsing.plans import PlanCommand, Target, parse_plan, split_targets
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import record_retry_link
 from bot.service.request_cards import outside_backfill, overlap_warnings, pending_card
@@ -39,6 +41,7 @@ INVITE_HINT = (
 )
 MAX_RETRY_SPANS = 10
 _CANT_POST = {"not_in_channel", "channel_not_found", "is_archived"}
+PlanHook = Callable[[Actor, str, PlanCommand], Reply]
 
 
 @dataclass(frozen=True)
@@ -56,22 +59,43 @@ class Draft:
 
 
 class Intake:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, plans: PlanHook | None = None) -> None:
         self.d = deps
+        # a range longer than one backfill may be becomes a plan of chunks (service/plans)
+        self.plans = plans
 
     # --- a new request from text ------------------------------------------------------
 
     def request(self, actor: Actor, text: str) -> Reply:
         rules = self.d.rules(actor)
         rules.check_allowed(actor)
-        command = parse_command(
-            text,
-            today=self.d.today(actor.tz),
-            date_order=rules.date_order or self.d.settings.date_order,
-            max_days=self.d.max_days(rules),
-            date_order_explicit=bool(rules.date_order) or self.d.settings.date_order_explicit,
-            timezone=zone(actor.tz, self.d.settings.default_timezone).key,
-        )
+        today = self.d.today(actor.tz)
+        order = rules.date_order or self.d.settings.date_order
+        explicit = bool(rules.date_order) or self.d.settings.date_order_explicit
+        try:
+            if self.plans is not None and split_targets(text) is not None:
+                raise RangeTooLongError()  # several transfers: a plan
+            command = parse_command(
+                text,
+                today=today,
+                date_order=order,
+                max_days=self.d.max_days(rules),
+                date_order_explicit=explicit,
+                timezone=zone(actor.tz, self.d.settings.default_timezone).key,
+            )
+        except RangeTooLongError:
+            if self.plans is None:
+                raise
+            plan = parse_plan(
+                text,
+                today=today,
+                date_order=order,
+                max_days=self.d.max_days(rules),
+                max_plan_days=self.d.settings.max_plan_days,
+                date_order_explicit=explicit,
+                timezone=zone(actor.tz, self.d.settings.default_timezone).key,
+            )
+            return self.plans(actor, text, plan)
         draft = Draft(
             text=text,
             transfer_id=command.transfer_id,
@@ -96,6 +120,9 @@ class Intake:
                     f"Transfer #{command.transfer_id} is not in the transfer list of this "
                     "workspace's Supermetrics team; check the id before confirming."
                 )
+        queued = self._plan_if_blocked(actor, draft, team, command.transfer_id)
+        if queued is not None:
+            return queued
         warnings += self.warnings_for(
             team, command.transfer_id, draft.range_start, draft.range_end, actor=actor
         )
@@ -125,6 +152,9 @@ class Intake:
             raise no_match_error(name, transfers)
         if len(matches) == 1:
             chosen = matches[0]
+            queued = self._plan_if_blocked(actor, draft, team, chosen.transfer_id)
+            if queued is not None:
+                return queued
             warnings = self.warnings_for(
                 team, chosen.transfer_id, draft.range_start, draft.range_end, actor=actor
             )
@@ -178,6 +208,12 @@ class Intake:
                 )
             return snapshot(row)
 
+    def post_card(
+        self, actor: Actor, req: RequestSnapshot, *, text: str, blocks: Sequence[Block]
+    ) -> Reply:
+        """Post a card for a recorded request (a plan's too); see ``_post_card``."""
+        return self._post_card(actor, req, text=text, blocks=blocks)
+
     def _post_card(
         self, actor: Actor, req: RequestSnapshot, *, text: str, blocks: Sequence[Block]
     ) -> Reply:
@@ -212,6 +248,30 @@ class Intake:
                 values={"message_channel": actor.channel_id, "message_ts": ts},
             )
         return Reply(text="", request_id=req.id)
+
+    def _plan_if_blocked(
+        self, actor: Actor, draft: Draft, team: DtsTeamClient | None, transfer_id: int
+    ) -> Reply | None:
+        """An unfinished backfill of the transfer overlaps the range: the request becomes
+        a one-step plan, whose card offers Queue after #N / Cancel #N and submit."""
+        if self.plans is None or team is None:
+            return None
+        try:
+            incomplete = team.list_incomplete_backfills()
+        except DtsError:
+            return None  # the card's own check says it could not look
+        start, end = draft.range_start, draft.range_end
+        if not overlap_warnings(incomplete, transfer_id=transfer_id, req_start=start, req_end=end):
+            return None
+        plan = PlanCommand(
+            targets=(Target(transfer_id=transfer_id),),
+            range_start=start,
+            range_end=end,
+            days=draft.days,
+            chunks=((start, end),),
+            notes=draft.notes,
+        )
+        return self.plans(actor, draft.text, plan)
 
     def _team_or_none(self, actor: Actor) -> DtsTeamClient | None:
         try:

@@ -16,6 +16,7 @@ at once (or a late answer from the original create) never move one request twice
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.errors import DtsError, TokenError
@@ -33,9 +34,16 @@ BATCH = 50
 
 
 class Recovery:
-    def __init__(self, deps: Deps, submission: Submission) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        submission: Submission,
+        requeue: Callable[[RequestSnapshot], bool | None] | None = None,
+    ) -> None:
         self.d = deps
         self.submission = submission
+        # a plan's step goes back to its queue, not to a Retry button (service/plans)
+        self.requeue = requeue
 
     def recover_stuck_submissions(self, *, older_than_seconds: float | None = None) -> int:
         """Settle requests SUBMITTING for longer than the threshold; return how many moved."""
@@ -70,6 +78,10 @@ class Recovery:
             )
             return False
         if backfill is None:
+            requeued = self.requeue(req) if self.requeue is not None else None
+            if requeued is not None:
+                log.info("plan step %s was stuck submitting; no backfill found, queued", req.id)
+                return requeued
             log.info("request %s was stuck submitting; no backfill found, back to Retry", req.id)
             return self.submission.back_to_pending(req, INTERRUPTED, retry=True, by=ACTOR)
         log.info(

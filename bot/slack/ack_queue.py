@@ -124,6 +124,10 @@ class AckFirstWork:
                         self._watching = watching = True
                         self._wake.wait(self.settle)
                     else:
+                        if watching:
+                            # another worker took the item this one watched: give up the watch
+                            # before sleeping, or ``submit`` would trust a watcher that sleeps
+                            self._watching = watching = False
                         self._wake.wait()
             finally:
                 if watching:

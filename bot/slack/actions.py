@@ -20,6 +20,7 @@ from bot.slack.listener_kit import Body, Listeners, acked_then
 from bot.slack.responder import where_from_body
 
 _CHOOSE = re.compile(rf"^{re.escape(ids.ACTION_CHOOSE_TRANSFER)}(?::\d+)?$")
+_DROP_STEP = re.compile(rf"^{re.escape(ids.ACTION_PLAN_DROP_STEP)}(?::\d+)?$")
 
 
 def _value(body: Body) -> str:
@@ -60,6 +61,25 @@ def register(app: App, ls: Listeners) -> None:
     app.action(ids.ACTION_DISMISS)(acked_then(dismiss))
     app.action(ids.ACTION_CANCEL_BACKFILL)(acked_then(cancel))
     app.action(ids.ACTION_RETRY_FAILED_DAYS)(acked_then(retry_days))
+    cancel_blockers = simple(
+        lambda a, r: service.cancel_blockers_and_confirm(actor=a, request_id=r)
+    )
+    app.action(ids.ACTION_PLAN_CANCEL_BLOCKERS)(acked_then(cancel_blockers))
+
+    def drop_step(body: Body) -> None:
+        def work() -> None:
+            where = where_from_body(body)
+            plan_raw, _, step_raw = _value(body).partition(":")
+            if not (plan_raw.isdigit() and step_raw.isdigit()):
+                raise CommandError("That button carries no plan step; send the request again.")
+            reply = service.drop_plan_step(
+                actor=ls.responder.actor(where), request_id=int(plan_raw), step_id=int(step_raw)
+            )
+            ls.responder.show(where, reply)
+
+        ls.later(body, work)
+
+    app.action(_DROP_STEP)(acked_then(drop_step))
 
     def choose(body: Body) -> None:
         def work() -> None:
@@ -85,6 +105,7 @@ def register(app: App, ls: Listeners) -> None:
             ls.responder.open_view(
                 str(body.get("trigger_id") or ""),
                 edit_dates_view(form, channel_id=where.channel_id),
+                team_id=where.team_id,
             )
 
         ls.later(body, work)
@@ -100,6 +121,7 @@ def register(app: App, ls: Listeners) -> None:
             ls.responder.open_view(
                 str(body.get("trigger_id") or ""),
                 reject_view(request_id=request_id, channel_id=where.channel_id, summary=summary),
+                team_id=where.team_id,
             )
 
         ls.later(body, work)

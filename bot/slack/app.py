@@ -23,13 +23,16 @@ from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from bot.service import BackfillService
-from bot.slack import actions, commands, view_submissions
+from bot.slack import actions, backfill_form, commands, home, oauth, view_submissions
 from bot.slack.ack_queue import AckFirstWork
+from bot.slack.home import HomeRefresher, home_publisher
 from bot.slack.listener_kit import Listeners
+from bot.slack.oauth import Workspaces, build_workspaces
 from bot.slack.responder import Responder
 from bot.slack.slack_directory import SlackDirectory
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.slack.user_directory import UserDirectory
+from bot.tracking.announcer import Announcer
 
 log = logging.getLogger("bot.slack")
 
@@ -92,18 +95,23 @@ class SlackBot:
     listeners: Listeners
     work: AckFirstWork
     background_pool: ThreadPoolExecutor
+    workspaces: Workspaces
+    home: HomeRefresher  # also given to the tracker's announcer (serve's start_tracker)
 
     def close(self) -> None:
         """Finish the work already acked (each item is bounded by its HTTP timeouts)."""
+        self.home.close()
         self.work.close()
         self.background_pool.shutdown(wait=True, cancel_futures=False)
 
 
-def register(app: App, listeners: Listeners) -> None:
+def register(app: App, listeners: Listeners, home_tab: HomeRefresher) -> None:
     """Wire every listener and the one error handler (no import-time side effects)."""
     commands.register(app, listeners)
     actions.register(app, listeners)
     view_submissions.register(app, listeners)
+    home.register(app, listeners, home_tab)
+    backfill_form.register(app, listeners)
 
     @app.error
     def on_error(error: Exception, body: Mapping[str, Any]) -> None:
@@ -121,7 +129,8 @@ def create_slack_bot(
     """Build the Bolt app around the service (built from the runtime when not given)."""
     settings = runtime.settings
     client = client or build_web_client(settings)
-    notifier = SlackNotifier(client)
+    workspaces = build_workspaces(runtime, client)
+    notifier = SlackNotifier(workspaces.clients)
     if service is None:
         service = BackfillService(
             settings=settings,
@@ -130,13 +139,16 @@ def create_slack_bot(
             vault=runtime.vault,
             notifier=notifier,
             clock=runtime.clock,
-            directory=SlackDirectory(client),
+            directory=SlackDirectory(workspaces.clients),
         )
     work = AckFirstWork(workers=WORK_THREADS)
     background_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-background")
     app = App(
         signing_secret=settings.slack_signing_secret,
-        client=client,  # carries the bot token (build_web_client)
+        # carries SLACK_BOT_TOKEN (build_web_client); with "Add to Slack" no token, and
+        # Bolt gives each request a client with its workspace's installation
+        client=client,
+        oauth_flow=workspaces.oauth_flow,
         process_before_response=True,
         # auth.test at start-up would make the server depend on Slack being reachable
         token_verification_enabled=token_verification,
@@ -149,15 +161,34 @@ def create_slack_bot(
     listeners = Listeners(
         settings=settings,
         service=service,
-        responder=Responder(client=client, notifier=notifier, users=users or UserDirectory(client)),
+        responder=Responder(
+            client=workspaces.clients,
+            notifier=notifier,
+            users=users or UserDirectory(workspaces.clients),
+        ),
         session_factory=runtime.session_factory,
         clock=runtime.clock,
         gate=work,
         background=background_pool,
     )
-    register(app, listeners)
+    home_tab = HomeRefresher(
+        home_publisher(service, listeners.responder, notifier),
+        interval=settings.home_refresh_seconds,
+    )
+    # the service's announcer posts the first reply: its status change refreshes the Home
+    if isinstance(service.deps.announcer, Announcer):
+        service.deps.announcer.on_status_change = home_tab.changed
+    register(app, listeners, home_tab)
+    oauth.register(app, workspaces, runtime)
     tune_interpreter_for_acks()  # after building, so the app's own objects are frozen too
-    return SlackBot(app=app, listeners=listeners, work=work, background_pool=background_pool)
+    return SlackBot(
+        app=app,
+        listeners=listeners,
+        work=work,
+        background_pool=background_pool,
+        workspaces=workspaces,
+        home=home_tab,
+    )
 
 
 def build_app(

@@ -21,6 +21,7 @@ from bot.slack.responder import where_from_body
 from bot.store.db import session_scope
 from bot.store.deliveries import claim_delivery
 
+READING = "Reading your request…"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 SETUP_IN_CHAT = (
     "Setup takes the Supermetrics API token, which must not be typed into a chat. Run "
@@ -28,10 +29,6 @@ SETUP_IN_CHAT = (
 )
 
 POLICY_IN_CHAT = "Policies are changed in a form: run `/backfill policy` to open it."
-
-
-def _ack(ack: Ack) -> None:
-    ack()
 
 
 def register(app: App, ls: Listeners) -> None:
@@ -45,7 +42,9 @@ def register(app: App, ls: Listeners) -> None:
             reply = ls.service.handle_text(actor=actor, text=text)
             if reply.opens == OPEN_SETUP:
                 ls.responder.open_view(
-                    str(body.get("trigger_id") or ""), setup_view(channel_id=where.channel_id)
+                    str(body.get("trigger_id") or ""),
+                    setup_view(channel_id=where.channel_id),
+                    team_id=where.team_id,
                 )
                 return
             if reply.opens == OPEN_POLICY:
@@ -53,13 +52,19 @@ def register(app: App, ls: Listeners) -> None:
                 ls.responder.open_view(
                     str(body.get("trigger_id") or ""),
                     policy_view(form, channel_id=where.channel_id),
+                    team_id=where.team_id,
                 )
                 return
             ls.responder.show(where, reply)
 
         ls.later(body, work)
 
-    app.command(ids.SLASH_COMMAND)(acked_then(run_command))
+    def ack_command(ack: Ack, body: Body) -> None:
+        # the person sees this at once (an ack's text costs nothing), the answer follows
+        ack(text=READING, response_type="ephemeral")
+        run_command(body)
+
+    app.command(ids.SLASH_COMMAND)(ack_command)
 
     def run_event(body: Body) -> None:
         def work() -> None:
@@ -82,9 +87,7 @@ def register(app: App, ls: Listeners) -> None:
 
     app.event("app_mention")(acked_then(run_event))
     app.event("message")(acked_then(run_event))
-    # Slack sends this when someone opens the bot's Messages tab; acking is all it needs
-    # (unanswered events are retried and logged as unhandled).
-    app.event("app_home_opened")(_ack)
+    # app_home_opened: bot.slack.home
 
 
 def _wanted(event: Body) -> bool:

@@ -23,6 +23,7 @@ from bot.errors import BotError, CommandError
 from bot.messages.blocks import error_text
 from bot.messages.cards import suggestion_blocks
 from bot.service import Actor, Reply, unexpected
+from bot.slack.installations import TeamClients, as_team_clients
 from bot.slack.slack_notifier import SlackNotifier, slack_error
 from bot.slack.user_directory import UserDirectory
 
@@ -91,10 +92,20 @@ def _channel_of_view(view: Mapping[str, Any]) -> str:
 
 
 class Responder:
-    def __init__(self, *, client: WebClient, notifier: SlackNotifier, users: UserDirectory) -> None:
-        self.client = client
+    def __init__(
+        self,
+        *,
+        client: WebClient | TeamClients,
+        notifier: SlackNotifier,
+        users: UserDirectory,
+    ) -> None:
+        self.clients = as_team_clients(client)
         self.notifier = notifier
         self.users = users
+
+    def client_for(self, team_id: str) -> WebClient:
+        """The client of ``team_id``'s bot (its installation in multi-workspace mode)."""
+        return self.clients.for_team(team_id)
 
     def actor(self, where: Where) -> Actor:
         user = self.users.get(team_id=where.team_id, user_id=where.user_id)
@@ -106,10 +117,23 @@ class Responder:
             is_admin=user.is_admin,
         )
 
-    def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None:
+    def dm_channel(self, team_id: str, user_id: str) -> str | None:
+        """The id of the person's DM with the bot (None when Slack won't say)."""
+        try:
+            client = self.client_for(team_id)
+            response = client.conversations_open(users=user_id)
+        except (BotError, SlackClientError, OSError) as exc:
+            log.info("no DM channel with %s: %s", user_id, type(exc).__name__)
+            return None
+        channel = response.get("channel") or {}
+        found = channel.get("id") if isinstance(channel, dict) else None
+        return found if isinstance(found, str) and found else None
+
+    def open_view(self, trigger_id: str, view: Mapping[str, Any], *, team_id: str) -> None:
         """Open a modal; a Slack refusal becomes the bot's SlackApiError (shown, not logged)."""
         try:
-            self.client.views_open(trigger_id=trigger_id, view=dict(view))
+            client = self.client_for(team_id)
+            client.views_open(trigger_id=trigger_id, view=dict(view))
         except SdkSlackApiError as exc:
             raise slack_error(str(exc.response.get("error") or "")) from exc
         except (SlackClientError, OSError) as exc:

@@ -1,9 +1,11 @@
 """``python -m bot serve``: the Slack app over HTTP (waitress) or Socket Mode, plus the tracker.
 
 HTTP: POST /slack/events (commands, interactivity and events share one URL, as in the
-manifest) and GET /healthz. Bolt's WSGI adapter under waitress, a pure-Python threaded
-server: each ack is quick (the work runs after it), so a thread pool of ``WEB_THREADS``
-absorbs bursts without the per-worker memory of a pre-fork server (benchmarks/README.md).
+manifest) and GET /healthz; with "Add to Slack" also GET /slack/install and
+/slack/oauth_redirect (Bolt's OAuth flow, ``bot.slack.oauth``). Bolt's WSGI adapter under
+waitress, a pure-Python threaded server: each ack is quick (the work runs after it), so a
+thread pool of ``WEB_THREADS`` absorbs bursts without the per-worker memory of a pre-fork
+server (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
 from bot.service.background import database_check, watch_backlog
 from bot.slack.app import SlackBot, create_slack_bot
+from bot.slack.installations import TeamClients
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
 if TYPE_CHECKING:
@@ -164,11 +167,20 @@ class InProcessTracker:
         self.dts.close()
 
 
-def start_tracker(runtime: Runtime, client: WebClient) -> InProcessTracker:
-    """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``)."""
+def start_tracker(
+    runtime: Runtime,
+    client: WebClient | TeamClients,
+    *,
+    on_status_change: Callable[[str, str], None] | None = None,
+) -> InProcessTracker:
+    """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``).
+
+    ``client``: the bot's, or each workspace's (``SlackBot.workspaces.clients``);
+    ``on_status_change``: told of each announced status change (the App Home refresher)."""
     from bot.service.background import polling_tracker
 
     tracker = polling_tracker(runtime, notifier=SlackNotifier(client))
+    tracker.announcer.on_status_change = on_status_change
     stop = threading.Event()
     thread = threading.Thread(target=tracker.run_forever, args=(stop,), name="tracker")
     thread.start()
@@ -208,7 +220,9 @@ def main(argv: list[str]) -> int:
     watch_backlog(runtime)
     tracker: InProcessTracker | None = None
     if settings.run_tracker_in_server:
-        tracker = start_tracker(runtime, client)
+        tracker = start_tracker(
+            runtime, wsgi.bot.workspaces.clients, on_status_change=wsgi.bot.home.changed
+        )
     try:
         if settings.slack_app_token:
             # no Slack requests come in over HTTP; the operator's endpoints still do

@@ -18,6 +18,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.errors import BotError
+from bot.slack.installations import TeamClients, as_team_clients
+
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 20  # 20 × 1000 members: more than any channel the bot is asked about
@@ -26,13 +29,13 @@ MAX_PAGES = 20  # 20 × 1000 members: more than any channel the bot is asked abo
 class SlackDirectory:
     def __init__(
         self,
-        client: WebClient,
+        client: WebClient | TeamClients,
         *,
         ttl_seconds: float = 300.0,
         max_entries: int = 2000,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._clients = as_team_clients(client)  # each workspace's bot ("Add to Slack")
         self._ttl = ttl_seconds
         self._max = max_entries
         self._monotonic = monotonic
@@ -40,12 +43,15 @@ class SlackDirectory:
         self._cache: OrderedDict[tuple[str, str, str], tuple[float, frozenset[str]]] = OrderedDict()
 
     def group_members(self, *, slack_team_id: str, group_id: str) -> frozenset[str]:
-        found = self._cached(("group", slack_team_id, group_id), lambda: self._group(group_id))
+        found = self._cached(
+            ("group", slack_team_id, group_id), lambda: self._group(slack_team_id, group_id)
+        )
         return found if found is not None else frozenset()
 
     def channel_members(self, *, slack_team_id: str, channel_id: str) -> frozenset[str] | None:
         return self._cached(
-            ("channel", slack_team_id, channel_id), lambda: self._channel(channel_id)
+            ("channel", slack_team_id, channel_id),
+            lambda: self._channel(slack_team_id, channel_id),
         )
 
     def _cached(
@@ -67,24 +73,26 @@ class SlackDirectory:
                 self._cache.popitem(last=False)
         return value
 
-    def _group(self, group_id: str) -> frozenset[str] | None:
+    def _group(self, team_id: str, group_id: str) -> frozenset[str] | None:
         try:
-            response = self._client.usergroups_users_list(usergroup=group_id)
-        except (SlackClientError, OSError) as exc:
+            client = self._clients.for_team(team_id)
+            response = client.usergroups_users_list(usergroup=group_id)
+        except (BotError, SlackClientError, OSError) as exc:
             log.warning("usergroups.users.list for %s failed: %s", group_id, type(exc).__name__)
             return None
         users: Any = response.get("users")
         return frozenset(str(u) for u in users) if isinstance(users, list) else None
 
-    def _channel(self, channel_id: str) -> frozenset[str] | None:
+    def _channel(self, team_id: str, channel_id: str) -> frozenset[str] | None:
         members: set[str] = set()
         cursor = ""
         for _ in range(MAX_PAGES):
             try:
-                response = self._client.conversations_members(
+                client = self._clients.for_team(team_id)
+                response = client.conversations_members(
                     channel=channel_id, limit=1000, cursor=cursor or None
                 )
-            except (SlackClientError, OSError) as exc:
+            except (BotError, SlackClientError, OSError) as exc:
                 log.warning(
                     "conversations.members for %s failed: %s", channel_id, type(exc).__name__
                 )

@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.errors import SlackApiError
 from bot.messages.notifier import Block
 from bot.observability import metrics
+from bot.slack.installations import TeamClients, as_team_clients
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,13 @@ _ERROR_MESSAGES: dict[str, str] = {
 }
 
 
-def build_web_client(settings: Settings) -> WebClient:
-    """Return a WebClient for Slack (or the fake) with retries on 429, 5xx and resets."""
+def build_web_client(settings: Settings, *, token: str | None = None) -> WebClient:
+    """Return a WebClient for Slack (or the fake) with retries on 429, 5xx and resets.
+
+    Its token is ``SLACK_BOT_TOKEN`` unless another is given (a workspace's installation).
+    """
     return WebClient(
-        token=settings.slack_bot_token or None,
+        token=token or settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
         retry_handlers=[
@@ -75,10 +79,10 @@ def slack_error(code: str | None) -> SlackApiError:
 
 
 class SlackNotifier:
-    """Posts and updates messages through the Slack Web API."""
+    """Posts and updates messages through the Slack Web API, as the workspace's own bot."""
 
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
+    def __init__(self, client: WebClient | TeamClients) -> None:
+        self._clients = as_team_clients(client)
 
     def post(
         self,
@@ -94,7 +98,7 @@ class SlackNotifier:
             kwargs["blocks"] = list(blocks)
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
-        data = self._call("chat.postMessage", kwargs)
+        data = self._call(slack_team_id, "chat.postMessage", kwargs)
         ts = data.get("ts")
         if not isinstance(ts, str) or not ts:
             raise slack_error("missing_ts")
@@ -111,7 +115,9 @@ class SlackNotifier:
     ) -> None:
         # an empty list clears the blocks, so a card can turn into plain text
         self._call(
-            "chat.update", {"channel": channel, "ts": ts, "text": text, "blocks": list(blocks)}
+            slack_team_id,
+            "chat.update",
+            {"channel": channel, "ts": ts, "text": text, "blocks": list(blocks)},
         )
 
     def ephemeral(
@@ -126,12 +132,17 @@ class SlackNotifier:
         kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": text}
         if blocks:
             kwargs["blocks"] = list(blocks)
-        self._call("chat.postEphemeral", kwargs)
+        self._call(slack_team_id, "chat.postEphemeral", kwargs)
 
-    def _call(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Call one Web API method; translate every slack_sdk failure at this boundary."""
+    def publish_home(self, *, slack_team_id: str, user: str, view: dict[str, Any]) -> None:
+        """Show ``view`` as ``user``'s App Home tab."""
+        self._call(slack_team_id, "views.publish", {"user_id": user, "view": view})
+
+    def _call(self, team_id: str, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Call one Web API method as the workspace's bot; translate slack_sdk failures here."""
+        client = self._clients.for_team(team_id)
         try:
-            response = self._client.api_call(method, json=kwargs)
+            response = client.api_call(method, json=kwargs)
         except SdkSlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
             metrics.current().slack_call(method, str(code or "unknown_error"))

@@ -17,7 +17,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.errors import BotError
 from bot.observability import metrics
+from bot.slack.installations import TeamClients, as_team_clients
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +35,13 @@ class SlackUser:
 class UserDirectory:
     def __init__(
         self,
-        client: WebClient,
+        client: WebClient | TeamClients,
         *,
         ttl_seconds: float = 600.0,
         max_entries: int = 5000,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._clients = as_team_clients(client)
         self._ttl = ttl_seconds
         self._max = max_entries
         self._monotonic = monotonic
@@ -54,7 +56,7 @@ class UserDirectory:
             if hit is not None and hit[0] > now:
                 self._cache.move_to_end(key)
                 return hit[1]
-        user = self._fetch(user_id)
+        user = self._fetch(team_id, user_id)
         if user is None:
             return SlackUser(user_id=user_id, tz=None, is_admin=False)
         with self._lock:
@@ -64,13 +66,18 @@ class UserDirectory:
                 self._cache.popitem(last=False)
         return user
 
-    def _fetch(self, user_id: str) -> SlackUser | None:
+    def _fetch(self, team_id: str, user_id: str) -> SlackUser | None:
         try:
-            response = self._client.users_info(user=user_id)
+            client = self._clients.for_team(team_id)
+            response = client.users_info(user=user_id)
         except SlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
             metrics.current().slack_call("users.info", str(code or "unknown_error"))
             log.warning("users.info for %s failed: %s", user_id, code)
+            return None
+        except BotError as exc:
+            # the workspace has no installation (any more): no Slack call was made
+            log.warning("users.info for %s: %s", user_id, type(exc).__name__)
             return None
         except (SlackClientError, OSError) as exc:
             metrics.current().slack_call("users.info", "connection_error")

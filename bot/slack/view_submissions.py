@@ -120,7 +120,7 @@ def register(app: App, ls: Listeners) -> None:
                 ),
             )
             view_id = str(view.get("id") or "")
-            future.add_done_callback(lambda done: _finish_late(ls, view_id, done))
+            future.add_done_callback(lambda done: _finish_late(ls, where.team_id, view_id, done))
             return
         except BotError as exc:
             ack(response_action="errors", errors={_field(exc): exc.user_message})
@@ -182,7 +182,7 @@ def _field(exc: BotError) -> str:
     return ids.BLOCK_SETUP_TOKEN
 
 
-def _finish_late(ls: Listeners, view_id: str, done: Future[Reply]) -> None:
+def _finish_late(ls: Listeners, team_id: str, view_id: str, done: Future[Reply]) -> None:
     """Show a slow setup check's outcome in the modal (it was acked with "checking…")."""
     error = done.exception()
     if error is None:
@@ -192,6 +192,7 @@ def _finish_late(ls: Listeners, view_id: str, done: Future[Reply]) -> None:
     else:
         text = unexpected(error, "setup check").user_message
     try:
-        ls.responder.client.views_update(view_id=view_id, view=message_view(SETUP_TITLE, text))
+        client = ls.responder.client_for(team_id)
+        client.views_update(view_id=view_id, view=message_view(SETUP_TITLE, text))
     except Exception:
         log.exception("could not show the setup result in view %s", view_id)

@@ -111,6 +111,9 @@ class RequestState(StrEnum):
     DISMISSED = "DISMISSED"  # the user cancelled before submitting
     EXPIRED = "EXPIRED"  # never confirmed
     REJECTED = "REJECTED"  # the API refused it, or an approver did
+    # a plan's step waiting for its turn (its chunk before it, or a backfill it is queued
+    # after); a confirmed plan itself, while its steps run (bot/service/plans.py)
+    QUEUED = "QUEUED"
 
     @property
     def is_final(self) -> bool:
@@ -335,4 +338,37 @@ class ExternalBackfill(Base):
         return (
             f"ExternalBackfill(slack_team_id={self.slack_team_id!r}, "
             f"backfill_id={self.backfill_id!r}, status={self.status!r})"
+        )
+
+
+class PlanStep(Base):
+    """One step of a plan: the plan is the request whose card the person confirmed, the
+    step is a request of its own (``request_id``) that moves QUEUED → SUBMITTING → … with
+    the same guarded transitions as any request (``bot.store.plans``)."""
+
+    __tablename__ = "plan_steps"
+    __table_args__ = (
+        Index("ix_plan_steps_plan_request_id_position", "plan_request_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_request_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("backfill_requests.id", ondelete="CASCADE")
+    )
+    request_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("backfill_requests.id", ondelete="CASCADE"), unique=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    # the step of the same transfer (an earlier chunk) that must be final first
+    after_request_id: Mapped[int | None] = mapped_column(Integer)
+    # an incomplete backfill of the same transfer over these dates ("Queue after #N")
+    blocked_by_backfill_id: Mapped[int | None] = mapped_column(BigInteger)
+    # what the blocker was last seen as (e.g. FAILED: the thread asked what to do)
+    blocker_status: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return (
+            f"PlanStep(plan={self.plan_request_id!r}, request={self.request_id!r}, "
+            f"position={self.position!r}, blocked_by={self.blocked_by_backfill_id!r})"
         )

@@ -181,9 +181,12 @@ def list_requests(
     slack_team_id: str,
     states: Collection[RequestState] | None = None,
     limit: int = 20,
+    user_id: str | None = None,
 ) -> list[BackfillRequest]:
-    """Return a workspace's requests, newest first."""
+    """Return a workspace's requests (one person's, with ``user_id``), newest first."""
     query = select(BackfillRequest).where(BackfillRequest.slack_team_id == slack_team_id)
+    if user_id is not None:
+        query = query.where(BackfillRequest.user_id == user_id)
     if states is not None:
         query = query.where(BackfillRequest.state.in_(list(states)))
     query = query.order_by(BackfillRequest.created_at.desc(), BackfillRequest.id.desc())

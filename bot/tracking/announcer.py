@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,11 +35,13 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, SlackApiError
 from bot.messages.notifier import Notifier
+from bot.messages.plan_cards import PlanView, plan_handles, plan_reply, plan_status_card
 from bot.messages.status_updates import affects_card, is_slack_user, render_card, render_reply
 from bot.observability import metrics
 from bot.observability.logs import log_context
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestEvent, RequestState
+from bot.store.plans import plan_of
 from bot.store.queries import (
     list_events,
     mark_announced,
@@ -99,6 +101,7 @@ class _Work:
     event: RequestEvent
     update_card: bool
     cancelled_by: str | None
+    plan: PlanView | None = None  # the plan the request is (or is a step of)
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Announcer:
         max_attempts: int = MAX_ATTEMPTS,
         owner: str | None = None,
         lease_seconds: float = ANNOUNCE_LEASE_SECONDS,
+        on_status_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -134,6 +138,9 @@ class Announcer:
         self.lease_seconds = lease_seconds
         self._backoff: dict[int, _Backoff] = {}
         self._backoff_lock = threading.Lock()
+        # told (slack_team_id, requester) after a status change is announced, e.g. to
+        # refresh the requester's App Home; given from above, must only schedule work
+        self.on_status_change = on_status_change
 
     # --------------------------------------------------------------------- public
     def flush(self, *, request_id: int | None = None, limit: int = 100) -> int:
@@ -205,6 +212,7 @@ class Announcer:
                             held = False
                             break
                         announced += 1
+                        self._tell_status_change(work)
                         if not self._take_lease(session, request_id):
                             # it expired and was taken over: leave the rest to the taker
                             log.warning("lost the announce lease of request %s", request_id)
@@ -220,6 +228,14 @@ class Announcer:
                 if held:
                     self._release(request_id)
         return announced
+
+    def _tell_status_change(self, work: _Work) -> None:
+        if self.on_status_change is None or work.event.kind != "state":
+            return
+        try:
+            self.on_status_change(work.request.slack_team_id, work.request.user_id)
+        except Exception:
+            log.exception("the status-change listener failed for request %s", work.request.id)
 
     def _take_lease(self, session: Session, request_id: int) -> bool:
         return take_announce_lease(
@@ -255,7 +271,11 @@ class Announcer:
             cancelled_by = self._cancelled_by(session, request, event)
         # the card shows the request as it is now: one update, with the last change
         card_later = any(affects_card(later) for later in pending[1:])
-        return _Work(request, event, update_card=not card_later, cancelled_by=cancelled_by)
+        rows = plan_of(session, request_id=request_id)
+        plan = PlanView(plan=rows.plan, steps=rows.steps, links=rows.links) if rows else None
+        return _Work(
+            request, event, update_card=not card_later, cancelled_by=cancelled_by, plan=plan
+        )
 
     def _settle(self, session: Session, work: _Work, delivery: _Delivery) -> bool:
         """Record what the Slack calls did: True once the event is done with."""
@@ -297,6 +317,8 @@ class Announcer:
         """Refresh the card (unless a later pending change will), then post the reply."""
         delivery = _Delivery()
         request, event = work.request, work.event
+        if work.plan is not None and plan_handles(work.plan, request, event):
+            return self._deliver_plan(work, delivery)
         try:
             if work.update_card and affects_card(event):
                 self._update_card(request, event, delivery)
@@ -325,6 +347,40 @@ class Announcer:
                     text=reply.text,
                     blocks=reply.blocks,
                     thread_ts=thread_ts,
+                )
+        except SlackApiError as exc:
+            delivery.error = exc
+        return delivery
+
+    def _deliver_plan(self, work: _Work, delivery: _Delivery) -> _Delivery:
+        """A plan or one of its steps: the plan's one card, replies in the plan's thread."""
+        view, request, event = work.plan, work.request, work.event
+        assert view is not None
+        plan = view.plan
+        channel = plan.message_channel or plan.channel_id
+        try:
+            # the card shows the plan as it is now: once for a run of the request's events
+            if (
+                work.update_card
+                and plan.message_ts is not None
+                and plan.state is not RequestState.PENDING
+            ):
+                card = plan_status_card(view)
+                self.notifier.update(
+                    slack_team_id=plan.slack_team_id,
+                    channel=channel,
+                    ts=plan.message_ts,
+                    text=card.text,
+                    blocks=card.blocks,
+                )
+            reply = plan_reply(view, request, event)
+            if reply is not None and plan.message_ts is not None:
+                self.notifier.post(
+                    slack_team_id=plan.slack_team_id,
+                    channel=channel,
+                    text=reply.text,
+                    blocks=reply.blocks,
+                    thread_ts=plan.message_ts,
                 )
         except SlackApiError as exc:
             delivery.error = exc

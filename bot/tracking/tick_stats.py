@@ -15,4 +15,5 @@ class TickStats:
     announced: int = 0
     expired: int = 0
     recovered: int = 0
+    plan_steps_submitted: int = 0
     db_seconds: float = 0.0

@@ -113,6 +113,7 @@ class Tracker:
         pacer: RateLimitPacer | None = None,
         recovery_interval_seconds: float = RECOVERY_INTERVAL_SECONDS,
         recover_stuck: Callable[[], int] | None = None,
+        advance_plans: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -137,6 +138,9 @@ class Tracker:
             pacer=self.pacer,
             owner=self.owner,
         )
+        # the service's plan sequencing, passed in the same way: after observing requests
+        # final, submit the plans' next ready steps (bot.service.plans)
+        self.advance_plans = advance_plans
 
     # --------------------------------------------------------------------- public
     def run_once(self, *, now: datetime | None = None) -> int:
@@ -151,6 +155,7 @@ class Tracker:
         else:
             cache: dict[str, tuple[int, str] | BotError] = {}
             self.team_poller.poll_due(now, stats, lambda team: self._credentials(team, cache))
+        self._advance_plans(stats)
         for _ in range(MAX_FLUSH_ROUNDS):
             count = self.announcer.flush(limit=self.settings.tracker_batch_size)
             stats.announced += count
@@ -227,6 +232,15 @@ class Tracker:
             return
         if stats.recovered:
             log.info("recovered %d request(s) stuck submitting", stats.recovered)
+
+    # -------------------------------------------------------------------- plans
+    def _advance_plans(self, stats: TickStats) -> None:
+        if self.advance_plans is None:
+            return
+        try:
+            stats.plan_steps_submitted = self.advance_plans()
+        except BotError as exc:
+            log.warning("advancing plans failed: %s", exc.user_message)
 
     # ------------------------------------------------------------------ polling
     def _poll_due(self, now: datetime, stats: TickStats) -> None:

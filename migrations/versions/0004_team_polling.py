@@ -2,7 +2,7 @@
 latest view of backfills started outside Slack seen in a team's list (external_backfills).
 
 Revision ID: 0004_team_polling
-Revises: 0006_policies_approvals (the lead re-chains at merge)
+Revises: 0008_plan_steps (the lead re-chains at merge)
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_team_polling"
-down_revision: str | Sequence[str] | None = "0006_policies_approvals"
+down_revision: str | Sequence[str] | None = "0008_plan_steps"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -336,3 +336,55 @@ def test_end_of_input_at_the_prompt_ends_its_line_without_drawing_it_again(
     assert code == 0
     assert out.getvalue().endswith(repl.PROMPT + "\n")
     assert "\033[K" not in out.getvalue()
+
+
+def test_a_plan_of_two_transfers_is_shown_confirmed_once_and_followed(tmp_path: Path) -> None:
+    result = run_console(
+        tmp_path, "backfill transfers 456789 and 456790 for last January\nconfirm\n"
+    )
+    text = result.text
+    assert result.code == 0, text
+    assert "Backfill plan: 2 backfills, run in parallel, 62 days in total" in text
+    assert "[Confirm 2 backfills] [Cancel]" in text
+    assert "Step 1/2 · Facebook Ads - daily (#456789)" in text
+    assert "Step 2/2 · Google Ads (#456790)" in text
+    assert re.search(r"@you plan #1 completed: 62/62 days", text)
+    assert "Every submitted backfill has finished." in text
+    rows = stored_requests(tmp_path)
+    plan, *steps = rows
+    assert plan[1] is RequestState.COMPLETED
+    assert [(s[1], s[2], s[3]) for s in steps] == [
+        (RequestState.COMPLETED, "2026-01-01", "2026-01-31"),
+        (RequestState.COMPLETED, "2026-01-01", "2026-01-31"),
+    ]
+    assert len({s[4] for s in steps}) == 2
+
+
+def test_console_drives_plans_remove_a_step_and_cancel_the_blocking_backfill(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "backfill transfers 456789, 456790 and 456791 for last January\n"
+        "remove 2\n"
+        "confirm\n"
+        "backfill transfer 456789 from 2026-01-20 to 2026-02-05\n"
+        "cancel-blocking\n"
+    )
+    # 20x: the first backfill runs ~15 s, long enough to still block the later request
+    result = run_console(tmp_path, script, speed=20)
+    text = result.text
+    assert result.code == 0, text
+    assert "2. Google Ads (#456790) · 2026-01-01 → 2026-01-31 · 31 days removed" in text
+    assert "Queue after #" in text  # the overlap card
+    rows = {row[0]: row for row in stored_requests(tmp_path)}
+    plan, facebook, google, linkedin, overlap, overlap_step = (rows[n] for n in range(1, 7))
+    assert google[1] is RequestState.DISMISSED and google[4] is None
+    assert facebook[1] is RequestState.CANCELLED  # cancelled to make room for the overlap
+    assert linkedin[1] in {RequestState.COMPLETED, RequestState.FAILED}
+    assert plan[1] is RequestState.CANCELLED
+    assert overlap[1] is RequestState.COMPLETED
+    assert (overlap_step[1], overlap_step[2], overlap_step[3]) == (
+        RequestState.COMPLETED,
+        "2026-01-20",
+        "2026-02-05",
+    )

@@ -91,7 +91,12 @@ def _constant(node: ast.AST) -> Any:
 
 def registrations() -> dict[str, set[str]]:
     """Return what the Bolt app registers: {"command": {...}, "event": {...}, ...}."""
-    found: dict[str, set[str]] = {"command": set(), "event": set(), "message": set()}
+    found: dict[str, set[str]] = {
+        "command": set(),
+        "event": set(),
+        "message": set(),
+        "shortcut": set(),
+    }
     for _path, tree in python_files(SLACK_DIR):
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -214,3 +219,25 @@ def test_the_scan_finds_the_methods_the_notifier_calls() -> None:
     # guards the scanner itself: these are called by bot/slack/slack_notifier.py
     assert {"chat.postMessage", "chat.update", "chat.postEphemeral"} <= slack_methods()
     assert "chat:write" in needed_scopes()
+
+
+def test_shortcuts_match_what_the_app_registers() -> None:
+    shortcuts = manifest()["features"]["shortcuts"]
+    assert {s["callback_id"] for s in shortcuts} == registrations()["shortcut"]
+    assert {s["callback_id"] for s in shortcuts} == {ids.SHORTCUT_NEW_BACKFILL}
+    for shortcut in shortcuts:
+        assert shortcut["type"] == "global" and shortcut["name"] and shortcut["description"]
+
+
+def test_add_to_slack_asks_for_the_manifests_scopes_and_returns_to_our_redirect() -> None:
+    from bot.slack.oauth import BOT_SCOPES, REDIRECT_PATH
+
+    data = manifest()
+    assert list(BOT_SCOPES) == data["oauth_config"]["scopes"]["bot"]
+    assert data["oauth_config"]["redirect_urls"] == [f"https://YOUR-HOST{REDIRECT_PATH}"]
+    assert data["settings"]["token_rotation_enabled"] is True
+
+
+def test_the_home_tab_is_on_and_served() -> None:
+    assert manifest()["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in registrations()["event"]

@@ -116,9 +116,17 @@ def test_settings_give_the_defaults() -> None:
     env = _env() | {"DATE_ORDER": "DMY", "MAX_BACKFILL_DAYS": "10"}
     out = json.loads(run("backfill 7 on 01/05/2024", "--today", "2026-11-28", env=env).stdout)
     assert out["range_start"] == "2024-05-01"
-    too_long = run("backfill 7 last month", "--today", "2026-11-28", env=env)
+    # longer than MAX_BACKFILL_DAYS: a plan of chunks of at most 10 days, newest first
+    chunks = run("backfill 7 last month", "--today", "2026-11-28", env=env)
+    assert chunks.returncode == 0
+    steps = json.loads(chunks.stdout)["steps"]
+    assert [s["days"] for s in steps] == [10, 10, 10, 1]
+    assert steps[0]["range_end"] == "2026-10-31"
+    too_long = run(
+        "backfill 7 last month", "--today", "2026-11-28", env=env | {"MAX_PLAN_DAYS": "20"}
+    )
     assert too_long.returncode == 1
-    assert "maximum of 10 days" in json.loads(too_long.stdout)["error"]
+    assert "at most 20 days (MAX_PLAN_DAYS)" in json.loads(too_long.stdout)["error"]
     flag = run("backfill 7 last month", "--today", "2026-11-28", "--max-days", "31", env=env)
     assert flag.returncode == 0
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from bot.errors import DtsRejectedError, SlackApiError
+from bot.errors import SlackApiError
 from bot.service import Actor
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestState
@@ -98,9 +96,12 @@ def test_only_a_retry_closes_the_failed_backfill(world: ServiceWorld) -> None:
         actor=ALICE, text="transfer 456789 from 2026-01-03 to 2026-01-04"
     )
     assert reply.request_id is not None
-    with pytest.raises(DtsRejectedError, match=f"overlaps backfill {backfill_id}"):
-        world.service.confirm(actor=ALICE, request_id=reply.request_id)
-    assert _row(world, reply.request_id).state == RequestState.REJECTED
+    # the FAILED backfill still holds these dates: the request became a one-step plan
+    # queued after it, and confirming it does not close it (only a retry does)
+    world.service.confirm(actor=ALICE, request_id=reply.request_id)
+    assert _row(world, reply.request_id).state == RequestState.QUEUED
+    world.service.advance_plans()
+    assert _row(world, reply.request_id + 1).state == RequestState.QUEUED  # its step waits
     statuses = {b.backfill_id: b.status for b in world.sim.backfills()}
     assert statuses == {backfill_id: BackfillStatus.FAILED}
     assert _row(world, parent_id).dts_status == "FAILED"

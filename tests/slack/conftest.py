@@ -9,7 +9,7 @@ from tests.slack.harness import SlackHarness, harness
 from tests.support.block_kit_limits import check_message
 
 
-def _check_limits(h: SlackHarness) -> None:
+def check_limits(h: SlackHarness) -> None:
     """Every message, update, ephemeral, view and response_url post kept Slack's limits."""
     assert h.fake.violations == [], "Block Kit limits broken in a Slack call"
     for post in h.fake.responses:
@@ -21,14 +21,14 @@ def _check_limits(h: SlackHarness) -> None:
 def bot(tmp_path: Path) -> Iterator[SlackHarness]:
     with harness(tmp_path) as h:
         yield h
-        _check_limits(h)
+        check_limits(h)
 
 
 @pytest.fixture
 def bot_without_token(tmp_path: Path) -> Iterator[SlackHarness]:
     with harness(tmp_path, with_token=False) as h:
         yield h
-        _check_limits(h)
+        check_limits(h)
 
 
 @pytest.fixture
@@ -36,4 +36,4 @@ def bot_with_short_dts_timeout(tmp_path: Path) -> Iterator[SlackHarness]:
     """A harness whose DTS client gives up after 1 s, for the simulator's "delay" fault."""
     with harness(tmp_path, dts_timeout=1.0) as h:
         yield h
-        _check_limits(h)
+        check_limits(h)

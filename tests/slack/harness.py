@@ -44,12 +44,31 @@ START = datetime(2026, 2, 10, 15, 0, tzinfo=UTC)
 REQUESTER = FakeUser("U0ALICE", name="alice", tz="Europe/Helsinki")
 OTHER = FakeUser("U0BOB", name="bob", tz="America/New_York")
 ADMIN = FakeUser("U0ADMIN", name="ada", tz="UTC", is_admin=True)
+# "Add to Slack" (multi-workspace mode): the app's credentials, known to the fake Slack
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "test-client-secret"
 
 
 class SlackHarness:
     def __init__(
-        self, tmp: Path, *, with_token: bool = True, dts_timeout: float = DTS_TIMEOUT
+        self,
+        tmp: Path,
+        *,
+        with_token: bool = True,
+        dts_timeout: float = DTS_TIMEOUT,
+        multi_workspace: bool = False,
+        **settings: Any,
     ) -> None:
+        # multi-workspace: no SLACK_BOT_TOKEN, an OAuth client id; workspaces install the app
+        oauth: dict[str, Any] = (
+            {
+                "slack_bot_token": "",
+                "slack_client_id": CLIENT_ID,
+                "slack_client_secret": CLIENT_SECRET,
+            }
+            if multi_workspace
+            else {}
+        )
         self.world = build_world(
             tmp,
             clock=FrozenClock(START),
@@ -62,12 +81,16 @@ class SlackHarness:
             supermetrics_max_retries=0,
             run_tracker_in_server=False,
             poll_min_seconds=15.0,
+            **oauth,
+            **settings,
         )
         assert self.world.slack is not None
         self.clock = self.world.clock
         self.sim = self.world.sim
         self.running_sim: RunningSimulator = self.world.running
         self.fake: FakeSlack = self.world.slack
+        if multi_workspace:
+            self.fake.configure_oauth(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
         self.settings = self.world.settings
         self.key = self.settings.encryption_keys[0]
         self.runtime = Runtime(
@@ -112,6 +135,7 @@ class SlackHarness:
         user: FakeUser = REQUESTER,
         channel: str = CHANNEL,
         name: str = "command",
+        team: str = TEAM,
         **kwargs: Any,
     ) -> tuple[httpx.Response, str]:
         """Send ``/backfill text``; return the ack and the response_url (posts named ``name``)."""
@@ -121,7 +145,7 @@ class SlackHarness:
             SECRET,
             text=text,
             user_id=user.user_id,
-            team_id=TEAM,
+            team_id=team,
             channel_id=channel,
             response_url=response_url,
             client=self.http,
@@ -138,6 +162,7 @@ class SlackHarness:
         channel: str = CHANNEL,
         message_ts: str = "",
         client: httpx.Client | None = None,
+        team: str = TEAM,
     ) -> httpx.Response:
         return signing.block_action(
             self.url,
@@ -145,7 +170,7 @@ class SlackHarness:
             action_id=action_id,
             value=value,
             user_id=user.user_id,
-            team_id=TEAM,
+            team_id=team,
             channel_id=channel,
             message_ts=message_ts,
             client=client or self.http,

@@ -134,3 +134,52 @@ def test_building_the_app_tunes_the_interpreter_for_acks(bot: SlackHarness) -> N
     assert sys.getswitchinterval() <= GIL_SWITCH_INTERVAL
     assert gc.get_freeze_count() > 0
     assert isinstance(bot.wsgi.bot.listeners.gate, AckFirstWork)
+
+
+class _HeldWatch(threading.Condition):
+    """The queue's condition, but the watcher's timed wait lasts until the test lets it go."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        super().__init__(lock)
+        self.watching = threading.Event()
+        self.let_go = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is None:
+            return super().wait()
+        self.watching.set()
+        self.release()
+        try:
+            assert self.let_go.wait(10), "the test never let the watcher go"
+        finally:
+            self.acquire()
+        self.let_go.clear()
+        return False
+
+
+def test_a_watcher_whose_item_another_worker_took_gives_up_the_watch() -> None:
+    """The lost wakeup: the watcher slept on with the watch after another worker ran its item,
+    so ``submit`` woke nobody and the next click's work waited forever (seen on a Confirm)."""
+    gate = AckFirstWork(workers=0, max_wait=60.0, settle=0.0)
+    held = _HeldWatch(gate._lock)
+    gate._wake = held
+    ran: list[str] = []
+    watcher_result: list[object] = []
+    with gate.acking():  # an ack in flight: the first item is not run at once
+        gate.submit(lambda: ran.append("first"))
+        watcher = threading.Thread(target=lambda: watcher_result.append(gate._next()))
+        watcher.start()
+        assert held.watching.wait(10), "no worker took the watch"
+    # acks are quiet now; another worker, back from its own item, takes the watched one
+    taken = gate._next()
+    assert taken is not None
+    taken[0]()
+    held.let_go.set()  # the watcher wakes to an empty queue
+    wait_for(lambda: not gate._watching, timeout=10, what="the watcher to give up the watch")
+    gate.submit(lambda: ran.append("second"))  # wakes the sleeping worker: nobody else watches
+    watcher.join(10)
+    assert not watcher.is_alive()
+    job = watcher_result[0]
+    assert isinstance(job, tuple)
+    job[0]()
+    assert ran == ["first", "second"]

@@ -177,21 +177,21 @@ class Served:
             rows = self.rows()
             return rows[count - 1] if len(rows) >= count and rows[count - 1].message_ts else None
 
-        return wait_for(ready, timeout=30, what=f"card of request {count}")
+        return wait_for(ready, timeout=90, what=f"card of request {count}")
 
     def state(self, request_id: int, state: str) -> BackfillRequest:
         def reached() -> BackfillRequest | None:
             row = next(r for r in self.rows() if r.id == request_id)
             return row if row.state == state else None
 
-        return wait_for(reached, timeout=30, what=f"request {request_id} {state}")
+        return wait_for(reached, timeout=90, what=f"request {request_id} {state}")
 
     def said_to(self, user: FakeUser, count: int) -> list[str]:
         def enough() -> list[str] | None:
             texts = [str(e["text"]) for e in self.slack.ephemerals if e["user"] == user.user_id]
             return texts if len(texts) >= count else None
 
-        return wait_for(enough, timeout=30, what=f"{count} answers to {user.user_id}")
+        return wait_for(enough, timeout=90, what=f"{count} answers to {user.user_id}")
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_unknown_transfer_is_rejected_with_404(bot: SlackHarness) -> None:
     assert "404" in reason
 
 
-def test_overlap_is_warned_on_the_card_then_refused_with_the_api_description(
+def test_overlap_is_warned_on_the_card_which_offers_queue_after(
     bot: SlackHarness,
 ) -> None:
     first = _card_then_confirm(bot)
@@ -99,11 +99,32 @@ def test_overlap_is_warned_on_the_card_then_refused_with_the_api_description(
     row, card = bot.posted_card(2)
     warning = block_text(card)
     assert f"overlaps backfill #{running.backfill_id}" in warning and "CREATED" in warning
+    # Supermetrics would refuse it now: the card offers to wait, or to cancel the other
+    assert action_ids(card) == [
+        ids.ACTION_CONFIRM,
+        ids.ACTION_PLAN_CANCEL_BLOCKERS,
+        ids.ACTION_DISMISS,
+    ]
+    assert f"Queue after #{running.backfill_id}" in warning
 
     bot.click(ids.ACTION_CONFIRM, str(row.id), message_ts=row.message_ts or "")
-    reason = _wait_reason(bot, row.id, "REJECTED")
-    assert "refused" in reason and str(running.backfill_id) in reason
-    assert len(bot.sim.backfills()) == 1
+    bot.wait_request(row.id, "QUEUED", timeout=60)  # a loaded machine
+    assert len(bot.sim.backfills()) == 1  # it waits for the running one
+
+
+def test_cancel_the_overlapping_backfill_and_submit(bot: SlackHarness) -> None:
+    first = _card_then_confirm(bot)
+    running = bot.wait_request(first, "SUBMITTED")
+    bot.command("transfer 456789 from January 20 to February 5")
+    row, _card = bot.posted_card(2)
+    bot.click(ids.ACTION_PLAN_CANCEL_BLOCKERS, str(row.id), message_ts=row.message_ts or "")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "the create after the cancel", timeout=60)
+    old, new = sorted(bot.sim.backfills(), key=lambda b: b.backfill_id)
+    assert old.backfill_id == running.backfill_id and old.status.value == "CANCELLED"
+    assert (new.range_start.isoformat(), new.range_end.isoformat()) == (
+        "2026-01-20",
+        "2026-02-05",
+    )
 
 
 def test_rate_limited_keeps_it_pending_with_a_retry_button(bot: SlackHarness) -> None:

@@ -34,8 +34,18 @@ from tests.support.fake_slack_methods import (
     SlackWebMethods,
     copy_json,
 )
+from tests.support.fake_slack_oauth import FakeInstall, FakeOAuth, FakeTeam, OAuthState
 
-__all__ = ["Call", "FakeSlack", "FakeUser", "ResponsePost", "SlackApiFault", "parse_body"]
+__all__ = [
+    "Call",
+    "FakeInstall",
+    "FakeSlack",
+    "FakeTeam",
+    "FakeUser",
+    "ResponsePost",
+    "SlackApiFault",
+    "parse_body",
+]
 
 # Fields that slack_sdk sends JSON-encoded inside form bodies.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
@@ -62,6 +72,14 @@ class Call:
     @property
     def ok(self) -> bool:
         return bool(self.response.get("ok"))
+
+    @property
+    def token(self) -> str:
+        """The bearer token the call carried (its Authorization header), or ``token=``."""
+        auth = self.headers.get("authorization", "")
+        if auth.startswith("Bearer "):
+            return auth[len("Bearer ") :]
+        return str(self.args.get("token", ""))
 
 
 @dataclass(frozen=True)
@@ -91,11 +109,22 @@ class _ResponseTarget:
     uses: int = 0
 
 
-# the bot scopes manifest.yml asks for
-BOT_SCOPES = ("commands", "chat:write", "users:read", "app_mentions:read", "im:history")
+# what a token installed from manifest.yml is granted (tests/cli/test_doctor checks they agree)
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "app_mentions:read",
+    "im:history",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "im:write",
+)
 
 
-class FakeSlack(SlackWebMethods):
+class FakeSlack(SlackWebMethods, FakeOAuth):
     """The Slack Web API on 127.0.0.1, recording every call.  Start it, stop it."""
 
     RESPONSE_URL_LIMIT = 5  # Slack accepts up to five posts per response_url
@@ -136,6 +165,13 @@ class FakeSlack(SlackWebMethods):
         self._targets: dict[str, _ResponseTarget] = {}
         self._violations: list[str] = []
         self._state = SlackState()
+        # every bot token the fake accepts, and whose it is ("Add to Slack" adds more)
+        self._tokens: dict[str, FakeTeam] = {
+            token: FakeTeam(team_id, team_name=team_name, bot_user_id=bot_user_id, bot_id=bot_id)
+        }
+        self._revoked: set[str] = set()
+        self._oauth = OAuthState()
+        self._caller: FakeTeam | None = None
         self._ts_base = int(clock())
         self._ts_counter = itertools.count(100, 100)
         self._ids = itertools.count(1)
@@ -319,6 +355,12 @@ class FakeSlack(SlackWebMethods):
         with self._lock:
             return [copy_json(view) for view in self._state.views.values()]
 
+    def home(self, user_id: str, *, team_id: str | None = None) -> JsonDict | None:
+        """The App Home last published for ``user_id`` in ``team_id`` (default: the fake's)."""
+        with self._lock:
+            view = self._state.homes.get((team_id or self.team_id, user_id))
+            return copy_json(view) if view is not None else None
+
     def view(self, view_id: str) -> JsonDict | None:
         with self._lock:
             view = self._state.views.get(view_id)
@@ -339,7 +381,9 @@ class FakeSlack(SlackWebMethods):
             body: JsonDict = {"ok": False, "error": fault.error}
             if fault.retry_after is not None:
                 extra_headers["Retry-After"] = str(fault.retry_after)
-        elif not self._authorized(headers, args, method):
+        elif method == "oauth.v2.access" and not self.client_authorized(headers, args):
+            status, body = 200, {"ok": False, "error": "invalid_client_id"}
+        elif method != "oauth.v2.access" and not self._authorized(headers, args, method):
             status, body = 200, {"ok": False, "error": "invalid_auth"}
         else:
             status = 200
@@ -349,6 +393,7 @@ class FakeSlack(SlackWebMethods):
             else:
                 try:
                     with self._lock:
+                        self._caller = self._caller_team(headers, args)
                         body = {"ok": True, **handler(self, args)}
                 except SlackApiFault as fault_exc:
                     body = {"ok": False, "error": fault_exc.error, **fault_exc.extra}
@@ -418,11 +463,16 @@ class FakeSlack(SlackWebMethods):
     def _authorized(
         self, headers: Mapping[str, str], args: Mapping[str, Any], method: str = ""
     ) -> bool:
-        auth = headers.get("authorization", "")
-        given = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
         if method == "apps.connections.open":  # Socket Mode: the app-level token
+            auth = headers.get("authorization", "")
+            given = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
             return self.app_token is not None and given == self.app_token
-        return given == self.token
+        return self._caller_team(headers, args) is not None
+
+    def _caller_team(self, headers: Mapping[str, str], args: Mapping[str, Any]) -> FakeTeam | None:
+        auth = headers.get("authorization", "")
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
+        return self.team_of(token) if isinstance(token, str) else None
 
 
 def parse_body(content_type: str, raw: bytes) -> JsonDict:
@@ -479,6 +529,11 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 method = parts.path[len("/api/") :]
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 status, extra, body = fake.handle_api(method, args, headers)
+                self._send(status, body, extra)
+            elif parts.path == "/oauth/v2/authorize" and self.command == "GET":
+                status, extra, body = fake.authorize(
+                    {key: str(value) for key, value in args.items()}
+                )
                 self._send(status, body, extra)
             elif parts.path.startswith("/response/") and self.command == "POST":
                 status, body = fake.handle_response_url(parts.path[len("/response/") :], args)

@@ -59,6 +59,7 @@ class SlackState:
     messages: dict[str, dict[str, JsonDict]] = field(default_factory=dict)
     ephemerals: list[JsonDict] = field(default_factory=list)
     views: dict[str, JsonDict] = field(default_factory=dict)
+    homes: dict[tuple[str, str], JsonDict] = field(default_factory=dict)  # (team, user)
 
 
 class SlackApiFault(Exception):
@@ -90,6 +91,7 @@ class SlackWebMethods:
     _ts_base: int
     _ts_counter: itertools.count[int]
     _ids: itertools.count[int]
+    _caller: Any  # the FakeTeam whose token made the call being answered (FakeOAuth)
 
     def _next_ts(self) -> str:
         micros = next(self._ts_counter)
@@ -160,6 +162,8 @@ class SlackWebMethods:
         return {"url": getattr(self, "socket_url", "")}
 
     def _auth_test(self, args: JsonDict) -> JsonDict:
+        if self._caller is not None:
+            return dict(self.auth_test_for(self._caller, "https://fake.slack.com/"))
         return {
             "url": "https://fake.slack.com/",
             "team": self.team_name,
@@ -284,6 +288,27 @@ class SlackWebMethods:
             raise SlackApiFault("hash_conflict")
         return self._store_view(args.get("view"), view_id=view_id, previous=previous)
 
+    def _views_publish(self, args: JsonDict) -> JsonDict:
+        user = args.get("user_id")
+        if not isinstance(user, str) or user not in self._users:
+            raise SlackApiFault("user_not_found")
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                raise SlackApiFault("invalid_arguments") from None
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackApiFault("invalid_arguments")
+        violations = check_view(view)
+        if violations:
+            self._record_violations(f"views.publish {user}", violations)
+            raise SlackApiFault("invalid_arguments", response_metadata={"messages": violations})
+        team = getattr(self._caller, "team_id", None) or self.team_id
+        stored = {**copy_json(view), "id": f"V{next(self._ids):08d}", "team_id": team}
+        self._state.homes[(team, user)] = stored
+        return {"view": copy_json(stored)}
+
     def _users_info(self, args: JsonDict) -> JsonDict:
         user = self._users.get(str(args.get("user", "")))
         if user is None:
@@ -295,6 +320,13 @@ class SlackWebMethods:
         if not isinstance(channel, str) or not channel:
             raise SlackApiFault("channel_not_found")
         return {"channel": self._channel_info(channel)}
+
+    def _conversations_open(self, args: JsonDict) -> JsonDict:
+        users = str(args.get("users") or "")
+        if users not in self._users:
+            raise SlackApiFault("user_not_found")
+        # the bot's DM with that person: a D… id that is stable per person
+        return {"channel": {"id": "D" + users[1:], "is_im": True}}
 
     def _conversations_members(self, args: JsonDict) -> JsonDict:
         channel = args.get("channel")
@@ -323,9 +355,12 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "views.open": SlackWebMethods._views_open,
     "views.push": SlackWebMethods._views_push,
     "views.update": SlackWebMethods._views_update,
+    "views.publish": SlackWebMethods._views_publish,
+    "oauth.v2.access": lambda fake, args: dict(fake._oauth_v2_access(args)),
     "users.info": SlackWebMethods._users_info,
     "conversations.info": SlackWebMethods._conversations_info,
     "conversations.members": SlackWebMethods._conversations_members,
+    "conversations.open": SlackWebMethods._conversations_open,
     "usergroups.users.list": SlackWebMethods._usergroups_users_list,
 }
 

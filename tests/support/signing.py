@@ -130,10 +130,16 @@ def slash_command_body(
     channel_name: str = "general",
     user_name: str = "",
     team_domain: str = "fake",
+    enterprise_id: str | None = None,
 ) -> str:
-    """The form body of a slash command, fields in the order Slack sends them."""
+    """The form body of a slash command, fields in the order Slack sends them.
+
+    ``enterprise_id``: sent from a workspace of that Grid organization, to an org-wide app.
+    """
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return urlencode(
         {
+            **grid,
             "token": "deprecated-verification-token",
             "team_id": team_id,
             "team_domain": team_domain,
@@ -144,7 +150,7 @@ def slash_command_body(
             "command": command,
             "text": text,
             "api_app_id": "A0FAKE",
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if enterprise_id else "false",
             "response_url": response_url,
             "trigger_id": trigger_id or new_trigger_id(),
         }
@@ -166,6 +172,7 @@ def slash_command(
     retry_num: int | None = None,
     client: httpx.Client | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    enterprise_id: str | None = None,
 ) -> httpx.Response:
     """Send a signed slash command (form-encoded)."""
     body = slash_command_body(
@@ -176,6 +183,7 @@ def slash_command(
         command=command,
         response_url=response_url,
         trigger_id=trigger_id,
+        enterprise_id=enterprise_id,
     )
     return _send_signed(
         url,
@@ -488,3 +496,24 @@ def direct_message(*, user_id: str, channel_id: str, text: str, ts: str) -> dict
         "channel": channel_id,
         "event_ts": ts,
     }
+
+
+def interaction(
+    url: str,
+    secret: str,
+    payload: Mapping[str, Any],
+    *,
+    client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> httpx.Response:
+    """Send any signed interactivity payload (shortcut, block_suggestion, a modal's action)."""
+    return _send_signed(
+        url,
+        secret,
+        payload_body(payload),
+        content_type=FORM,
+        timestamp=None,
+        retry_num=None,
+        client=client,
+        timeout=timeout,
+    )

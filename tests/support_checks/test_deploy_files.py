@@ -93,11 +93,19 @@ def test_manifest_events_interactivity_and_home(manifest: dict[str, Any]) -> Non
     settings = manifest["settings"]
     events = settings["event_subscriptions"]
     assert events["request_url"] == EVENTS_URL
-    assert sorted(events["bot_events"]) == ["app_home_opened", "app_mention", "message.im"]
+    assert sorted(events["bot_events"]) == [
+        "app_home_opened",
+        "app_mention",
+        "app_uninstalled",  # "Add to Slack": the installation goes, tracking pauses
+        "message.im",
+        "tokens_revoked",
+    ]
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False
-    assert settings["org_deploy_enabled"] is False
+    assert settings["org_deploy_enabled"] is True  # Grid org-wide installs are served
+    assert settings["token_rotation_enabled"] is True
     home = manifest["features"]["app_home"]
+    assert home["home_tab_enabled"] is True
     assert home["messages_tab_enabled"] is True
     assert home["messages_tab_read_only_enabled"] is False
     assert manifest["features"]["bot_user"]["display_name"]
