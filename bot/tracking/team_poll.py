@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.errors import BotError, DtsError, DtsRateLimitedError
 from bot.messages.blocks import error_text
+from bot.observability.logs import log_context
 from bot.store.db import session_scope
 from bot.store.external_backfills import replace_external_view
 from bot.supermetrics.client import DtsClient
@@ -168,7 +169,8 @@ class TeamPoller:
                 self._defer(poll, due, team_id, now, stats)
                 return poll
             try:
-                listed = client.list_incomplete_backfills()
+                with log_context(slack_team=claim.slack_team_id):
+                    listed = client.list_incomplete_backfills()
             except DtsRateLimitedError as exc:
                 self._rate_limited(poll, due, team_id, now, exc, stats)
                 return poll
@@ -219,7 +221,12 @@ class TeamPoller:
             if row.backfill_id is None:
                 continue
             try:
-                backfill = client.get_backfill(backfill_id=row.backfill_id)
+                with log_context(
+                    request_id=row.request_id,
+                    backfill_id=row.backfill_id,
+                    slack_team=poll.claim.slack_team_id,
+                ):
+                    backfill = client.get_backfill(backfill_id=row.backfill_id)
             except DtsRateLimitedError as exc:
                 self._rate_limited(poll, rows[index:], team_id, now, exc, stats)
                 return
