@@ -1,5 +1,7 @@
-"""Tracking 10,000 active backfills: DTS calls per backfill per hour, database time per
-polling tick, and the lag from a status change in the simulator to its announcement.
+"""Plans in the tracker's tick: DTS calls per backfill per hour with some backfills the first
+chunk of a plan (``--plan-every N``), against the same second chunks submitted by hand
+(``--by-hand``) and against none; also database time per tick and status change → reply lag.
+(The side-by-side of per-backfill and team-batched polling is ``tracker_bench.py``.)
 
 Not a test: it prints figures.  Simulated time: a FrozenClock drives the DTS simulator
 and the tracker; each tick advances it by TRACKER_TICK_SECONDS, as if every tick kept up
@@ -10,9 +12,9 @@ The simulator is reached in-process through an httpx transport (``--http`` serve
 loopback instead); announcements go to an in-memory notifier, so the Slack side costs
 nothing here and the figures are the tracker's and the database's own.
 
-    .venv/bin/python benchmarks/tracker_bench.py                      # 10k, SQLite, 15 min
-    .venv/bin/python benchmarks/tracker_bench.py --backfills 2000 --minutes 60
-    .venv/bin/python benchmarks/tracker_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/tracker_plans_bench.py                      # 10k, SQLite, 15 min
+    .venv/bin/python benchmarks/tracker_plans_bench.py --backfills 2000 --minutes 60
+    .venv/bin/python benchmarks/tracker_plans_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations

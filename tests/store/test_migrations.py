@@ -30,7 +30,7 @@ from tests.store.conftest import NOW, Database
 REPO = Path(__file__).resolve().parents[2]
 # slack_deliveries: bot/store/deliveries.py (the Slack app's event dedup), revision 0002
 TABLES = {"plan_steps", "workspaces", "backfill_requests", "request_events", "slack_deliveries"} | {
-    # bot/tracking/team_poll.py's leases and the outside backfills' view, 0004_team_polling
+    # bot/tracking/team_poll.py's leases and the outside backfills' view, 0009_team_polling
     "team_polls",
     "external_backfills",
     # bot/store/slack_installations.py ("Add to Slack"), revision 0007_slack_installations

@@ -1,7 +1,7 @@
 """Team-batched tracking: a lease and list cadence per workspace (team_polls) and the
 latest view of backfills started outside Slack seen in a team's list (external_backfills).
 
-Revision ID: 0004_team_polling
+Revision ID: 0009_team_polling
 Revises: 0008_plan_steps (the lead re-chains at merge)
 Create Date: 2026-11-30
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_team_polling"
+revision: str = "0009_team_polling"
 down_revision: str | Sequence[str] | None = "0008_plan_steps"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
