@@ -39,6 +39,8 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     web_threads: int = 16
+    # larger requests to /slack/events are refused (413) before their body is read
+    slack_max_body_bytes: int = 1024 * 1024
 
     date_order: str = "MDY"
     date_order_explicit: bool = False
@@ -95,6 +97,7 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "TRANSFER_CACHE_SECONDS": ("transfer_cache_seconds", float, 0),
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
+    "SLACK_MAX_BODY_BYTES": ("slack_max_body_bytes", int, 1024),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),
     "POLL_MIN_SECONDS": ("poll_min_seconds", float, 0.01),

@@ -142,13 +142,15 @@ class WorkspaceRules:
         )
 
     def is_admin(self, actor: Actor) -> bool:
+        if actor.foreign:
+            return False
         return actor.is_admin or actor.user_id in self.admins
 
     def check_allowed(self, actor: Actor) -> None:
         """Refuse people and channels outside the workspace's allow-lists (admins pass)."""
         if self.is_admin(actor):
             return
-        if self.allowed_users and actor.user_id not in self.allowed_users:
+        if self.allowed_users and (actor.foreign or actor.user_id not in self.allowed_users):
             raise AccessDeniedError(
                 "This workspace only takes backfill requests from a list of people, and "
                 "you're not on it. Ask a workspace admin to add you."

@@ -21,6 +21,9 @@ class Actor:
     channel_id: str
     tz: str | None = None
     is_admin: bool = False  # the transport's own admin/owner flag (Slack users.info)
+    # a guest from another workspace (Slack Connect): never an admin here, and not
+    # covered by this workspace's allow-lists
+    foreign: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ benchmarks/ack_bench.py).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import signal
@@ -29,7 +30,9 @@ from bot.config import Settings, load_settings
 from bot.errors import BotError, ConfigError
 from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
+from bot.slack import gate
 from bot.slack.app import SlackBot, create_slack_bot
+from bot.slack.gate import RefusalLog
 from bot.slack.notifier import SlackNotifier, build_web_client
 
 if TYPE_CHECKING:
@@ -46,21 +49,43 @@ Environ = dict[str, Any]
 
 
 class WsgiApp:
-    """Routes /slack/events to Bolt and answers /healthz; everything else is 404."""
+    """Routes /slack/events to Bolt (once ``gate.admit`` lets it in) and answers /healthz."""
 
     def __init__(self, bot: SlackBot, runtime: Runtime) -> None:
         self.bot = bot
         self.runtime = runtime
         self._slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+        self.refusals = RefusalLog()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
             return self._health(start_response)
+        if path != EVENTS_PATH:
+            return _plain(start_response, "404 Not Found", b"not found")
+        settings = self.runtime.settings
+        admitted = gate.admit(
+            environ,
+            secret=settings.slack_signing_secret,
+            max_bytes=settings.slack_max_body_bytes,
+            now=time.time(),
+        )
+        if isinstance(admitted, gate.Refusal):
+            self.refusals.refused(admitted)
+            return _plain(start_response, admitted.status_line, b"")
+        verified = dict(environ)
+        verified["wsgi.input"] = io.BytesIO(admitted)
+        verified["CONTENT_LENGTH"] = str(len(admitted))
         with self.bot.listeners.gate.acking():
             # Bolt builds the whole response before returning it (a list), so the ack
             # is complete when this block ends
-            return self._slack(environ, start_response)
+            try:
+                return self._slack(verified, start_response)
+            except Exception as exc:
+                # a signed body Bolt could not handle: a bug of ours, never the caller's
+                # 500 to see (nor its body to be logged)
+                log.error("a signed request failed in Bolt: %s", type(exc).__name__)
+                return _plain(start_response, "400 Bad Request", b"")
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         body: dict[str, object]
@@ -76,6 +101,13 @@ class WsgiApp:
             status, [("Content-Type", "application/json"), ("Content-Length", str(len(raw)))]
         )
         return [raw]
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
 
 
 def create_wsgi_app(
@@ -123,12 +155,26 @@ def serve_in_thread(
     from waitress.server import create_server
 
     server = create_server(
-        wsgi, host=host, port=port, threads=threads, ident="backfill-bot", expose_tracebacks=False
+        wsgi,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="backfill-bot",
+        expose_tracebacks=False,
+        max_request_body_size=_waitress_body_cap(wsgi),
     )
     bound = int(server.effective_port)  # type: ignore[union-attr]
     thread = threading.Thread(target=server.run, name=f"waitress-{bound}", daemon=True)
     thread.start()
     return RunningServer(server=server, thread=thread, port=bound)
+
+
+def _waitress_body_cap(wsgi: Callable[..., Any]) -> int:
+    """Waitress buffers a body before the app sees it: refuse oversized ones while reading."""
+    runtime = getattr(wsgi, "runtime", None)
+    limit = runtime.settings.slack_max_body_bytes if runtime is not None else 0
+    # waitress refuses a Content-Length >= its cap, so one byte of headroom
+    return (limit or gate.DEFAULT_MAX_BODY_BYTES) + 1
 
 
 # --- python -m bot serve -------------------------------------------------------------
@@ -239,7 +285,13 @@ def _run_http(wsgi: WsgiApp, settings: Settings, *, host: str, port: int) -> Non
     from waitress.server import create_server
 
     server = create_server(
-        wsgi, host=host, port=port, threads=settings.web_threads, ident="backfill-bot"
+        wsgi,
+        host=host,
+        port=port,
+        threads=settings.web_threads,
+        ident="backfill-bot",
+        expose_tracebacks=False,
+        max_request_body_size=_waitress_body_cap(wsgi),
     )
 
     def shutdown(signum: int, _frame: FrameType | None) -> None:

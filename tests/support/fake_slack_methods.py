@@ -31,12 +31,25 @@ class FakeUser:
     is_owner: bool = False
     is_bot: bool = False
     deleted: bool = False
+    # another workspace's member (Slack Connect): their home team ("" = the fake's own)
+    home_team_id: str = ""
+    enterprise_id: str = ""
 
     def as_slack(self, team_id: str) -> JsonDict:
         name = self.name or self.user_id.lower()
-        return {
+        extra: JsonDict = {}
+        if self.enterprise_id:
+            extra["enterprise_user"] = {
+                "id": self.user_id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": "Fake Org",
+                "is_admin": False,
+                "is_owner": False,
+                "teams": [self.home_team_id or team_id],
+            }
+        return extra | {
             "id": self.user_id,
-            "team_id": team_id,
+            "team_id": self.home_team_id or team_id,
             "name": name,
             "real_name": name.title(),
             "deleted": self.deleted,
