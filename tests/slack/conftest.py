@@ -7,6 +7,7 @@ import pytest
 
 from bot.slack.limits import check_message
 from tests.slack.harness import SlackHarness, harness
+from tests.support.postgres import postgres_schema
 
 
 def _check_limits(h: SlackHarness) -> None:
@@ -29,3 +30,18 @@ def bot_without_token(tmp_path: Path) -> Iterator[SlackHarness]:
     with harness(tmp_path, with_token=False) as h:
         yield h
         _check_limits(h)
+
+
+@pytest.fixture
+def pg_bot(tmp_path: Path) -> Iterator[SlackHarness]:
+    """The bot on a PostgreSQL schema of its own (tests marked ``postgres``)."""
+    with postgres_schema("slack") as url, harness(tmp_path, database_url=url) as h:
+        yield h
+        _check_limits(h)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_bot(request: pytest.FixtureRequest) -> SlackHarness:
+    """The bot on SQLite, then on PostgreSQL."""
+    bot: SlackHarness = request.getfixturevalue("bot" if request.param == "sqlite" else "pg_bot")
+    return bot

@@ -46,7 +46,9 @@ ADMIN = FakeUser("U0ADMIN", name="ada", tz="UTC", is_admin=True)
 
 
 class SlackHarness:
-    def __init__(self, tmp: Path, *, with_token: bool = True) -> None:
+    def __init__(
+        self, tmp: Path, *, with_token: bool = True, database_url: str | None = None
+    ) -> None:
         self.clock = FrozenClock(START)
         self.sim = DtsSimulator(clock=self.clock, token=DTS_TOKEN, team_id=SM_TEAM)
         self.running_sim: RunningSimulator = start_simulator(self.sim)
@@ -54,7 +56,7 @@ class SlackHarness:
         self.key = Fernet.generate_key().decode()
         self.settings = Settings(
             data_dir=tmp,
-            database_url=f"sqlite:///{tmp / 'bot.db'}",
+            database_url=database_url or f"sqlite:///{tmp / 'bot.db'}",
             encryption_keys=(self.key,),
             slack_bot_token=self.fake.token,
             slack_signing_secret=SECRET,
