@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.service.core import BackfillService, new_reference, unexpected
+from bot.service.core import INT64_MAX, BackfillService, new_reference, unexpected
 from bot.service.types import OPEN_SETUP, Actor, DatesForm, Reply
 
 __all__ = [
+    "INT64_MAX",
     "OPEN_SETUP",
     "Actor",
     "BackfillService",

@@ -183,6 +183,7 @@ class Intake:
                 channel=actor.channel_id,
                 text=text,
                 blocks=blocks,
+                thread_ts=actor.thread_ts,
             )
         except SlackApiError as exc:
             # no card means nobody can confirm it: close the row instead of leaving it open
@@ -204,7 +205,12 @@ class Intake:
                 session,
                 request_id=req.id,
                 now=self.d.now(),
-                values={"message_channel": actor.channel_id, "message_ts": ts},
+                # asked in a thread: the card is a reply there, and so are its updates
+                values={
+                    "message_channel": actor.channel_id,
+                    "message_ts": ts,
+                    "thread_ts": actor.thread_ts,
+                },
             )
         return Reply(text="", request_id=req.id)
 

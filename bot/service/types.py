@@ -24,6 +24,8 @@ class Actor:
     # a guest from another workspace (Slack Connect): never an admin here, and not
     # covered by this workspace's allow-lists
     foreign: bool = False
+    # asked inside a thread (an @mention in a reply): the card is posted in that thread
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class Where:
     # Enterprise Grid org the app is installed in org-wide ("" when installed per workspace)
     user_team_id: str = ""
     org_install_enterprise_id: str = ""
+    thread_ts: str | None = None  # a mention inside a thread
 
 
 def _str(value: Any) -> str:
@@ -82,6 +83,7 @@ def where_from_body(body: Mapping[str, Any]) -> Where:
             _str(event.get("channel")),
             user_team_id=_str(event.get("user_team")),
             org_install_enterprise_id=org,
+            thread_ts=_str(event.get("thread_ts")) or None,
         )
     team = _dict(body.get("team"))
     user = _dict(body.get("user"))
@@ -139,6 +141,7 @@ class Responder:
             tz=user.tz,
             is_admin=user.is_admin and not foreign,
             foreign=foreign,
+            thread_ts=where.thread_ts,
         )
 
     def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None:

@@ -184,6 +184,14 @@ class FakeSlack(SlackWebMethods):
             else:
                 self._not_in.add(channel_id)
 
+    def post_as_user(self, channel: str, user_id: str, text: str) -> str:
+        """A person's own message in ``channel`` (e.g. a thread to mention the bot in)."""
+        with self._lock:
+            ts = self._next_ts()
+            msg = {"type": "message", "ts": ts, "user": user_id, "text": text, "blocks": []}
+            self._state.messages.setdefault(channel, {})[ts] = msg
+        return ts
+
     def bot_not_in(self, channel: str) -> None:
         """Make chat.postMessage (and friends) to this channel answer ``not_in_channel``."""
         with self._lock:
