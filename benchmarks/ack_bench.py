@@ -76,7 +76,7 @@ LEVELS = (1, 10, 50)
 BASELINE = "waitress-16-pbr"
 TARGET = "target"
 USER_ID, TEAM_ID, CHANNEL_ID = "U0BENCH", "T0BENCH", "C0BENCH"
-CONFIRM_ACTION = "backfill_confirm"  # bot.slack.ids.ACTION_CONFIRM, without importing bot
+CONFIRM_ACTION = "backfill_confirm"  # bot.messages.ids.ACTION_CONFIRM, without importing bot
 SLACK_LIMIT = 3.0
 
 
@@ -115,8 +115,8 @@ def real_app() -> Any:
     from bot.clock import SystemClock
     from bot.config import load_settings
     from bot.runtime import build_runtime
-    from bot.slack.notifier import build_web_client
     from bot.slack.server import create_wsgi_app
+    from bot.slack.slack_notifier import build_web_client
     from bot.store.db import session_scope, upgrade_to_head
     from bot.store.queries import set_workspace_token
 
@@ -144,8 +144,8 @@ def real_app() -> Any:
 
 def _start_dts_simulator() -> Any:
     from bot.clock import SystemClock
-    from bot.supermetrics.simulator import start_simulator
-    from bot.supermetrics.simulator_state import DtsSimulator
+    from bot.simulator.server import start_simulator
+    from bot.simulator.state import DtsSimulator
 
     return start_simulator(DtsSimulator(clock=SystemClock(), token=DTS_TOKEN, team_id=1))
 

@@ -12,9 +12,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from bot.clock import FrozenClock
+from bot.simulator.server import DtsSimulator, start_simulator
 from bot.supermetrics.client import DtsClient
 from bot.supermetrics.models import Transfer
-from bot.supermetrics.simulator import DtsSimulator, start_simulator
 
 
 def main() -> None:

@@ -42,7 +42,9 @@ from cryptography.fernet import Fernet  # noqa: E402
 
 from bot.clock import FrozenClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.notifier import Block  # noqa: E402
+from bot.messages.notifier import Block  # noqa: E402
+from bot.service.background import attach_recovery  # noqa: E402
+from bot.simulator.server import DtsSimulator, start_simulator  # noqa: E402
 from bot.store.db import (  # noqa: E402
     make_engine,
     make_session_factory,
@@ -62,10 +64,9 @@ from bot.store.queries import (  # noqa: E402
     update_request,
 )
 from bot.supermetrics.models import Transfer  # noqa: E402
-from bot.supermetrics.simulator import DtsSimulator, start_simulator  # noqa: E402
-from bot.tokens import TokenVault  # noqa: E402
-from bot.tracker import Tracker  # noqa: E402
 from bot.tracking.polling_client import build_polling_client  # noqa: E402
+from bot.tracking.tracker import Tracker  # noqa: E402
+from bot.vault import TokenVault  # noqa: E402
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "bench-token"
@@ -307,14 +308,16 @@ def main(argv: list[str] | None = None) -> int:
                 clock=clock,
             )
         notifier = RecordingNotifier(clock)
-        tracker = Tracker(
-            settings=settings,
-            session_factory=factory,
-            dts=dts,
-            vault=vault,
-            notifier=notifier,
-            clock=clock,
-            owner="bench",
+        tracker = attach_recovery(
+            Tracker(
+                settings=settings,
+                session_factory=factory,
+                dts=dts,
+                vault=vault,
+                notifier=notifier,
+                clock=clock,
+                owner="bench",
+            )
         )
         print(
             f"seeding {args.backfills} submitted backfills "

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "console": ("bot.console", "run the bot in this terminal against the built-in simulator"),
     "serve": ("bot.slack.server", "serve the Slack app over HTTP (or Socket Mode) + tracker"),
-    "worker": ("bot.tracker_cli", "run the backfill tracker alone"),
-    "parse": ("bot.parsing_cli", "parse commands into transfer + date range (JSON out)"),
-    "simulate-api": ("bot.supermetrics.simulator", "run the local Supermetrics DTS API simulator"),
-    "migrate": ("bot.store.cli", "upgrade the database schema to the latest version"),
-    "workspace": ("bot.store.cli", "set or show a workspace's Supermetrics team and token"),
-    "rotate-key": ("bot.store.cli", "re-encrypt stored tokens with the newest key"),
+    "worker": ("bot.cli.worker", "run the backfill tracker alone"),
+    "parse": ("bot.cli.parse", "parse commands into transfer + date range (JSON out)"),
+    "simulate-api": ("bot.simulator.server", "run the local Supermetrics DTS API simulator"),
+    "migrate": ("bot.cli.store_admin", "upgrade the database schema to the latest version"),
+    "workspace": ("bot.cli.store_admin", "set or show a workspace's Supermetrics team and token"),
+    "rotate-key": ("bot.cli.store_admin", "re-encrypt stored tokens with the newest key"),
 }
 
 
@@ -40,8 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    # modules serving several commands (bot.store.cli) get the command name first
-    if COMMANDS[name][0] == "bot.store.cli":
+    # modules serving several commands (bot.cli.store_admin) get the command name first
+    if COMMANDS[name][0] == "bot.cli.store_admin":
         rest = [name, *rest]
     code: int = module.main(rest)
     return code

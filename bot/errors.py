@@ -3,7 +3,8 @@
 Adapters (Slack handlers, the console, the CLI) catch ``BotError`` only; foreign
 exceptions (httpx, SQLAlchemy, slack_sdk) are translated at the boundary where they
 occur with ``raise ... from exc``.  Every error carries ``user_message``: what
-happened and what to do, safe to show in Slack (never a token, never a stack trace).
+happened and what to do, plain text safe to show a person (never a token, never a stack
+trace); ``quotes_outside_text`` tells a Slack renderer to escape it.
 
     BotError
     ├── CommandError                  the user's text could not become a backfill
@@ -38,11 +39,16 @@ happened and what to do, safe to show in Slack (never a token, never a stack tra
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class BotError(Exception):
     """Root of every error the bot raises on purpose."""
 
     default_message = "Something went wrong."
+    # True when the message quotes text from outside (the user's command, the API's words):
+    # whoever renders it as Slack mrkdwn keeps that text literal (bot.messages.blocks.error_text)
+    quotes_outside_text: ClassVar[bool] = False
 
     def __init__(self, message: str | None = None) -> None:
         self.user_message = message or self.default_message
@@ -53,6 +59,7 @@ class BotError(Exception):
 
 
 class CommandError(BotError):
+    quotes_outside_text = True
     default_message = 'I couldn\'t understand that. Try "backfill transfer 456789 for last month".'
 
 
@@ -139,6 +146,7 @@ class TransferLookupError(BotError):
 
 
 class DtsError(BotError):
+    quotes_outside_text = True
     """An error answered by (or on the way to) the Supermetrics DTS API."""
 
     default_message = "Supermetrics returned an error."

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.store.db import ensure_schema_current, make_engine, make_session_factory
-from bot.tokens import TokenVault, load_vault
+from bot.vault import TokenVault, load_vault
 
 if TYPE_CHECKING:
     import httpx

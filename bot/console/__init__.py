@@ -5,6 +5,6 @@ from __future__ import annotations
 
 def main(argv: list[str]) -> int:
     """Run the console (imported lazily so ``python -m bot`` stays quick to start)."""
-    from bot.console.cli import main as run
+    from bot.console.repl import main as run
 
     return run(argv)

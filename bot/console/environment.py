@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock, zone
 from bot.config import DEFAULT_SUPERMETRICS_API_URL, Settings
-from bot.console.notifier import ConsoleNotifier
+from bot.console.console_notifier import ConsoleNotifier
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
     from bot.service import BackfillService
-    from bot.supermetrics.simulator import RunningSimulator
-    from bot.tracker import Tracker
+    from bot.simulator.server import RunningSimulator
+    from bot.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -210,13 +210,13 @@ def highest_backfill_id(settings: Settings) -> int | None:
 
 def first_backfill_id(highest: int | None) -> int:
     """The simulator's first id: above every stored one, so `status <id>` stays unambiguous."""
-    from bot.supermetrics.simulator import FIRST_BACKFILL_ID
+    from bot.simulator.server import FIRST_BACKFILL_ID
 
     return max(FIRST_BACKFILL_ID, (highest or 0) + 1)
 
 
 def _start_simulator(clock: Clock, speed: float, token: str, first_id: int) -> RunningSimulator:
-    from bot.supermetrics.simulator import DtsSimulator, start_simulator
+    from bot.simulator.server import DtsSimulator, start_simulator
 
     sim = DtsSimulator(
         clock=clock,
@@ -233,7 +233,7 @@ def _start_simulator(clock: Clock, speed: float, token: str, first_id: int) -> R
 
 
 def _failing_transfer_id() -> int | None:
-    from bot.supermetrics.simulator_state import DEFAULT_TRANSFERS
+    from bot.simulator.state import DEFAULT_TRANSFERS
 
     for transfer in DEFAULT_TRANSFERS:
         if transfer.display_name == DEMO_FAILING_TRANSFER:
@@ -298,7 +298,7 @@ def build_environment(
     """Start the console's runtime, service, tracker (not yet running) and simulator."""
     from bot.runtime import build_runtime
     from bot.service import BackfillService
-    from bot.tracker import polling_tracker
+    from bot.service.background import polling_tracker
 
     clock = clock or SystemClock()
     settings = console_settings(settings)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.console.notifier import ConsoleNotifier
+from bot.console.console_notifier import ConsoleNotifier
 from bot.errors import BotError, CommandError, NotFoundError
 from bot.service.types import OPEN_SETUP, Actor, Reply
 from bot.store.db import session_scope

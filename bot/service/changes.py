@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from bot.errors import DtsError, DtsRejectedError, StateConflictError
+from bot.messages.blocks import format_range
+from bot.messages.modals import DatesForm
 from bot.parsing import check_range
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills, retry_link
-from bot.service.render import closed, overlap_warnings, pending_card
-from bot.service.types import Actor, DatesForm, Reply
-from bot.slack.blocks import format_range
+from bot.service.request_cards import closed, overlap_warnings, pending_card
+from bot.service.types import Actor, Reply
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import add_event, expire_pending, get_request, transition
 from bot.tracking.observe import backfill_payload, backfill_values

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, CommandError
-from bot.notifier import Notifier
+from bot.messages.modals import DatesForm
+from bot.messages.notifier import Notifier
 from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
 from bot.service.intake import Intake
@@ -28,10 +29,10 @@ from bot.service.lookups import Lookups
 from bot.service.recovery import Recovery
 from bot.service.setup import Setup
 from bot.service.submission import Submission
-from bot.service.types import Actor, DatesForm, Reply
+from bot.service.transfer_cache import TransferCache
+from bot.service.types import Actor, Reply
 from bot.supermetrics.client import DtsClient
-from bot.tokens import TokenVault
-from bot.transfers import TransferCache
+from bot.vault import TokenVault
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -119,7 +120,7 @@ class BackfillService:
         announcer: Flusher | None = None,
     ) -> None:
         if announcer is None:
-            from bot.announcer import Announcer
+            from bot.tracking.announcer import Announcer
 
             announcer = Announcer(
                 settings=settings,

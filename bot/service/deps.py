@@ -25,16 +25,16 @@ from bot.errors import (
     NotFoundError,
     StateConflictError,
 )
-from bot.notifier import Block, Notifier
+from bot.messages.cards import RequestSummary
+from bot.messages.notifier import Block, Notifier
+from bot.messages.status_updates import render_card
+from bot.service.transfer_cache import TransferCache
 from bot.service.types import Actor
-from bot.slack.cards import RequestSummary
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestState, Workspace
 from bot.store.queries import ensure_workspace, get_request, transition
 from bot.supermetrics.client import DtsClient, DtsTeamClient
-from bot.tokens import TokenVault, workspace_token
-from bot.tracking.render import render_card
-from bot.transfers import TransferCache
+from bot.vault import TokenVault, workspace_token
 
 log = logging.getLogger("bot.service")
 

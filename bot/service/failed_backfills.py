@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.errors import DtsNotFoundError, DtsRejectedError
+from bot.messages.status_updates import FAILED_BACKFILL_CLOSED
 from bot.service.deps import Deps, RequestSnapshot, snapshot
 from bot.service.types import Actor, Reply
 from bot.store.models import RequestState
 from bot.store.queries import add_event, get_request, list_events, update_request
 from bot.supermetrics.client import DtsTeamClient
 from bot.supermetrics.models import Backfill, BackfillStatus
-from bot.tracking.render import FAILED_BACKFILL_CLOSED
 
 RETRY_OF = "retry_of"  # on a retry request: the request and backfill whose failed days it retries
 # on the parent: its FAILED backfill was cancelled (the announcer renders it in the thread)

@@ -17,19 +17,19 @@ from bot.errors import (
     StateConflictError,
     TokenDecryptError,
 )
-from bot.notifier import Block
+from bot.messages import cards
+from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
+from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
 from bot.service.deps import Deps, RequestSnapshot, iter_spans, log, snapshot
 from bot.service.failed_backfills import record_retry_link
-from bot.service.render import overlap_warnings, pending_card
+from bot.service.request_cards import overlap_warnings, pending_card
+from bot.service.transfer_cache import match_transfers, no_match_error
 from bot.service.types import Actor, Reply
-from bot.slack import cards
-from bot.slack.blocks import escape_mrkdwn, format_range, plural
 from bot.store.models import RequestState
 from bot.store.queries import create_request, transition, update_request
 from bot.supermetrics.client import DtsTeamClient
 from bot.supermetrics.models import Transfer
-from bot.transfers import match_transfers, no_match_error
 
 INVITE_HINT = (
     "I can't post in this channel because I'm not a member. Invite me with "
@@ -249,7 +249,7 @@ class Intake:
             incomplete = team.list_incomplete_backfills()
         except DtsError as exc:
             return [
-                f"I couldn't check for overlapping backfills of this transfer ({exc.user_message})"
+                f"I couldn't check for overlapping backfills of this transfer ({error_text(exc)})"
             ]
         return overlap_warnings(
             incomplete,

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.errors import NotFoundError
-from bot.service.deps import Deps, RequestSnapshot, snapshot
-from bot.service.types import Actor, Reply
-from bot.slack import cards
-from bot.slack.blocks import (
+from bot.messages import cards
+from bot.messages.blocks import (
     context,
     escape_mrkdwn,
     format_range,
@@ -16,6 +14,8 @@ from bot.slack.blocks import (
     section,
     transfer_label,
 )
+from bot.service.deps import Deps, RequestSnapshot, snapshot
+from bot.service.types import Actor, Reply
 from bot.store.models import FINAL_STATES, TRACKED_STATES
 from bot.store.queries import add_event, find_request_by_backfill, list_requests, update_request
 

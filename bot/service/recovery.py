@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.errors import DtsError, TokenError
+from bot.messages.blocks import error_text
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.submission import CLOCK_SKEW, Submission
 from bot.store.models import BackfillRequest as BackfillRequestRow
@@ -100,7 +101,7 @@ class Recovery:
             backfill = self._find_backfill(req)
         except TokenError as exc:
             return self.submission.back_to_pending(
-                req, f"The submission was interrupted. {exc.user_message}", retry=False, by=ACTOR
+                req, f"The submission was interrupted. {error_text(exc)}", retry=False, by=ACTOR
             )
         except DtsError as exc:
             # Supermetrics can't tell us now: leave it for the next pass rather than guess

@@ -11,9 +11,9 @@ from bot.errors import (
     DtsUnauthorizedError,
     TokenError,
 )
+from bot.messages.blocks import escape_mrkdwn
 from bot.service.deps import Deps
 from bot.service.types import OPEN_SETUP, Actor, Reply
-from bot.slack.blocks import escape_mrkdwn
 from bot.store.queries import set_workspace_token
 
 NOT_ADMIN = (

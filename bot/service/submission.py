@@ -20,11 +20,12 @@ from bot.errors import (
     StateConflictError,
     TokenError,
 )
+from bot.messages import cards
+from bot.messages.blocks import error_text
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
-from bot.service.render import closed, pending_card
+from bot.service.request_cards import closed, pending_card
 from bot.service.types import Actor, Reply
-from bot.slack import cards
 from bot.store.models import TRACKED_STATES, RequestState
 from bot.store.queries import find_request_by_backfill, first_submit_attempt, transition
 from bot.supermetrics.models import Backfill
@@ -82,7 +83,7 @@ class Submission:
             )
             backfill = landed or self._submit(req)
         except TokenError as exc:
-            self.back_to_pending(req, exc.user_message, retry=False, by=actor.user_id)
+            self.back_to_pending(req, error_text(exc), retry=False, by=actor.user_id)
             raise
         except _FINAL_FAILURES as exc:
             self._reject(actor, req, exc)
@@ -139,8 +140,8 @@ class Submission:
     def _transient_message(self, exc: DtsError) -> str:
         if isinstance(exc, DtsRateLimitedError) and exc.retry_after:
             when = self.d.now() + timedelta(seconds=exc.retry_after)
-            return f"{exc.user_message} (after {when.strftime('%H:%M:%S')} UTC). Press Retry then."
-        return f"{exc.user_message} Press Retry to submit it again."
+            return f"{error_text(exc)} (after {when.strftime('%H:%M:%S')} UTC). Press Retry then."
+        return f"{error_text(exc)} Press Retry to submit it again."
 
     def record_submitted(
         self, req: RequestSnapshot, backfill: Backfill, *, by: str, confirmed_by: str
@@ -209,7 +210,7 @@ class Submission:
         return won
 
     def _reject(self, actor: Actor, req: RequestSnapshot, exc: DtsError) -> None:
-        reason = exc.user_message
+        reason = error_text(exc)
         with self.d.session() as session:
             won = transition(
                 session,

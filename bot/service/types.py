@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from bot.notifier import Block
+from bot.messages.notifier import Block
 
 # Reply.opens: the adapter should open this form (Slack: a modal) instead of showing text.
 OPEN_SETUP = "setup"
@@ -45,15 +44,3 @@ class Reply:
     @property
     def is_empty(self) -> bool:
         return not self.text and not self.blocks and self.opens is None
-
-
-@dataclass(frozen=True)
-class DatesForm:
-    """What the edit-dates form needs: the current range and the limits to check against."""
-
-    request_id: int
-    range_start: date
-    range_end: date
-    today: date
-    max_days: int
-    tz: str | None

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.errors import CommandError
+from bot.messages import ids
+from bot.messages.modals import edit_dates_view
 from bot.service import INT64_MAX, Actor, Reply
-from bot.slack import ids
-from bot.slack.listeners import Body, Listeners, acked_then
-from bot.slack.replies import where_from_body
-from bot.slack.views import edit_dates_view
+from bot.slack.listener_kit import Body, Listeners, acked_then
+from bot.slack.responder import where_from_body
 
 _CHOOSE = re.compile(rf"^{re.escape(ids.ACTION_CHOOSE_TRANSFER)}(?::\d+)?$")
 

@@ -24,11 +24,11 @@ from slack_sdk import WebClient
 
 from bot.runtime import Runtime
 from bot.service import BackfillService
-from bot.slack import actions, commands, forms
-from bot.slack.listeners import AckFirstWork, Listeners
-from bot.slack.notifier import SlackNotifier, build_web_client
-from bot.slack.replies import Responder
-from bot.slack.users import UserDirectory
+from bot.slack import actions, commands, view_submissions
+from bot.slack.listener_kit import AckFirstWork, Listeners
+from bot.slack.responder import Responder
+from bot.slack.slack_notifier import SlackNotifier, build_web_client
+from bot.slack.user_directory import UserDirectory
 
 log = logging.getLogger("bot.slack")
 
@@ -111,7 +111,7 @@ def register(app: App, listeners: Listeners) -> None:
     """Wire every listener and the one error handler (no import-time side effects)."""
     commands.register(app, listeners)
     actions.register(app, listeners)
-    forms.register(app, listeners)
+    view_submissions.register(app, listeners)
 
     @app.error
     def on_error(error: Exception, body: Mapping[str, Any]) -> None:

@@ -11,12 +11,12 @@ import re
 
 from slack_bolt import Ack, App
 
+from bot.messages import ids
+from bot.messages.blocks import unescape_mrkdwn
+from bot.messages.modals import setup_view
 from bot.service import OPEN_SETUP, Reply
-from bot.slack import ids
-from bot.slack.blocks import unescape_mrkdwn
-from bot.slack.listeners import Body, Listeners, acked_then, log
-from bot.slack.replies import where_from_body
-from bot.slack.views import setup_view
+from bot.slack.listener_kit import Body, Listeners, acked_then, log
+from bot.slack.responder import where_from_body
 from bot.store.db import session_scope
 from bot.store.deliveries import claim_delivery
 

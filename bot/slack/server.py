@@ -33,11 +33,11 @@ from bot.service import BackfillService
 from bot.slack import gate
 from bot.slack.app import SlackBot, create_slack_bot
 from bot.slack.gate import RefusalLog
-from bot.slack.notifier import SlackNotifier, build_web_client
+from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
 if TYPE_CHECKING:
     from bot.supermetrics.client import DtsClient
-    from bot.tracker import Tracker
+    from bot.tracking.tracker import Tracker
 
 log = logging.getLogger("bot.serve")
 
@@ -223,7 +223,7 @@ class InProcessTracker:
 
 def start_tracker(runtime: Runtime, client: WebClient) -> InProcessTracker:
     """Run the tracker on a thread, polling with its own no-wait client (``polling_tracker``)."""
-    from bot.tracker import polling_tracker
+    from bot.service.background import polling_tracker
 
     tracker = polling_tracker(runtime, notifier=SlackNotifier(client))
     stop = threading.Event()

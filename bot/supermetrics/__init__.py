@@ -1,7 +1,7 @@
 """The Supermetrics Data Transfer (DTS) API: typed models, the client and a local simulator.
 
 Import the client from ``bot.supermetrics.client`` and the simulator from
-``bot.supermetrics.simulator``; this package only re-exports the models so that importing
+``bot.simulator.server``; this package only re-exports the models so that importing
 it stays cheap.
 """
 

@@ -23,7 +23,6 @@ from bot.errors import (
     DtsUnauthorizedError,
     DtsUnavailableError,
 )
-from bot.slack.blocks import escape_mrkdwn
 
 _MAX_QUOTED = 300
 
@@ -87,7 +86,7 @@ def parse_retry_after(raw: str | None) -> float | None:
 
 
 def _reference(request_id: str | None) -> str:
-    return f" (Supermetrics request id {escape_mrkdwn(request_id)})" if request_id else ""
+    return f" (Supermetrics request id {request_id})" if request_id else ""
 
 
 def _sentence(text: str) -> str:
@@ -97,16 +96,15 @@ def _sentence(text: str) -> str:
 def error_for_status(
     status_code: int, body: ErrorBody, *, operation: Operation, retry_after: float | None
 ) -> DtsError:
-    """Return the error class and Slack-ready message for an HTTP error status."""
+    """Return the error class and plain-text message for an HTTP error status."""
     fields: dict[str, Any] = {
         "status_code": status_code,
         "code": body.code,
         "description": body.description,
         "request_id": body.request_id,
     }
-    # the API's words go into Slack mrkdwn: keep them literal (no mentions, no links)
-    said = _sentence(escape_mrkdwn(body.description)) if body.description else None
-    code = escape_mrkdwn(body.code) if body.code else None
+    said = _sentence(body.description) if body.description else None
+    code = body.code if body.code else None
     if status_code == 401:
         return DtsUnauthorizedError(
             "Supermetrics rejected this workspace's API token (401"
@@ -177,7 +175,7 @@ def unreadable(
     *, operation: Operation, what: str, status_code: int, request_id: str | None
 ) -> DtsProtocolError:
     return DtsProtocolError(
-        f"Supermetrics sent a response the bot could not read ({escape_mrkdwn(what)}) while "
+        f"Supermetrics sent a response the bot could not read ({what}) while "
         f"trying to {operation.action}. Try again{_reference(request_id)}.",
         status_code=status_code,
         request_id=request_id,

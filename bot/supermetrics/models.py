@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import DtsProtocolError
-from bot.slack.blocks import escape_mrkdwn
 
 
 class BackfillStatus(StrEnum):
@@ -106,7 +105,7 @@ class RateLimit:
 
 def _bad(what: str) -> DtsProtocolError:
     return DtsProtocolError(
-        f"Supermetrics sent a response the bot could not read ({escape_mrkdwn(what)}). "
+        f"Supermetrics sent a response the bot could not read ({what}). "
         "Try again; if it keeps happening the API may have changed.",
         description=what,
     )

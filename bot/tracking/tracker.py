@@ -3,8 +3,8 @@
 One tick (``run_once``):
 1. expire unconfirmed requests (their cards lose the buttons, via the announcer); every
    ``recovery_interval_seconds`` of tracker time, also settle requests left SUBMITTING
-   by a process that died inside the create call (``BackfillService
-   .recover_stuck_submissions``);
+   by a process that died inside the create call (``recover_stuck``: the service's
+   recovery, passed in by ``bot.service.background``);
 2. claim the requests due for polling with a lease (several workers never poll one
    request at once; a dead worker's leases expire and are taken over);
 3. poll each (``GET /teams/{team}/backfills/{id}``), paced per workspace by the
@@ -24,22 +24,26 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.announcer import Announcer
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, DtsError, DtsRateLimitedError, TokenError
-from bot.notifier import Notifier
+from bot.messages.blocks import error_text
+from bot.messages.notifier import Notifier
 from bot.store.db import session_scope
 from bot.store.deliveries import prune_deliveries
 from bot.store.models import RequestState
 from bot.store.queries import claim_due, expire_pending
-from bot.store.tracking_queries import (
+from bot.supermetrics.client import DtsClient
+from bot.supermetrics.models import Backfill
+from bot.tracking.announcer import Announcer
+from bot.tracking.cadence import RateLimitPacer
+from bot.tracking.queries import (
     flag_state_announcements,
     last_change_times,
     lock_leased_many,
@@ -47,15 +51,8 @@ from bot.store.tracking_queries import (
     release_owned,
     schedule_unscheduled,
 )
-from bot.supermetrics.client import DtsClient
-from bot.supermetrics.models import Backfill
-from bot.tokens import TokenVault, workspace_token
-from bot.tracking.cadence import RateLimitPacer
 from bot.tracking.recording import record_failure, record_observation
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-    from bot.service import BackfillService
+from bot.vault import TokenVault, workspace_token
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +120,7 @@ class Tracker:
         announcer: Announcer | None = None,
         pacer: RateLimitPacer | None = None,
         recovery_interval_seconds: float = RECOVERY_INTERVAL_SECONDS,
+        recover_stuck: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -138,7 +136,8 @@ class Tracker:
         self.recovery_interval = timedelta(seconds=recovery_interval_seconds)
         self.last_tick = TickStats()
         self._next_recovery_at: datetime | None = None  # None: at the first tick
-        self._service: BackfillService | None = None
+        # the service's stuck-submission recovery, passed in: the tracker sits below the service
+        self.recover_stuck = recover_stuck
 
     # --------------------------------------------------------------------- public
     def run_once(self, *, now: datetime | None = None) -> int:
@@ -193,29 +192,6 @@ class Tracker:
             log.info("expired %d unconfirmed request(s): %s", len(expired), expired)
 
     # ----------------------------------------------------------------- recovery
-    @property
-    def service(self) -> BackfillService:
-        """The use-cases, for housekeeping; built on first use from the tracker's parts.
-
-        Imported on first use, so the tracker's modules never import the service at load
-        time (the service imports the tracker's renderers: no cycle can form, and serve,
-        worker and console all get recovery without wiring it). It shares this tracker's
-        DTS client (no waiting inside a call) and announcer.
-        """
-        if self._service is None:
-            from bot.service import BackfillService
-
-            self._service = BackfillService(
-                settings=self.settings,
-                session_factory=self.session_factory,
-                dts=self.dts,
-                vault=self.vault,
-                notifier=self.notifier,
-                clock=self.clock,
-                announcer=self.announcer,
-            )
-        return self._service
-
     def _recover_stuck(self, now: datetime, stats: TickStats) -> None:
         """Settle requests stuck SUBMITTING and forget old Slack deliveries, at most every
         ``recovery_interval``."""
@@ -227,8 +203,10 @@ class Tracker:
                 prune_deliveries(session, before=now - DELIVERY_RETENTION)
         except BotError as exc:
             log.warning("forgetting old Slack deliveries failed: %s", exc.user_message)
+        if self.recover_stuck is None:
+            return
         try:
-            stats.recovered = self.service.recover_stuck_submissions()
+            stats.recovered = self.recover_stuck()
         except BotError as exc:
             log.warning("recovering stuck submissions failed: %s", exc.user_message)
             return
@@ -302,7 +280,7 @@ class Tracker:
         try:
             team_id, token = self._credentials(target.slack_team_id, credentials)
         except BotError as exc:
-            return _Outcome(target, failure=exc.user_message)
+            return _Outcome(target, failure=error_text(exc))
         if self.pacer.available_at(team_id, now=now) > now:
             rank = waiting.get(team_id, 0)
             waiting[team_id] = rank + 1
@@ -327,7 +305,7 @@ class Tracker:
             return _Outcome(target, defer_until=until)
         except DtsError as exc:
             self.pacer.record_call(team_id, now=now, rate=self.dts.rate_limit(team_id))
-            return _Outcome(target, failure=exc.user_message)
+            return _Outcome(target, failure=error_text(exc))
         stats.polled += 1
         self.pacer.record_call(team_id, now=now, rate=self.dts.rate_limit(team_id))
         return _Outcome(target, backfill=backfill)
@@ -395,28 +373,7 @@ class Tracker:
         stats.db_seconds += time.perf_counter() - started
 
 
-def polling_tracker(runtime: Runtime, *, notifier: Notifier, owner: str | None = None) -> Tracker:
-    """The tracker of a running process (serve, worker, console), with its own DTS client.
-
-    Not ``runtime.dts``: that client sleeps through a 429's Retry-After and retries 5xx
-    inside the call (right for a person waiting on one answer), which would stall the
-    polling of every workspace (``build_polling_client``). The caller closes
-    ``tracker.dts`` when done.
-    """
-    from bot.tracking.polling_client import build_polling_client
-
-    return Tracker(
-        settings=runtime.settings,
-        session_factory=runtime.session_factory,
-        dts=build_polling_client(runtime.settings, clock=runtime.clock),
-        vault=runtime.vault,
-        notifier=notifier,
-        clock=runtime.clock,
-        owner=owner,
-    )
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, BotError):
-        return exc.user_message
+        return error_text(exc)
     return f"An unexpected error ({type(exc).__name__}) happened while checking the backfill."

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.console import cli
+from bot.console import repl
+from bot.console.console_notifier import ConsoleNotifier
 from bot.console.environment import (
     CONSOLE_CHANNEL,
     CONSOLE_TEAM,
@@ -20,7 +21,6 @@ from bot.console.environment import (
     build_environment,
     clock_for_today,
 )
-from bot.console.notifier import ConsoleNotifier
 from bot.console.session import ConsoleSession
 from bot.service.types import Actor
 
@@ -45,11 +45,11 @@ def run_console(
     data_dir: Path, script: str, *options: str, today: date = TODAY, speed: float = FAST
 ) -> Transcript:
     """Run the console's CLI in-process with piped input; return exit code and output."""
-    args = cli.build_parser().parse_args(
+    args = repl.build_parser().parse_args(
         ["--tz", TZ, "--today", today.isoformat(), "--speed", str(speed), *options]
     )
     out = io.StringIO()
-    code = cli.run(
+    code = repl.run(
         args,
         settings=console_settings(data_dir),
         stdin=io.StringIO(script),

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import cli
+from bot.console import repl
+from bot.console.console_notifier import ConsoleNotifier
 from bot.console.environment import first_backfill_id, highest_backfill_id
-from bot.console.notifier import ConsoleNotifier
 from bot.store.db import make_engine, make_session_factory, session_scope
 from bot.store.models import RequestState
 from bot.store.queries import get_request, list_requests
@@ -183,7 +183,7 @@ def test_errors_before_the_console_starts_are_plain_text_too(
 ) -> None:
     monkeypatch.setenv("BOT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MAX_BACKFILL_DAYS", "lots & lots")
-    assert cli.main(["--no-wait"]) == cli.EXIT_CONFIG
+    assert repl.main(["--no-wait"]) == repl.EXIT_CONFIG
     assert "! MAX_BACKFILL_DAYS must be a number, not 'lots & lots'." in capsys.readouterr().err
 
 
@@ -276,9 +276,11 @@ def test_retry_offers_a_new_confirmation_per_span_of_failed_days(live: LiveConso
 
 
 def test_at_a_terminal_it_prompts_and_does_not_wait_by_default(tmp_path: Path) -> None:
-    args = cli.build_parser().parse_args(["--tz", TZ, "--today", TODAY.isoformat(), "--speed", "1"])
+    args = repl.build_parser().parse_args(
+        ["--tz", TZ, "--today", TODAY.isoformat(), "--speed", "1"]
+    )
     out = io.StringIO()
-    code = cli.run(
+    code = repl.run(
         args,
         settings=console_settings(tmp_path),
         stdin=io.StringIO("backfill transfer 456789 for last January\nconfirm\n"),
@@ -287,7 +289,7 @@ def test_at_a_terminal_it_prompts_and_does_not_wait_by_default(tmp_path: Path) -
     )
     assert code == 0
     text = out.getvalue()
-    assert text.count(cli.PROMPT) >= 3  # one per line read, plus the one that met the end
+    assert text.count(repl.PROMPT) >= 3  # one per line read, plus the one that met the end
     assert "you › backfill transfer" not in text  # a terminal echoes what you type itself
     assert "Stopping with 1 backfill(s) still being tracked" in text
 
@@ -295,7 +297,7 @@ def test_at_a_terminal_it_prompts_and_does_not_wait_by_default(tmp_path: Path) -
 def test_options_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
     for bad in (["--tz", "Mars/Olympus"], ["--speed", "0"], ["--today", "2026-13-01"]):
         with pytest.raises(SystemExit) as exit_info:
-            cli.build_parser().parse_args(bad)
+            repl.build_parser().parse_args(bad)
         assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "'Mars/Olympus' is not a timezone" in err
@@ -305,14 +307,14 @@ def test_options_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_output_while_typing_redraws_the_prompt_and_the_half_typed_line() -> None:
     out = io.StringIO()
-    prompt = cli._Prompt(out, True, lambda: "backfill Link")
+    prompt = repl._Prompt(out, True, lambda: "backfill Link")
     notifier = ConsoleNotifier(
         out, on_output=prompt.after_output, before_output=prompt.before_output
     )
     prompt.waiting.set()  # the prompt is shown and "backfill Link" typed so far
     notifier.post(slack_team_id="T", channel="C", text="Backfill #7 is running.")
     assert out.getvalue() == (
-        "\r\033[K\nbot › C\n  Backfill #7 is running.\n" + cli.PROMPT + "backfill Link"
+        "\r\033[K\nbot › C\n  Backfill #7 is running.\n" + repl.PROMPT + "backfill Link"
     )
     prompt.waiting.clear()  # a command is running: output is printed as it comes
     notifier.say("done")
@@ -322,9 +324,9 @@ def test_output_while_typing_redraws_the_prompt_and_the_half_typed_line() -> Non
 def test_end_of_input_at_the_prompt_ends_its_line_without_drawing_it_again(
     tmp_path: Path,
 ) -> None:
-    args = cli.build_parser().parse_args(["--tz", TZ, "--today", TODAY.isoformat()])
+    args = repl.build_parser().parse_args(["--tz", TZ, "--today", TODAY.isoformat()])
     out = io.StringIO()
-    code = cli.run(
+    code = repl.run(
         args,
         settings=console_settings(tmp_path),
         stdin=io.StringIO(""),
@@ -332,5 +334,5 @@ def test_end_of_input_at_the_prompt_ends_its_line_without_drawing_it_again(
         interactive=True,
     )
     assert code == 0
-    assert out.getvalue().endswith(cli.PROMPT + "\n")
+    assert out.getvalue().endswith(repl.PROMPT + "\n")
     assert "\033[K" not in out.getvalue()

@@ -6,9 +6,9 @@ import io
 import threading
 from datetime import date
 
-from bot.console import render
-from bot.console.notifier import THREAD_PREFIX, ConsoleNotifier
-from bot.slack import blocks as kit
+from bot.console import blocks_as_text
+from bot.console.console_notifier import THREAD_PREFIX, ConsoleNotifier
+from bot.messages import blocks as kit
 
 
 def _card(
@@ -35,7 +35,7 @@ def _card(
 
 def test_mrkdwn_is_simplified_and_mentions_use_names() -> None:
     names = {"U1": "ada", "U2": "grace"}
-    text = render.mrkdwn(
+    text = blocks_as_text.mrkdwn(
         "*Backfill* by <@U1> and <@U2|gh> in <#C1|data> · _see_ <https://x.io/a|docs> "
         "<https://x.io/b> <!here> `dwh_transfers_write` 1 &lt; 2 &amp;&gt;",
         lambda user: names.get(user, user),
@@ -47,25 +47,25 @@ def test_mrkdwn_is_simplified_and_mentions_use_names() -> None:
 
 
 def test_the_bots_emoji_become_terminal_symbols() -> None:
-    assert render.mrkdwn(":white_check_mark: done :x: no :unknown_thing: 10:30:00") == (
+    assert blocks_as_text.mrkdwn(":white_check_mark: done :x: no :unknown_thing: 10:30:00") == (
         "✔ done ✖ no :unknown_thing: 10:30:00"
     )
 
 
 def test_angle_brackets_that_are_not_links_stay_as_typed() -> None:
-    assert render.mrkdwn("`/backfill status <id>` · <mailto:a@b.c|mail>") == (
+    assert blocks_as_text.mrkdwn("`/backfill status <id>` · <mailto:a@b.c|mail>") == (
         "/backfill status <id> · mail (mailto:a@b.c)"
     )
 
 
 def test_underscores_inside_words_are_not_emphasis() -> None:
-    assert render.mrkdwn("scope dwh_transfers_write and dwh.transfer.edit") == (
+    assert blocks_as_text.mrkdwn("scope dwh_transfers_write and dwh.transfer.edit") == (
         "scope dwh_transfers_write and dwh.transfer.edit"
     )
 
 
 def test_submitted_card_renders_summary_notes_progress_and_buttons() -> None:
-    lines = render.render_blocks(_card("RUNNING", 19, 1), namer=lambda u: u.lower())
+    lines = blocks_as_text.render_blocks(_card("RUNNING", 19, 1), namer=lambda u: u.lower())
     assert lines == [
         "Backfill of Facebook Ads - daily (#456789)",
         "2026-01-01 → 2026-01-31 · 31 daily runs",
@@ -74,8 +74,11 @@ def test_submitted_card_renders_summary_notes_progress_and_buttons() -> None:
         "RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed",
         "[Cancel backfill]",
     ]
-    assert render.progress_of(_card("RUNNING", 19, 1)) == "RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed"
-    assert render.button_labels(_card("RUNNING", 19, 1)) == ["Cancel backfill"]
+    assert (
+        blocks_as_text.progress_of(_card("RUNNING", 19, 1))
+        == "RUNNING ▓▓▓▓▓▓░░░░ 19/31 days · 1 failed"
+    )
+    assert blocks_as_text.button_labels(_card("RUNNING", 19, 1)) == ["Cancel backfill"]
 
 
 def test_actions_headers_fields_selects_and_fallback() -> None:
@@ -113,17 +116,17 @@ def test_actions_headers_fields_selects_and_fallback() -> None:
         },
         {"type": "mystery"},
     ]
-    assert render.render_blocks(blocks) == [
+    assert blocks_as_text.render_blocks(blocks) == [
         "CONFIRM BACKFILL",
         "════════════════",
-        render.RULE,
+        blocks_as_text.RULE,
         "Transfer",
         "#1  [Open]",
         "[Confirm] [Edit dates] [Cancel]",
         "[Transfer: Google Ads | LinkedIn Ads] [2026-01-01]",
     ]
-    assert render.render_blocks([], fallback="*plain* <@U9>") == ["plain @U9"]
-    assert render.progress_of(blocks) is None
+    assert blocks_as_text.render_blocks([], fallback="*plain* <@U9>") == ["plain @U9"]
+    assert blocks_as_text.progress_of(blocks) is None
 
 
 def test_rich_text_is_flattened() -> None:
@@ -146,7 +149,7 @@ def test_rich_text_is_flattened() -> None:
             },
         ],
     }
-    assert render.block_lines(block) == ["hi @U1https://a.b", "• one"]
+    assert blocks_as_text.block_lines(block) == ["hi @U1https://a.b", "• one"]
 
 
 def test_notifier_prints_posts_thread_replies_and_progress_updates() -> None:
@@ -265,7 +268,7 @@ def test_error_messages_are_rendered_from_mrkdwn_and_aligned() -> None:
         "  Try /backfill help.\n"
     )
     # an entity that spells a mention stays literal text
-    assert render.message_lines("&lt;@U1&gt; &amp;lt;") == ["<@U1> &lt;"]
+    assert blocks_as_text.message_lines("&lt;@U1&gt; &amp;lt;") == ["<@U1> &lt;"]
 
 
 def test_long_lines_fold_at_the_terminal_width_inside_their_margin() -> None:

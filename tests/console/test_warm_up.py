@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import cli
+from bot.console import repl
 from tests.console.conftest import TODAY, TZ, console_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +47,8 @@ class _Screen(io.StringIO):
 
 
 def _run(tmp_path: Path, stdin: io.StringIO, stdout: io.StringIO, warm_up: object) -> int:
-    args = cli.build_parser().parse_args(["--tz", TZ, "--today", TODAY.isoformat(), "--no-wait"])
-    return cli.run(
+    args = repl.build_parser().parse_args(["--tz", TZ, "--today", TODAY.isoformat(), "--no-wait"])
+    return repl.run(
         args,
         settings=console_settings(tmp_path),
         stdin=stdin,
@@ -82,20 +82,20 @@ def test_a_failing_warm_up_only_costs_speed(
         raise RuntimeError("dateparser is broken")
 
     out = io.StringIO()
-    with caplog.at_level(logging.WARNING, logger="bot.console.cli"):
+    with caplog.at_level(logging.WARNING, logger="bot.console.repl"):
         assert (
             _run(tmp_path, io.StringIO("backfill transfer 456789 for last January\n"), out, warm_up)
             == 0
         )
     assert "Backfill Facebook Ads - daily (#456789)?" in out.getvalue()
-    [record] = [r for r in caplog.records if r.name == "bot.console.cli"]
+    [record] = [r for r in caplog.records if r.name == "bot.console.repl"]
     assert record.getMessage() == "warming up the command parser failed"
 
 
 def test_the_console_warms_up_the_real_parser(tmp_path: Path) -> None:
     # a fresh process: whether dateparser got imported shows the parser's warm-up ran
     code = (
-        "import sys; from bot.console import cli; rc = cli.main(['--no-wait']); "
+        "import sys; from bot.console import repl; rc = repl.main(['--no-wait']); "
         "print('dateparser' in sys.modules, rc)"
     )
     demo = {"DATABASE_URL", "SUPERMETRICS_API_URL", "BOT_ENCRYPTION_KEY", "LOG_LEVEL"}

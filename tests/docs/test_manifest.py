@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.slack import ids
+from bot.messages import ids
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "manifest.yml"
@@ -71,7 +71,7 @@ def python_files(directory: Path) -> Iterator[tuple[Path, ast.Module]]:
 
 
 def _constant(node: ast.AST) -> Any:
-    """A literal, or an attribute of ``bot.slack.ids`` (``ids.SLASH_COMMAND``)."""
+    """A literal, or an attribute of ``bot.messages.ids`` (``ids.SLASH_COMMAND``)."""
     if isinstance(node, ast.Constant):
         return node.value
     if (
@@ -198,6 +198,6 @@ def test_bot_scopes_are_exactly_those_the_code_needs() -> None:
 
 
 def test_the_scan_finds_the_methods_the_notifier_calls() -> None:
-    # guards the scanner itself: these are called by bot/slack/notifier.py
+    # guards the scanner itself: these are called by bot/slack/slack_notifier.py
     assert {"chat.postMessage", "chat.update", "chat.postEphemeral"} <= slack_methods()
     assert "chat:write" in needed_scopes()

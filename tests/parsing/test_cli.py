@@ -181,7 +181,7 @@ def test_jsonl_flushes_each_answer_as_it_goes() -> None:
 
 
 def test_main_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.parsing_cli import main
+    from bot.cli.parse import main
 
     assert main(["backfill", "transfer", "7", "for", "Q3 2024", "--today", "2026-11-28"]) == 0
     assert json.loads(capsys.readouterr().out)["range_end"] == "2024-09-30"

@@ -13,13 +13,13 @@ from cryptography.fernet import Fernet
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.errors import SlackApiError
-from bot.notifier import Block
+from bot.messages.notifier import Block
 from bot.service import BackfillService
+from bot.simulator.server import DtsSimulator, RunningSimulator, start_simulator
 from bot.store.db import make_engine, make_session_factory, session_scope, upgrade_to_head
 from bot.store.queries import set_workspace_token
 from bot.supermetrics.client import DtsClient
-from bot.supermetrics.simulator import DtsSimulator, RunningSimulator, start_simulator
-from bot.tokens import TokenVault
+from bot.vault import TokenVault
 from tests.slack.harness import START
 
 TEAM = "T0SERVICE"

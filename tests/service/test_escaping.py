@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bot.errors import TransferLookupError
+from bot.messages.blocks import error_text, escape_mrkdwn, transfer_label, unescape_mrkdwn
 from bot.service import Actor
-from bot.slack.blocks import escape_mrkdwn, transfer_label, unescape_mrkdwn
 from bot.supermetrics.errors import ErrorBody, Operation, error_for_status
 from bot.supermetrics.models import Transfer
 from tests.service.conftest import TEAM, ServiceWorld
@@ -104,9 +104,11 @@ def test_api_error_descriptions_are_quoted_literally() -> None:
     operation = Operation(action="create the backfill", not_found="transfer 1")
     for status in (401, 403, 422, 500):
         error = error_for_status(status, body, operation=operation, retry_after=None)
-        assert_inert(error.user_message)
+        # the client keeps the API's words as sent; whoever renders mrkdwn makes them literal
+        assert error.quotes_outside_text
+        assert_inert(error_text(error))
         assert error.description == body.description  # kept as sent, for logs
     rejected = error_for_status(422, body, operation=operation, retry_after=None)
     assert "Overlaps &lt;!channel&gt; &amp; &lt;https://evil.example|this&gt;." in (
-        rejected.user_message
+        error_text(rejected)
     )

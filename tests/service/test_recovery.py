@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+from bot.messages import ids
 from bot.service import Actor
 from bot.service.recovery import INTERRUPTED
-from bot.slack import ids
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestState
 from bot.store.queries import list_events, transition

@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 
 from bot.errors import BotError, CommandError, NotFoundError, StateConflictError
+from bot.messages import ids
 from bot.parsing import parse_command
 from bot.service import OPEN_SETUP, Actor
 from bot.service.deps import iter_spans
 from bot.service.lookups import EXAMPLES
-from bot.slack import ids
+from bot.service.transfer_cache import match_transfers, no_match_error
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest
 from bot.store.queries import list_events
 from bot.supermetrics.models import Transfer
-from bot.transfers import match_transfers, no_match_error
 from tests.service.conftest import TEAM, ServiceWorld
 from tests.slack.harness import action_ids, block_text
 

@@ -12,10 +12,10 @@ from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.errors import ConfigError, TransferLookupError
 from bot.service import Actor
+from bot.service.transfer_cache import TransferCache
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest
 from bot.supermetrics.models import Transfer
-from bot.transfers import TransferCache
 from tests.service.conftest import TEAM, ServiceWorld
 from tests.slack.harness import START
 

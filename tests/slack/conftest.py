@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack.limits import check_message
 from tests.slack.harness import SlackHarness, harness
+from tests.support.block_kit_limits import check_message
 from tests.support.postgres import postgres_schema
 
 

@@ -18,16 +18,16 @@ from cryptography.fernet import Fernet
 
 from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.messages import ids
 from bot.runtime import Runtime
-from bot.slack import ids
-from bot.slack.notifier import build_web_client
+from bot.simulator.server import DtsSimulator, RunningSimulator, start_simulator
 from bot.slack.server import RunningServer, WsgiApp, create_wsgi_app, serve_in_thread
+from bot.slack.slack_notifier import build_web_client
 from bot.store.db import make_engine, make_session_factory, session_scope, upgrade_to_head
 from bot.store.models import BackfillRequest, RequestEvent
 from bot.store.queries import configure_workspace, list_events, set_workspace_token
 from bot.supermetrics.client import DtsClient
-from bot.supermetrics.simulator import DtsSimulator, RunningSimulator, start_simulator
-from bot.tokens import TokenVault
+from bot.vault import TokenVault
 from tests.support import signing
 from tests.support.fake_slack import FakeSlack, FakeUser
 from tests.support.waiting import wait_for

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from bot.slack.app import GIL_SWITCH_INTERVAL
-from bot.slack.listeners import AckFirstWork
+from bot.slack.listener_kit import AckFirstWork
 from tests.slack.harness import SlackHarness
 from tests.support.waiting import wait_for
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from bot.slack import ids
+from bot.messages import ids
 from tests.slack.harness import CHANNEL, REQUESTER, SECRET, TEAM, SlackHarness, action_ids
 from tests.support import signing
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from bot.slack import ids
-from bot.slack.views import END_ACTION, START_ACTION
+from bot.messages import ids
+from bot.messages.modals import END_ACTION, START_ACTION
 from tests.slack.harness import (
     ADMIN,
     CHANNEL,

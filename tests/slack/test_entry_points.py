@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.slack import ids
+from bot.messages import ids
 from bot.supermetrics.models import Transfer
 from tests.slack.harness import (
     CHANNEL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.slack import ids
+from bot.messages import ids
 from tests.slack.harness import CHANNEL, REQUESTER, SlackHarness, action_ids, block_text
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack import ids
+from bot.messages import ids
 from tests.slack.harness import CHANNEL, REQUESTER, SECRET, TEAM, SlackHarness
 from tests.support import signing
 from tests.support.fake_slack import FakeUser

@@ -10,11 +10,12 @@ from datetime import date
 
 import pytest
 
-from bot.slack import ids
-from bot.slack.notifier import SlackNotifier, build_web_client
+from bot.messages import ids
+from bot.service.background import attach_recovery
+from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.store.models import RequestState
 from bot.supermetrics.models import BackfillStatus
-from bot.tracker import Tracker
+from bot.tracking.tracker import Tracker
 from tests.slack.harness import CHANNEL, REQUESTER, SlackHarness, action_ids, block_text
 
 FAILED_DAYS = [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 8)]
@@ -23,14 +24,16 @@ FAILED_DAYS = [date(2026, 1, 3), date(2026, 1, 4), date(2026, 1, 8)]
 @pytest.fixture
 def tracker(bot: SlackHarness) -> Tracker:
     client = build_web_client(bot.settings)
-    return Tracker(
-        settings=bot.settings,
-        session_factory=bot.runtime.session_factory,
-        dts=bot.runtime.dts,
-        vault=bot.runtime.vault,
-        notifier=SlackNotifier(client),
-        clock=bot.clock,
-        owner="test-tracker",
+    return attach_recovery(
+        Tracker(
+            settings=bot.settings,
+            session_factory=bot.runtime.session_factory,
+            dts=bot.runtime.dts,
+            vault=bot.runtime.vault,
+            notifier=SlackNotifier(client),
+            clock=bot.clock,
+            owner="test-tracker",
+        )
     )
 
 

@@ -8,9 +8,8 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from bot.slack import ids
-from bot.slack.limits import check_message, check_view
-from bot.slack.views import TEAM_ACTION, TOKEN_ACTION
+from bot.messages import ids
+from bot.messages.modals import TEAM_ACTION, TOKEN_ACTION
 from bot.store.db import session_scope
 from bot.store.models import RequestState, Workspace
 from bot.store.queries import create_request, transition, update_request
@@ -24,6 +23,7 @@ from tests.slack.harness import (
     action_ids,
     block_text,
 )
+from tests.support.block_kit_limits import check_message, check_view
 
 NEW_TOKEN = "sm-new-secret-token-123"
 

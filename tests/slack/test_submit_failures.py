@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack import ids
+from bot.messages import ids
 from tests.slack.harness import REQUESTER, SlackHarness, action_ids, block_text
 
 

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 
 from bot.store.db import head_revisions, make_engine, make_session_factory, session_scope
 from bot.store.queries import get_workspace
-from bot.tokens import TokenVault
+from bot.vault import TokenVault
 
 REPO = Path(__file__).resolve().parents[2]
 

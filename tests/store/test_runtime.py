@@ -12,11 +12,11 @@ from bot.clock import FrozenClock, SystemClock
 from bot.config import Settings
 from bot.errors import ConfigError, SchemaOutOfDateError
 from bot.runtime import Runtime, build_runtime
+from bot.simulator.server import DtsSimulator, start_simulator
 from bot.store.db import session_scope, upgrade_to_head
 from bot.store.queries import set_workspace_token
 from bot.supermetrics.client import DtsClient
-from bot.supermetrics.simulator import DtsSimulator, start_simulator
-from bot.tokens import key_file_path, workspace_token
+from bot.vault import key_file_path, workspace_token
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, MissingTokenError, TokenDecryptError, TokenError
 from bot.store.db import make_engine, make_session_factory, session_scope
 from bot.store.queries import ensure_workspace, get_workspace, set_workspace_token
-from bot.tokens import TokenVault, key_file_path, load_vault, workspace_token
+from bot.vault import TokenVault, key_file_path, load_vault, workspace_token
 from tests.store.conftest import NOW, Database
 
 
@@ -86,7 +86,7 @@ def test_local_mode_generates_an_owner_only_key_file_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data")
-    caplog.set_level(logging.DEBUG, logger="bot.tokens")
+    caplog.set_level(logging.DEBUG, logger="bot.vault")
     first = load_vault(settings, allow_generate=True)
     path = key_file_path(settings)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

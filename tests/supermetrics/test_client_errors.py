@@ -22,9 +22,9 @@ from bot.errors import (
     DtsUnavailableError,
     TokenError,
 )
+from bot.simulator.server import DtsSimulator, RunningSimulator, start_simulator
 from bot.supermetrics.client import DtsClient, DtsTeamClient
-from bot.supermetrics.simulator import DtsSimulator, RunningSimulator, start_simulator
-from tests.supermetrics.conftest import FB, TEAM_ID
+from tests.support.dts_world import FB, TEAM_ID
 from tests.support.ports import free_port
 
 JAN_1, JAN_31 = date(2024, 1, 1), date(2024, 1, 31)

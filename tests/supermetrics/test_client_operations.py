@@ -9,11 +9,11 @@ import httpx
 from bot import __version__
 from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.simulator.server import DtsSimulator, RunningSimulator
 from bot.supermetrics.client import DtsClient, DtsTeamClient
 from bot.supermetrics.models import BackfillStatus, RateLimit, Transfer
-from bot.supermetrics.simulator import DtsSimulator, RunningSimulator
-from tests.supermetrics.conftest import FB, START, TEAM_ID
-from tests.supermetrics.helpers import RecordingTransport
+from tests.support.dts_recording import RecordingTransport
+from tests.support.dts_world import FB, START, TEAM_ID
 
 JAN_1, JAN_31 = date(2024, 1, 1), date(2024, 1, 31)
 

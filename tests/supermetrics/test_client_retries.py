@@ -15,10 +15,10 @@ from bot.errors import (
     DtsServerError,
     DtsUnavailableError,
 )
+from bot.simulator.server import DtsSimulator, RunningSimulator
 from bot.supermetrics.client import CREATE_LOOKUP_PAUSE_SECONDS, DtsClient, DtsTeamClient
 from bot.supermetrics.models import BackfillStatus
-from bot.supermetrics.simulator import DtsSimulator, RunningSimulator
-from tests.supermetrics.conftest import FB, TEAM_ID
+from tests.support.dts_world import FB, TEAM_ID
 
 JAN_1, JAN_31 = date(2024, 1, 1), date(2024, 1, 31)
 CREATE_PATH = f"/v1/teams/{TEAM_ID}/transfers/{FB}/backfills"

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from bot.clock import FrozenClock
+from bot.simulator.server import DtsSimulator, RunningSimulator
 from bot.supermetrics.client import DtsClient
-from bot.supermetrics.simulator import DtsSimulator, RunningSimulator
-from tests.supermetrics.conftest import FB
-from tests.supermetrics.helpers import RecordingTransport, load_openapi, validator
+from tests.support.dts_recording import RecordingTransport, load_openapi, validator
+from tests.support.dts_world import FB
 
 DOC = load_openapi()
 AUTH = {"Authorization": "Bearer demo-token"}
@@ -212,7 +212,7 @@ def test_every_endpoint_and_error_matches_the_document(
 
 
 def test_exhausted_rate_limit_answer_matches_the_document(clock: FrozenClock) -> None:
-    from bot.supermetrics.simulator import start_simulator
+    from bot.simulator.server import start_simulator
 
     transport = RecordingTransport()
     with (

@@ -11,9 +11,9 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.errors import DtsError
+from bot.simulator.server import DtsSimulator, RunningSimulator
 from bot.supermetrics.client import DtsClient
-from bot.supermetrics.simulator import DtsSimulator, RunningSimulator
-from tests.supermetrics.conftest import FB
+from tests.support.dts_world import FB
 
 SECRET = "sm_live_5ecr3t-T0KEN-do-not-leak"
 

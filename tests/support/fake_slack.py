@@ -3,7 +3,8 @@
 ``slack_sdk.WebClient(base_url=fake.base_url, token=fake.token)`` works against it
 unchanged.  It keeps the state users would see (channel messages with updates applied,
 thread replies, ephemerals, views, response_url posts), records every call, checks
-posted blocks against Slack's limits (``bot.slack.limits``) and injects faults on demand.
+posted blocks against Slack's limits (``tests.support.block_kit_limits``) and injects faults
+on demand.
 
     with FakeSlack(users=[FakeUser("U1", tz="Europe/Helsinki")]) as fake:
         client = WebClient(base_url=fake.base_url, token=fake.token)
@@ -23,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.slack.limits import check_message
+from tests.support.block_kit_limits import check_message
 from tests.support.fake_slack_methods import (
     METHODS,
     FakeUser,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack.limits import check_message, check_view
+from tests.support.block_kit_limits import check_message, check_view
 
 JsonDict = dict[str, Any]
 

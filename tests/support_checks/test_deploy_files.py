@@ -76,7 +76,7 @@ def test_manifest_display_information_within_limits(manifest: dict[str, Any]) ->
 
 
 def test_manifest_slash_command(manifest: dict[str, Any]) -> None:
-    from bot.slack import ids
+    from bot.messages import ids
 
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == ids.SLASH_COMMAND

@@ -1,0 +1,51 @@
+"""The port through which the service and the tracker speak to people.
+
+Slack (``bot.slack.slack_notifier.SlackNotifier``) and the terminal (``bot.console``) both
+implement it, so the same use-cases drive both.  Messages are Block Kit blocks plus a
+plain-text fallback; ``ts`` identifies a posted message (Slack's message timestamp).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+Block = dict[str, Any]
+
+
+class Notifier(Protocol):
+    def post(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post a message (a thread reply when ``thread_ts`` is given); return its ts."""
+        ...
+
+    def update(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        ts: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+    ) -> None:
+        """Replace the text and blocks of a posted message."""
+        ...
+
+    def ephemeral(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+    ) -> None:
+        """Show a message to one user only."""
+        ...

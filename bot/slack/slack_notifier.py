@@ -1,0 +1,144 @@
+"""The Slack side of ``bot.messages.notifier.Notifier``: Web API calls through slack_sdk.
+
+``build_web_client`` is the one place the WebClient is configured (base URL, token,
+retry handlers), so the service, the tracker and the Bolt app talk to Slack alike.
+``SlackNotifier`` translates every slack_sdk failure into ``bot.errors.SlackApiError``
+with Slack's error code kept in ``.error``, so callers branch on codes such as
+``message_not_found`` or ``not_in_channel`` without importing slack_sdk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError as SdkSlackApiError
+from slack_sdk.errors import SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.errors import SlackApiError
+from bot.messages.notifier import Block
+
+log = logging.getLogger(__name__)
+
+SLACK_TIMEOUT_SECONDS = 10
+
+# Slack error codes the bot meets in practice, and what a person can do about them.
+_ERROR_MESSAGES: dict[str, str] = {
+    "not_in_channel": "The bot is not in that channel. Invite it with `/invite @backfill-bot`.",
+    "channel_not_found": (
+        "Slack can't find that channel, or the bot can't see it. Invite the bot to the channel."
+    ),
+    "is_archived": "That channel is archived, so the bot can't post there.",
+    "message_not_found": "The Slack message the bot wanted to change no longer exists.",
+    "cant_update_message": "Slack doesn't let the bot change that message.",
+    "ratelimited": "Slack is rate limiting the bot. It will try again shortly.",
+    "invalid_auth": "Slack rejected the bot token. Check SLACK_BOT_TOKEN.",
+    "not_authed": "No Slack bot token is configured. Set SLACK_BOT_TOKEN.",
+    "account_inactive": "The bot's Slack token was revoked. Reinstall the app.",
+    "token_revoked": "The bot's Slack token was revoked. Reinstall the app.",
+    "invalid_blocks": "Slack refused the message layout (invalid_blocks).",
+    "msg_too_long": "The message was too long for Slack.",
+    "user_not_in_channel": "That user is not in the channel, so they can't see the message.",
+    "connection_error": "Slack could not be reached. The bot will try again.",
+}
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """Return a WebClient for Slack (or the fake) with retries on 429, 5xx and resets."""
+    return WebClient(
+        token=settings.slack_bot_token or None,
+        base_url=settings.slack_api_url,
+        timeout=SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=1),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+
+
+def slack_error(code: str | None) -> SlackApiError:
+    """Return the bot's SlackApiError for a Slack error code, with a helpful message."""
+    code = code or "unknown_error"
+    message = _ERROR_MESSAGES.get(code, f"Slack refused a call from the bot ({code}).")
+    return SlackApiError(message, error=code)
+
+
+class SlackNotifier:
+    """Posts and updates messages through the Slack Web API."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def post(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+        thread_ts: str | None = None,
+    ) -> str:
+        kwargs: dict[str, Any] = {"channel": channel, "text": text}
+        if blocks:
+            kwargs["blocks"] = list(blocks)
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        data = self._call("chat.postMessage", kwargs)
+        ts = data.get("ts")
+        if not isinstance(ts, str) or not ts:
+            raise slack_error("missing_ts")
+        return ts
+
+    def update(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        ts: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+    ) -> None:
+        # an empty list clears the blocks, so a card can turn into plain text
+        self._call(
+            "chat.update", {"channel": channel, "ts": ts, "text": text, "blocks": list(blocks)}
+        )
+
+    def ephemeral(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: Sequence[Block] = (),
+    ) -> None:
+        kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if blocks:
+            kwargs["blocks"] = list(blocks)
+        self._call("chat.postEphemeral", kwargs)
+
+    def _call(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Call one Web API method; translate every slack_sdk failure at this boundary."""
+        try:
+            response = self._client.api_call(method, json=kwargs)
+        except SdkSlackApiError as exc:
+            code = exc.response.get("error") if exc.response is not None else None
+            log.warning("slack %s failed: %s", method, code)
+            raise slack_error(str(code) if code else None) from exc
+        except (SlackClientError, URLError, OSError) as exc:
+            log.warning("slack %s failed: %s", method, type(exc).__name__)
+            raise slack_error("connection_error") from exc
+        data = response.data
+        if not isinstance(data, dict):
+            raise slack_error("invalid_response")
+        return data

@@ -1,0 +1,383 @@
+"""Posts stored events to Slack: thread replies under the request's card, card updates.
+
+Every observed change is stored as a ``RequestEvent`` first (in the transaction that made
+the change); this module announces what is pending, oldest first, and marks each event
+announced once it is posted.  A crash between the two re-announces instead of losing.
+
+Exactly once across threads and processes, on SQLite and PostgreSQL alike: a request's
+events are announced while holding a lease on its row (``bot.tracking.announce_lease``:
+a conditional UPDATE committed at once, so no transaction stays open across a Slack
+call), plus a set of busy request ids within the process that spares the database the
+contention of its own threads. Whoever does not get the lease skips the request: the
+holder announces everything pending. ``mark_announced`` stays conditional besides.
+
+Slack failures never escape: the event keeps waiting, with an attempt counted and a
+growing pause (in memory) before the next try; after ``MAX_ATTEMPTS`` it is given up
+with a log line.  A deleted card is replaced by a fresh message and the thread moves
+under it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import BotError, SlackApiError
+from bot.messages.notifier import Notifier
+from bot.messages.status_updates import affects_card, is_slack_user, render_card, render_reply
+from bot.store.db import session_scope
+from bot.store.models import BackfillRequest, RequestEvent, RequestState
+from bot.store.queries import (
+    list_events,
+    mark_announced,
+    pending_announcements,
+    record_announce_failure,
+    update_request,
+)
+from bot.tracking.announce_lease import release_announce_lease, take_announce_lease
+from bot.tracking.queries import give_up_announcement, pending_request_ids
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+RETRY_BASE_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+# per request and flush, so one chatty request cannot starve the others
+MAX_EVENTS_PER_REQUEST = 20
+# renewed before each event: longer than one event's Slack calls (up to three, each with a
+# 10 s timeout and a few retries), short enough that a dead process's lease frees soon
+ANNOUNCE_LEASE_SECONDS = 120.0
+# the card is gone: post a fresh one instead of updating
+_CARD_GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
+_CANCEL_EVENT_KINDS = {"cancel_requested", "cancel", "cancelled"}
+
+# One per process, shared by every Announcer in it (the service's and the tracker's).
+_busy: set[int] = set()
+_busy_lock = threading.Lock()
+
+
+@contextmanager
+def _claim_in_process(request_id: int) -> Iterator[bool]:
+    with _busy_lock:
+        if request_id in _busy:
+            claimed = False
+        else:
+            _busy.add(request_id)
+            claimed = True
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            with _busy_lock:
+                _busy.discard(request_id)
+
+
+@dataclass
+class _Backoff:
+    attempts: int
+    until: datetime
+
+
+@dataclass
+class _Work:
+    """The next event to announce and its request, read in one transaction (detached)."""
+
+    request: BackfillRequest
+    event: RequestEvent
+    update_card: bool
+    cancelled_by: str | None
+
+
+@dataclass
+class _Delivery:
+    """What the Slack calls for one event came to, recorded in the next transaction."""
+
+    fresh_card: dict[str, str] = field(default_factory=dict)  # a new card replaced a gone one
+    error: SlackApiError | None = None
+
+
+def _default_owner() -> str:
+    return f"announcer:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Announcer:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        notifier: Notifier,
+        clock: Clock,
+        max_attempts: int = MAX_ATTEMPTS,
+        owner: str | None = None,
+        lease_seconds: float = ANNOUNCE_LEASE_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.notifier = notifier
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.owner = owner or _default_owner()
+        self.lease_seconds = lease_seconds
+        self._backoff: dict[int, _Backoff] = {}
+        self._backoff_lock = threading.Lock()
+
+    # --------------------------------------------------------------------- public
+    def flush(self, *, request_id: int | None = None, limit: int = 100) -> int:
+        """Announce pending events (of one request, or of any); return how many were."""
+        now = self.clock.now()
+        if request_id is not None:
+            request_ids = [request_id]
+        else:
+            with session_scope(self.session_factory) as session:
+                request_ids = pending_request_ids(
+                    session, limit=limit, exclude=self._waiting_ids(now)
+                )
+        announced = 0
+        for rid in request_ids:
+            if request_id is None and self._waiting(rid, now):
+                continue
+            try:
+                announced += self._flush_request(rid)
+            except BotError as exc:
+                # a database hiccup: the events stay pending for the next flush
+                log.warning("announcing request %s failed: %s", rid, exc.user_message)
+        return announced
+
+    # ------------------------------------------------------------------- internals
+    def _waiting_ids(self, now: datetime) -> list[int]:
+        with self._backoff_lock:
+            return [rid for rid, backoff in self._backoff.items() if backoff.until > now]
+
+    def _waiting(self, request_id: int, now: datetime) -> bool:
+        with self._backoff_lock:
+            backoff = self._backoff.get(request_id)
+            return backoff is not None and backoff.until > now
+
+    def _note_failure(self, request_id: int, attempts: int) -> None:
+        delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+        with self._backoff_lock:
+            self._backoff[request_id] = _Backoff(
+                attempts, self.clock.now() + timedelta(seconds=delay)
+            )
+
+    def _note_success(self, request_id: int) -> None:
+        with self._backoff_lock:
+            self._backoff.pop(request_id, None)
+
+    def _flush_request(self, request_id: int) -> int:
+        """Announce a request's pending events under its lease; 0 if someone else holds it."""
+        with _claim_in_process(request_id) as claimed:
+            if not claimed:
+                return 0
+            with session_scope(self.session_factory) as session:
+                if not self._take_lease(session, request_id):
+                    return 0  # another process is announcing this request
+                work = self._next(session, request_id)
+                if work is None:
+                    release_announce_lease(session, request_id=request_id, owner=self.owner)
+                    return 0
+            held = True
+            announced = 0
+            try:
+                for _ in range(MAX_EVENTS_PER_REQUEST):
+                    # Slack calls only: no transaction is open here
+                    delivery = self._deliver(work)
+                    with session_scope(self.session_factory) as session:
+                        done = self._settle(session, work, delivery)
+                        if not done:
+                            # a Slack failure: a later flush retries it
+                            release_announce_lease(session, request_id=request_id, owner=self.owner)
+                            held = False
+                            break
+                        announced += 1
+                        if not self._take_lease(session, request_id):
+                            # it expired and was taken over: leave the rest to the taker
+                            log.warning("lost the announce lease of request %s", request_id)
+                            held = False
+                            break
+                        next_work = self._next(session, request_id)
+                        if next_work is None:
+                            release_announce_lease(session, request_id=request_id, owner=self.owner)
+                            held = False
+                            break
+                        work = next_work
+            finally:
+                if held:
+                    self._release(request_id)
+        return announced
+
+    def _take_lease(self, session: Session, request_id: int) -> bool:
+        return take_announce_lease(
+            session,
+            request_id=request_id,
+            owner=self.owner,
+            now=self.clock.now(),
+            seconds=self.lease_seconds,
+        )
+
+    def _release(self, request_id: int) -> None:
+        try:
+            with session_scope(self.session_factory) as session:
+                release_announce_lease(session, request_id=request_id, owner=self.owner)
+        except Exception:
+            # it expires by itself; until then only this process announces the request
+            log.exception("releasing the announce lease of request %s failed", request_id)
+
+    def _next(self, session: Session, request_id: int) -> _Work | None:
+        """The oldest pending event of the request, with what announcing it needs."""
+        request = session.get(BackfillRequest, request_id, populate_existing=True)
+        if request is None:
+            return None
+        pending = pending_announcements(
+            session, request_id=request_id, limit=MAX_EVENTS_PER_REQUEST
+        )
+        if not pending:
+            self._note_success(request_id)
+            return None
+        event = pending[0]
+        cancelled_by = None
+        if event.kind == "state" and event.to_state is RequestState.CANCELLED:
+            cancelled_by = self._cancelled_by(session, request, event)
+        # the card shows the request as it is now: one update, with the last change
+        card_later = any(affects_card(later) for later in pending[1:])
+        return _Work(request, event, update_card=not card_later, cancelled_by=cancelled_by)
+
+    def _settle(self, session: Session, work: _Work, delivery: _Delivery) -> bool:
+        """Record what the Slack calls did: True once the event is done with."""
+        request_id, event = work.request.id, work.event
+        if delivery.fresh_card:
+            update_request(
+                session, request_id=request_id, now=self.clock.now(), values=delivery.fresh_card
+            )
+        exc = delivery.error
+        if exc is None:
+            mark_announced(session, event_id=event.id, now=self.clock.now())
+            return True
+        attempts = record_announce_failure(session, event_id=event.id)
+        if attempts >= self.max_attempts:
+            give_up_announcement(session, event_id=event.id)
+            log.error(
+                "giving up announcing event %s (%s) of request %s after %d attempts: %s",
+                event.id,
+                event.kind,
+                request_id,
+                attempts,
+                exc.error,
+            )
+            self._note_success(request_id)
+            return True
+        log.warning(
+            "announcing event %s of request %s failed (%s); attempt %d, will retry",
+            event.id,
+            request_id,
+            exc.error,
+            attempts,
+        )
+        self._note_failure(request_id, attempts)
+        return False
+
+    def _deliver(self, work: _Work) -> _Delivery:
+        """Refresh the card (unless a later pending change will), then post the reply."""
+        delivery = _Delivery()
+        request, event = work.request, work.event
+        try:
+            if work.update_card and affects_card(event):
+                self._update_card(request, event, delivery)
+            reply = render_reply(event, request, cancelled_by=work.cancelled_by)
+            if reply is None:
+                return delivery
+            channel = request.message_channel or request.channel_id
+            thread_ts = request.thread_ts or request.message_ts
+            if thread_ts is None:
+                thread_ts = self._post_fresh_card(request, delivery)
+            try:
+                self.notifier.post(
+                    slack_team_id=request.slack_team_id,
+                    channel=channel,
+                    text=reply.text,
+                    blocks=reply.blocks,
+                    thread_ts=thread_ts,
+                )
+            except SlackApiError as exc:
+                if exc.error not in _CARD_GONE:
+                    raise
+                thread_ts = self._post_fresh_card(request, delivery)
+                self.notifier.post(
+                    slack_team_id=request.slack_team_id,
+                    channel=channel,
+                    text=reply.text,
+                    blocks=reply.blocks,
+                    thread_ts=thread_ts,
+                )
+        except SlackApiError as exc:
+            delivery.error = exc
+        return delivery
+
+    def _update_card(
+        self, request: BackfillRequest, event: RequestEvent, delivery: _Delivery
+    ) -> None:
+        card = render_card(request)
+        if card is None:
+            return
+        if request.message_ts is None:
+            if event.to_state is not RequestState.EXPIRED:
+                self._post_fresh_card(request, delivery)
+            return
+        try:
+            self.notifier.update(
+                slack_team_id=request.slack_team_id,
+                channel=request.message_channel or request.channel_id,
+                ts=request.message_ts,
+                text=card.text,
+                blocks=card.blocks,
+            )
+        except SlackApiError as exc:
+            if exc.error not in _CARD_GONE:
+                raise
+            if event.to_state is RequestState.EXPIRED:
+                return  # nothing to expire any more: the card itself is gone
+            log.info("card of request %s is gone (%s); posting a fresh one", request.id, exc.error)
+            self._post_fresh_card(request, delivery)
+
+    def _post_fresh_card(self, request: BackfillRequest, delivery: _Delivery) -> str:
+        """Post the card as a new message and move the thread under it; return its ts.
+
+        Stored by ``_settle`` even when a later call of this event fails, so a retry
+        does not post yet another card.
+        """
+        card = render_card(request)
+        channel = request.message_channel or request.channel_id
+        text = card.text if card else "Backfill request"
+        ts = self.notifier.post(
+            slack_team_id=request.slack_team_id,
+            channel=channel,
+            text=text,
+            blocks=card.blocks if card else (),
+        )
+        delivery.fresh_card = {"message_channel": channel, "message_ts": ts, "thread_ts": ts}
+        # the detached row, so the rest of this event's calls use the new card
+        request.message_channel, request.message_ts, request.thread_ts = channel, ts, ts
+        return ts
+
+    def _cancelled_by(
+        self, session: Session, request: BackfillRequest, event: RequestEvent
+    ) -> str | None:
+        """The Slack user who cancelled, or None when it happened outside Slack."""
+        if is_slack_user(event.actor):
+            return event.actor
+        for earlier in reversed(list_events(session, request_id=request.id)):
+            if earlier.id < event.id and earlier.kind in _CANCEL_EVENT_KINDS:
+                return earlier.actor if is_slack_user(earlier.actor) else None
+        return None
