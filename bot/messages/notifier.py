@@ -8,7 +8,7 @@ plain-text fallback; ``ts`` identifies a posted message (Slack's message timesta
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 Block = dict[str, Any]
 
@@ -48,4 +48,32 @@ class Notifier(Protocol):
         blocks: Sequence[Block] = (),
     ) -> None:
         """Show a message to one user only."""
+        ...
+
+
+@runtime_checkable
+class MarkedThreads(Protocol):
+    """A notifier that can tag a thread reply and find it again (Slack: message metadata).
+
+    A post whose answer was lost (a timeout after Slack took it) may or may not be in the
+    thread; before posting it again, the announcer looks for its marker.
+    """
+
+    def post_marked(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block],
+        thread_ts: str,
+        marker: str,
+    ) -> str:
+        """Post a thread reply carrying ``marker``; return its ts."""
+        ...
+
+    def find_marked(
+        self, *, slack_team_id: str, channel: str, thread_ts: str, marker: str
+    ) -> str | None:
+        """The ts of the reply in the thread that carries ``marker``, or None."""
         ...

@@ -29,7 +29,10 @@ from bot.messages.notifier import Block
 
 log = logging.getLogger(__name__)
 
-SLACK_TIMEOUT_SECONDS = 10
+# the metadata type of the bot's thread replies (their marker is the announced event)
+MARKER_EVENT_TYPE = "backfill_bot_announcement"
+# a thread holds at most a few dozen replies; enough pages for any
+_MAX_REPLY_PAGES = 10
 
 # Slack error codes the bot meets in practice, and what a person can do about them.
 _ERROR_MESSAGES: dict[str, str] = {
@@ -57,7 +60,7 @@ def build_web_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
-        timeout=SLACK_TIMEOUT_SECONDS,
+        timeout=settings.slack_timeout_seconds,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=1),
             ServerErrorRetryHandler(max_retry_count=2),
@@ -99,6 +102,57 @@ class SlackNotifier:
             raise slack_error("missing_ts")
         return ts
 
+    def post_marked(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block],
+        thread_ts: str,
+        marker: str,
+    ) -> str:
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "text": text,
+            "thread_ts": thread_ts,
+            "metadata": {"event_type": MARKER_EVENT_TYPE, "event_payload": {"marker": marker}},
+        }
+        if blocks:
+            kwargs["blocks"] = list(blocks)
+        data = self._call("chat.postMessage", kwargs)
+        ts = data.get("ts")
+        if not isinstance(ts, str) or not ts:
+            raise slack_error("missing_ts")
+        return ts
+
+    def find_marked(
+        self, *, slack_team_id: str, channel: str, thread_ts: str, marker: str
+    ) -> str | None:
+        cursor = ""
+        for _ in range(_MAX_REPLY_PAGES):
+            params: dict[str, Any] = {
+                "channel": channel,
+                "ts": thread_ts,
+                "include_all_metadata": "true",
+                "limit": 200,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            data = self._call("conversations.replies", params, form=True)
+            for message in data.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == MARKER_EVENT_TYPE
+                    and payload.get("marker") == marker
+                ):
+                    return str(message.get("ts") or "") or None
+            cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        return None
+
     def update(
         self,
         *,
@@ -127,10 +181,16 @@ class SlackNotifier:
             kwargs["blocks"] = list(blocks)
         self._call("chat.postEphemeral", kwargs)
 
-    def _call(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Call one Web API method; translate every slack_sdk failure at this boundary."""
+    def _call(self, method: str, kwargs: dict[str, Any], *, form: bool = False) -> dict[str, Any]:
+        """Call one Web API method; translate every slack_sdk failure at this boundary.
+
+        Read methods (``conversations.replies``) take form parameters, not JSON.
+        """
         try:
-            response = self._client.api_call(method, json=kwargs)
+            if form:
+                response = self._client.api_call(method, data=kwargs)
+            else:
+                response = self._client.api_call(method, json=kwargs)
         except SdkSlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
             log.warning("slack %s failed: %s", method, code)

@@ -12,9 +12,15 @@ contention of its own threads. Whoever does not get the lease skips the request:
 holder announces everything pending. ``mark_announced`` stays conditional besides.
 
 Slack failures never escape: the event keeps waiting, with an attempt counted and a
-growing pause (in memory) before the next try; after ``MAX_ATTEMPTS`` it is given up
+growing pause (in memory, ``ANNOUNCE_RETRY_BASE_SECONDS`` doubling up to
+``ANNOUNCE_RETRY_MAX_SECONDS``) before the next try, until it is posted (a Slack outage
+of any length loses nothing); only with ``ANNOUNCE_MAX_ATTEMPTS`` set is it given up,
 with a log line.  A deleted card is replaced by a fresh message and the thread moves
 under it.
+
+A post whose answer was lost (Slack took it, the answer timed out) must not be posted
+again: each thread reply carries its event as a marker (Slack message metadata), and
+before retrying an event that failed before, the thread is read back for the marker.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, SlackApiError
-from bot.messages.notifier import Notifier
+from bot.messages.notifier import Block, MarkedThreads, Notifier
 from bot.messages.status_updates import affects_card, is_slack_user, render_card, render_reply
 from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestEvent, RequestState
@@ -50,9 +56,6 @@ from bot.tracking.queries import give_up_announcement, pending_request_ids
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
-RETRY_BASE_SECONDS = 2.0
-RETRY_MAX_SECONDS = 300.0
 # per request and flush, so one chatty request cannot starve the others
 MAX_EVENTS_PER_REQUEST = 20
 # renewed before each event: longer than one event's Slack calls (up to three, each with a
@@ -119,7 +122,7 @@ class Announcer:
         session_factory: sessionmaker[Session],
         notifier: Notifier,
         clock: Clock,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_attempts: int | None = None,
         owner: str | None = None,
         lease_seconds: float = ANNOUNCE_LEASE_SECONDS,
     ) -> None:
@@ -127,7 +130,8 @@ class Announcer:
         self.session_factory = session_factory
         self.notifier = notifier
         self.clock = clock
-        self.max_attempts = max_attempts
+        # 0: retried until posted
+        self.max_attempts = settings.announce_max_attempts if max_attempts is None else max_attempts
         self.owner = owner or _default_owner()
         self.lease_seconds = lease_seconds
         self._backoff: dict[int, _Backoff] = {}
@@ -166,7 +170,9 @@ class Announcer:
             return backoff is not None and backoff.until > now
 
     def _note_failure(self, request_id: int, attempts: int) -> None:
-        delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+        base = self.settings.announce_retry_base_seconds
+        # the exponent is capped so that an outage of days does not overflow the float
+        delay = min(self.settings.announce_retry_max_seconds, base * 2 ** min(attempts - 1, 30))
         with self._backoff_lock:
             self._backoff[request_id] = _Backoff(
                 attempts, self.clock.now() + timedelta(seconds=delay)
@@ -266,7 +272,7 @@ class Announcer:
             mark_announced(session, event_id=event.id, now=self.clock.now())
             return True
         attempts = record_announce_failure(session, event_id=event.id)
-        if attempts >= self.max_attempts:
+        if self.max_attempts and attempts >= self.max_attempts:
             give_up_announcement(session, event_id=event.id)
             log.error(
                 "giving up announcing event %s (%s) of request %s after %d attempts: %s",
@@ -302,28 +308,64 @@ class Announcer:
             thread_ts = request.thread_ts or request.message_ts
             if thread_ts is None:
                 thread_ts = self._post_fresh_card(request, delivery)
-            try:
-                self.notifier.post(
-                    slack_team_id=request.slack_team_id,
-                    channel=channel,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    thread_ts=thread_ts,
+            marker = f"request-{request.id}-event-{event.id}"
+            if event.announce_attempts and self._already_posted(request, thread_ts, marker):
+                log.info(
+                    "event %s of request %s was posted before its answer was lost",
+                    event.id,
+                    request.id,
                 )
+                return delivery
+            try:
+                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
             except SlackApiError as exc:
                 if exc.error not in _CARD_GONE:
                     raise
                 thread_ts = self._post_fresh_card(request, delivery)
-                self.notifier.post(
-                    slack_team_id=request.slack_team_id,
-                    channel=channel,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    thread_ts=thread_ts,
-                )
+                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
         except SlackApiError as exc:
             delivery.error = exc
         return delivery
+
+    def _post_reply(
+        self,
+        request: BackfillRequest,
+        channel: str,
+        thread_ts: str,
+        text: str,
+        blocks: Sequence[Block],
+        marker: str,
+    ) -> None:
+        if isinstance(self.notifier, MarkedThreads):
+            self.notifier.post_marked(
+                slack_team_id=request.slack_team_id,
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                marker=marker,
+            )
+            return
+        self.notifier.post(
+            slack_team_id=request.slack_team_id,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+        )
+
+    def _already_posted(self, request: BackfillRequest, thread_ts: str, marker: str) -> bool:
+        """Did an earlier attempt land although its answer was lost? (SlackApiError: ask
+        again next time.)"""
+        if not isinstance(self.notifier, MarkedThreads):
+            return False
+        found = self.notifier.find_marked(
+            slack_team_id=request.slack_team_id,
+            channel=request.message_channel or request.channel_id,
+            thread_ts=thread_ts,
+            marker=marker,
+        )
+        return found is not None
 
     def _update_card(
         self, request: BackfillRequest, event: RequestEvent, delivery: _Delivery

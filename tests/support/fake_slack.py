@@ -81,6 +81,7 @@ class _Fault:
     remaining: int
     retry_after: int | None = None
     delay: float = 0.0
+    answer_late: bool = False  # the call takes effect at once; only its answer is late
 
 
 @dataclass
@@ -216,6 +217,14 @@ class FakeSlack(SlackWebMethods):
         fault = _Fault(error="", status=200, remaining=count, delay=min(seconds, 30.0))
         self._add_fault(method, fault)
 
+    def answer_late_next(self, method: str, seconds: float, count: int = 1) -> None:
+        """Do the next ``count`` calls at once but answer only after ``seconds`` (max 30):
+        a client that times out first cannot tell whether they happened."""
+        fault = _Fault(
+            error="", status=200, remaining=count, delay=min(seconds, 30.0), answer_late=True
+        )
+        self._add_fault(method, fault)
+
     def _add_fault(self, method: str, fault: _Fault) -> None:
         if fault.remaining < 1:
             raise ValueError("count must be at least 1")
@@ -317,8 +326,12 @@ class FakeSlack(SlackWebMethods):
         """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
         extra_headers: dict[str, str] = {}
         fault = self._take_fault(method)
+        late_by = 0.0
         if fault is not None and fault.delay:
-            time.sleep(fault.delay)
+            if fault.answer_late:
+                late_by = fault.delay
+            else:
+                time.sleep(fault.delay)
             fault = None
         if fault is not None:
             status = fault.status
@@ -348,6 +361,8 @@ class FakeSlack(SlackWebMethods):
         )
         with self._lock:
             self._calls.append(call)
+        if late_by:
+            time.sleep(late_by)
         return status, extra_headers, body
 
     def handle_response_url(self, key: str, body: JsonDict) -> tuple[int, JsonDict]:

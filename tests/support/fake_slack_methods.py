@@ -136,6 +136,9 @@ class SlackWebMethods:
         }
         if args.get("attachments"):
             msg["attachments"] = args["attachments"]
+        if isinstance(args.get("metadata"), dict):
+            # kept as Slack keeps it; shown only to include_all_metadata readers
+            msg["metadata"] = copy_json(args["metadata"])
         if thread_ts:
             msg["thread_ts"] = str(thread_ts)
         return msg
@@ -313,6 +316,37 @@ class SlackWebMethods:
             members.append(self.bot_user_id)
         return {"members": members, "response_metadata": {"next_cursor": ""}}
 
+    def _conversations_replies(self, args: JsonDict) -> JsonDict:
+        """The parent then its replies, oldest first, paged like Slack (cursor, limit)."""
+        channel, ts = args.get("channel"), args.get("ts")
+        if not isinstance(channel, str) or channel not in self._state.messages:
+            raise SlackApiFault("channel_not_found")
+        if channel in self._not_in and not channel.startswith("D"):
+            raise SlackApiFault("not_in_channel")
+        found = self._state.messages[channel]
+        parent = found.get(str(ts))
+        if parent is None:
+            raise SlackApiFault("thread_not_found")
+        thread = [parent] + [
+            msg for msg in found.values() if msg.get("thread_ts") == ts and msg["ts"] != ts
+        ]
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        start = int(str(args.get("cursor") or "0"))
+        page = thread[start : start + limit]
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in {"true", "1"}
+        messages = []
+        for msg in page:
+            shown = copy_json(msg)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        more = start + limit < len(thread)
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
 
 METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "auth.test": SlackWebMethods._auth_test,
@@ -326,6 +360,7 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "users.info": SlackWebMethods._users_info,
     "conversations.info": SlackWebMethods._conversations_info,
     "conversations.members": SlackWebMethods._conversations_members,
+    "conversations.replies": SlackWebMethods._conversations_replies,
 }
 
 
