@@ -66,14 +66,15 @@ class MarkedThreads(Protocol):
         channel: str,
         text: str,
         blocks: Sequence[Block],
-        thread_ts: str,
+        thread_ts: str | None,
         marker: str,
     ) -> str:
-        """Post a thread reply carrying ``marker``; return its ts."""
+        """Post a message (a thread reply with ``thread_ts``) carrying ``marker``; its ts."""
         ...
 
     def find_marked(
-        self, *, slack_team_id: str, channel: str, thread_ts: str, marker: str
+        self, *, slack_team_id: str, channel: str, thread_ts: str | None, marker: str
     ) -> str | None:
-        """The ts of the reply in the thread that carries ``marker``, or None."""
+        """The ts of the message carrying ``marker`` in the thread (or, without
+        ``thread_ts``, among the channel's recent messages), or None."""
         ...

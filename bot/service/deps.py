@@ -8,7 +8,8 @@ then write in another, guarded by ``transition``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -182,6 +183,8 @@ class Deps:
     clock: Clock
     announcer: Flusher
     transfers: TransferCache  # each Supermetrics team's transfer list, reused for a while
+    # waits between tries of a Slack post (a 429's Retry-After); tests pass a fake
+    sleep: Callable[[float], None] = time.sleep
 
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.session_factory)

@@ -21,6 +21,7 @@ from bot.messages import cards
 from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
 from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
+from bot.service.card_posting import post_card
 from bot.service.deps import Deps, RequestSnapshot, iter_spans, log, snapshot
 from bot.service.failed_backfills import record_retry_link
 from bot.service.request_cards import overlap_warnings, pending_card
@@ -178,12 +179,15 @@ class Intake:
     ) -> Reply:
         """Post the card where the request was made; remember its ts for later updates."""
         try:
-            ts = self.d.notifier.post(
+            ts = post_card(
+                self.d.notifier,
                 slack_team_id=actor.slack_team_id,
                 channel=actor.channel_id,
+                thread_ts=actor.thread_ts,
+                request_id=req.id,
                 text=text,
                 blocks=blocks,
-                thread_ts=actor.thread_ts,
+                sleep=self.d.sleep,
             )
         except SlackApiError as exc:
             # no card means nobody can confirm it: close the row instead of leaving it open

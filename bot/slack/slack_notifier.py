@@ -69,6 +69,21 @@ def build_web_client(settings: Settings) -> WebClient:
     )
 
 
+def _retry_after(exc: SdkSlackApiError) -> float | None:
+    """A 429's Retry-After in seconds (None when absent or not a number)."""
+    response = exc.response
+    if response is None or getattr(response, "status_code", None) != 429:
+        return None
+    headers = getattr(response, "headers", None) or {}
+    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    try:
+        return max(0.0, float(str(raw)))
+    except ValueError:
+        return None
+
+
 def slack_error(code: str | None) -> SlackApiError:
     """Return the bot's SlackApiError for a Slack error code, with a helpful message."""
     code = code or "unknown_error"
@@ -109,15 +124,16 @@ class SlackNotifier:
         channel: str,
         text: str,
         blocks: Sequence[Block],
-        thread_ts: str,
+        thread_ts: str | None,
         marker: str,
     ) -> str:
         kwargs: dict[str, Any] = {
             "channel": channel,
             "text": text,
-            "thread_ts": thread_ts,
             "metadata": {"event_type": MARKER_EVENT_TYPE, "event_payload": {"marker": marker}},
         }
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
         if blocks:
             kwargs["blocks"] = list(blocks)
         data = self._call("chat.postMessage", kwargs)
@@ -127,19 +143,22 @@ class SlackNotifier:
         return ts
 
     def find_marked(
-        self, *, slack_team_id: str, channel: str, thread_ts: str, marker: str
+        self, *, slack_team_id: str, channel: str, thread_ts: str | None, marker: str
     ) -> str | None:
         cursor = ""
-        for _ in range(_MAX_REPLY_PAGES):
+        for _ in range(_MAX_REPLY_PAGES if thread_ts else 1):
             params: dict[str, Any] = {
                 "channel": channel,
-                "ts": thread_ts,
                 "include_all_metadata": "true",
-                "limit": 200,
+                # the channel's newest messages: a card just posted is among them
+                "limit": 200 if thread_ts else 50,
             }
+            if thread_ts:
+                params["ts"] = thread_ts
             if cursor:
                 params["cursor"] = cursor
-            data = self._call("conversations.replies", params, form=True)
+            method = "conversations.replies" if thread_ts else "conversations.history"
+            data = self._call(method, params, form=True)
             for message in data.get("messages") or []:
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
@@ -194,7 +213,9 @@ class SlackNotifier:
         except SdkSlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
             log.warning("slack %s failed: %s", method, code)
-            raise slack_error(str(code) if code else None) from exc
+            error = slack_error(str(code) if code else None)
+            error.retry_after = _retry_after(exc)
+            raise error from exc
         except (SlackClientError, URLError, OSError) as exc:
             log.warning("slack %s failed: %s", method, type(exc).__name__)
             raise slack_error("connection_error") from exc

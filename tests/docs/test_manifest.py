@@ -40,6 +40,7 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.members": frozenset({"channels:read"}),
     # reading a thread back: public and private channels, DMs and group DMs
     "conversations.replies": frozenset({"channels:history", "groups:history", "im:history"}),
+    "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
     "conversations.open": frozenset({"im:write"}),
     "conversations.join": frozenset({"channels:join"}),
     "reactions.add": frozenset({"reactions:write"}),

@@ -47,7 +47,12 @@ ADMIN = FakeUser("U0ADMIN", name="ada", tz="UTC", is_admin=True)
 
 class SlackHarness:
     def __init__(
-        self, tmp: Path, *, with_token: bool = True, database_url: str | None = None
+        self,
+        tmp: Path,
+        *,
+        with_token: bool = True,
+        database_url: str | None = None,
+        **settings_overrides: Any,
     ) -> None:
         self.clock = FrozenClock(START)
         self.sim = DtsSimulator(clock=self.clock, token=DTS_TOKEN, team_id=SM_TEAM)
@@ -66,7 +71,7 @@ class SlackHarness:
             supermetrics_max_retries=0,
             run_tracker_in_server=False,
             poll_min_seconds=15.0,
-        )
+        ).with_overrides(**settings_overrides)
         upgrade_to_head(self.settings.database_url)
         engine = make_engine(self.settings.database_url)
         self.runtime = Runtime(

@@ -347,6 +347,32 @@ class SlackWebMethods:
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
+    def _conversations_history(self, args: JsonDict) -> JsonDict:
+        """Top-level messages, newest first, paged like Slack (cursor, limit)."""
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel:
+            raise SlackApiFault("channel_not_found")
+        if channel in self._not_in and not channel.startswith("D"):
+            raise SlackApiFault("not_in_channel")
+        found = self._state.messages.get(channel, {})
+        top = [msg for msg in found.values() if msg.get("thread_ts") in (None, msg["ts"])]
+        top.reverse()
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        start = int(str(args.get("cursor") or "0"))
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in {"true", "1"}
+        messages = []
+        for msg in top[start : start + limit]:
+            shown = copy_json(msg)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        more = start + limit < len(top)
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
 
 METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "auth.test": SlackWebMethods._auth_test,
@@ -361,6 +387,7 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "conversations.info": SlackWebMethods._conversations_info,
     "conversations.members": SlackWebMethods._conversations_members,
     "conversations.replies": SlackWebMethods._conversations_replies,
+    "conversations.history": SlackWebMethods._conversations_history,
 }
 
 
