@@ -22,14 +22,10 @@ from bot.errors import DtsError, TokenError
 from bot.messages.blocks import error_text
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.submission import CLOCK_SKEW, Submission
+from bot.store.attention import first_submit_attempt, list_orphan_checks_due
 from bot.store.models import BackfillRequest as BackfillRequestRow
 from bot.store.models import RequestState
-from bot.store.queries import (
-    first_submit_attempt,
-    list_orphan_checks_due,
-    list_stuck_submissions,
-    update_request,
-)
+from bot.store.queries import list_stuck_submissions, update_request
 from bot.supermetrics.models import Backfill
 
 ACTOR = "recovery"

@@ -26,8 +26,9 @@ from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
 from bot.service.request_cards import closed, pending_card
 from bot.service.types import Actor, Reply
+from bot.store.attention import first_submit_attempt
 from bot.store.models import TRACKED_STATES, RequestState
-from bot.store.queries import find_request_by_backfill, first_submit_attempt, transition
+from bot.store.queries import find_request_by_backfill, transition
 from bot.supermetrics.models import Backfill
 from bot.tracking.observe import backfill_payload, backfill_values
 

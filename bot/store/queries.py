@@ -328,48 +328,10 @@ def list_stuck_submissions(
     return list(session.scalars(query))
 
 
-def list_orphan_checks_due(
-    session: Session, *, now: datetime, limit: int = 50
-) -> list[BackfillRequest]:
-    """PENDING requests whose failed submit is due its one late look-up, oldest first.
-
-    A failed create may still land at Supermetrics after the client gave up and after
-    its look-up; ``back_to_pending`` schedules one more look (``next_poll_at``, unused
-    by PENDING rows otherwise) so a backfill that landed late is tracked, not orphaned.
-    """
-    query = (
-        select(BackfillRequest)
-        .where(
-            BackfillRequest.state == RequestState.PENDING,
-            BackfillRequest.next_poll_at.is_not(None),
-            BackfillRequest.next_poll_at <= now,
-        )
-        .order_by(BackfillRequest.next_poll_at, BackfillRequest.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
-def first_submit_attempt(session: Session, *, request_id: int) -> datetime | None:
-    """When the request was first claimed for submitting, if it was claimed before the
-    latest claim (None for a first submit)."""
-    query = (
-        select(RequestEvent.created_at)
-        .where(
-            RequestEvent.request_id == request_id,
-            RequestEvent.to_state == RequestState.SUBMITTING,
-        )
-        .order_by(RequestEvent.id)
-        .limit(2)
-    )
-    found = list(session.scalars(query))
-    return found[0] if len(found) == 2 else None
-
-
 def _claimable(now: datetime) -> Any:
+    # paused requests too: they are looked at, less often, until the API answers again
     return and_(
         BackfillRequest.state.in_(list(TRACKED_STATES)),
-        BackfillRequest.tracking_paused.is_(False),
         BackfillRequest.next_poll_at.is_not(None),
         BackfillRequest.next_poll_at <= now,
         or_(BackfillRequest.lease_owner.is_(None), BackfillRequest.lease_expires_at <= now),

@@ -279,4 +279,4 @@ def test_the_card_shows_the_last_change_even_when_a_reply_only_event_follows(
             )
     env.tracker.announcer.flush(request_id=sub.request_id)
     assert "RUNNING ▓▓▓▓▓▓▓░░░ 2/3 days" in card_text(env.card(sub))
-    assert env.replies(sub)[-1].startswith(":double_vertical_bar: I stopped checking")
+    assert env.replies(sub)[-1].startswith(":double_vertical_bar: Tracking of backfill")
