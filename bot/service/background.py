@@ -11,7 +11,7 @@ from bot.messages.notifier import Notifier
 from bot.runtime import Runtime
 from bot.service.core import BackfillService
 from bot.tracking.polling_client import build_polling_client
-from bot.tracking.tracker import Tracker
+from bot.tracking.tracker import RECOVERY_INTERVAL_SECONDS, Tracker
 
 
 def attach_recovery(tracker: Tracker) -> Tracker:
@@ -46,5 +46,9 @@ def polling_tracker(runtime: Runtime, *, notifier: Notifier, owner: str | None =
         notifier=notifier,
         clock=runtime.clock,
         owner=owner,
+        # no point looking for stuck submissions less often than they become stuck
+        recovery_interval_seconds=min(
+            RECOVERY_INTERVAL_SECONDS, runtime.settings.submit_recovery_seconds
+        ),
     )
     return attach_recovery(tracker)

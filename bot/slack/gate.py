@@ -155,7 +155,8 @@ def check_shape(body: bytes, content_type: str) -> Refusal | None:
         return NOT_SLACK_BODY
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/json":
-        return None if _loads_object(text) is not None else NOT_SLACK_BODY
+        event = _loads_object(text)
+        return None if event is not None and _matchable(event) else NOT_SLACK_BODY
     if kind != "application/x-www-form-urlencoded":
         return NOT_SLACK_BODY
     try:
@@ -177,9 +178,19 @@ def _loads_object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+# objects wherever Slack sends them (Bolt's middleware calls .get on them unchecked)
+_OBJECTS = ("event", "team", "user", "channel", "container", "view", "message", "enterprise")
+
+
 def _matchable(payload: dict[str, Any]) -> bool:
-    """What Bolt's listener matchers index without checking (a KeyError there is a 500)."""
+    """What Bolt's middleware and matchers index without checking (else a 500 or a raise)."""
+    if any(payload.get(key) is not None and not isinstance(payload[key], dict) for key in _OBJECTS):
+        return False
+    if "event" in payload and not isinstance(payload["event"], dict):
+        return False  # ``body.get("event", {})`` in Bolt: null is not the default
     kind = payload.get("type")
+    if kind is not None and not isinstance(kind, str):
+        return False
     if kind == "block_actions":
         actions = payload.get("actions")
         return isinstance(actions, list) and all(
@@ -189,6 +200,12 @@ def _matchable(payload: dict[str, Any]) -> bool:
     if kind in {"view_submission", "view_closed"}:
         view = payload.get("view")
         return isinstance(view, dict) and isinstance(view.get("callback_id"), str)
+    if kind == "event_callback":
+        event = payload.get("event")
+        return isinstance(event, dict) and isinstance(event.get("type"), str)
+    if kind == "url_verification":
+        challenge = payload.get("challenge")
+        return isinstance(challenge, str) and bool(challenge)
     return True
 
 
