@@ -4,9 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test chaos lint typecheck check bench clean
+.PHONY: demo test chaos lint typecheck layers check bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -18,11 +18,16 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# the house's floors (docs/ARCHITECTURE.md), contracts in pyproject.toml
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+test: $(STAMP) lint typecheck layers
 	$(BIN)/python -m pytest
 
 # every chaos scenario and a longer fuzz pass (`make test` runs a few of each); a failure

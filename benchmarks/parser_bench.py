@@ -8,7 +8,11 @@ Measures, on this machine:
 - the first ``parse_command`` in a fresh process, without and after ``warm_up()``;
 - the median and p99 time per command over the shared corpus, repeated many times in a
   warm process (and over the dateparser fallback path separately);
-- the corpus score (cases that resolve exactly as expected, or fail as expected).
+- the corpus score (cases that resolve exactly as expected, or fail as expected);
+- the same over the table of new phrasings (tests/parsing/test_more_shapes.py);
+- for comparison (figures only), dateparser's ``search_dates`` over the corpus: its time
+  per command and how many cases it gets exactly right (two dates found → a span, one →
+  that day, none where a refusal is expected).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "commands.jsonl"
+CORPUS = ROOT / "tests" / "fixtures" / "commands.jsonl"
 
 TARGETS_MS = {"median": 1.0, "p99": 5.0, "import": 500.0, "first": 300.0}
 
@@ -92,6 +97,13 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except OSError:
+        return "unknown"
+
+
 def _verdict(value: float, target: float) -> str:
     return "ok" if value <= target else "OVER TARGET"
 
@@ -123,19 +135,63 @@ def corpus_score(cases: list[dict[str, Any]]) -> tuple[int, list[str]]:
     return passed, failures
 
 
-def per_command_times(texts: list[tuple[str, date]], repeat: int) -> list[float]:
+def per_command_times(
+    texts: list[tuple[str, date]], repeat: int, cpu: list[float] | None = None
+) -> list[float]:
+    """Wall-clock ms per command; with ``cpu``, also this thread's CPU ms per command
+    (which waiting for a core on a loaded machine does not inflate)."""
     from bot.errors import CommandError
     from bot.parsing import parse_command
 
     times: list[float] = []
-    clock = time.perf_counter_ns
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     for _ in range(repeat):
         for text, today in texts:
-            start = clock()
+            start, cpu_start = clock(), cpu_clock()
             with contextlib.suppress(CommandError):
                 parse_command(text, today=today)
             times.append((clock() - start) / 1e6)
+            if cpu is not None:
+                cpu.append((cpu_clock() - cpu_start) / 1e6)
     return times
+
+
+def _table_texts() -> list[tuple[str, date]]:
+    """The new phrasings of tests/parsing/test_more_shapes.py, as the test sends them."""
+    from tests.parsing import test_more_shapes as table
+
+    phrases = [p for p, *_ in table.RESOLVED] + [p for p, _ in table.REFUSED]
+    return [(table._command(p), table.TODAY) for p in phrases]
+
+
+def search_dates_peer(cases: list[dict[str, Any]]) -> tuple[list[float], int]:
+    """dateparser's ``search_dates`` on each whole command: time, and exact answers."""
+    from datetime import datetime
+
+    from dateparser.search import search_dates
+
+    times: list[float] = []
+    right = 0
+    for case in cases:
+        today = date.fromisoformat(case["today"])
+        base = datetime(today.year, today.month, today.day, 12)
+        start = time.perf_counter_ns()
+        try:
+            found = search_dates(
+                case["text"],
+                languages=["en"],
+                settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"},
+            )
+        except Exception:  # a peer's failure is a wrong answer, not a crash
+            found = None
+        times.append((time.perf_counter_ns() - start) / 1e6)
+        days = [d.date() for _, d in found or []]
+        if case.get("error"):
+            right += not days
+        elif len(days) in {1, 2}:
+            got = (days[0].isoformat(), days[-1].isoformat())
+            right += got == (case["range_start"], case["range_end"])
+    return times, right
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     warm_up()
     texts = [(c["text"], date.fromisoformat(c["today"])) for c in cases]
     per_command_times(texts, 3)  # let caches settle before measuring
-    times = per_command_times(texts, args.repeat)
+    cpu_times: list[float] = []
+    times = per_command_times(texts, args.repeat, cpu_times)
     median, p99 = statistics.median(times), _percentile(times, 0.99)
     print(f"per command over the corpus ({len(texts)} commands × {args.repeat} = {len(times)})")
     print(
@@ -198,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     p99_target = TARGETS_MS["p99"]
     print(f"  p99    {p99:.3f} ms  target ≤ {p99_target:.0f}  {_verdict(p99, p99_target)}")
     print(f"  mean {statistics.fmean(times):.3f} ms  max {max(times):.3f} ms")
+    print(
+        f"  CPU time per command: median {statistics.median(cpu_times):.3f} ms, "
+        f"p99 {_percentile(cpu_times, 0.99):.3f} ms (load average {_load()})"
+    )
     fallback_texts = [(t, date(2026, 11, 28)) for t in FALLBACK_TEXTS]
     fb_times = per_command_times(fallback_texts, max(10, args.repeat // 4))
     print(
@@ -206,10 +267,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
 
+    table = _table_texts()
+    table_cpu: list[float] = []
+    table_times = per_command_times(table, max(10, args.repeat // 4), table_cpu)
+    print(
+        f"per command over the new phrasings ({len(table)} commands): "
+        f"median {statistics.median(table_times):.3f} ms, "
+        f"p99 {_percentile(table_times, 0.99):.3f} ms; CPU median "
+        f"{statistics.median(table_cpu):.3f} ms, p99 {_percentile(table_cpu, 0.99):.3f} ms"
+    )
+    print()
+
     passed, failures = corpus_score(cases)
     print(f"corpus score {passed}/{len(cases)}")
     for failure in failures:
         print("  FAIL", failure)
+
+    try:
+        peer_times, peer_right = search_dates_peer(cases)
+    except ImportError:
+        print("dateparser.search is not installed: no peer column")
+        return 0
+    print()
+    print("peer, for comparison (figures, not targets)")
+    print(
+        f"  dateparser search_dates: median {statistics.median(peer_times):.3f} ms, "
+        f"p99 {_percentile(peer_times, 0.99):.3f} ms, exact on {peer_right}/{len(cases)} "
+        "corpus cases"
+    )
     return 0
 
 

@@ -22,11 +22,9 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,6 @@ from cryptography.fernet import Fernet  # noqa: E402
 
 from bot.clock import FrozenClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.messages.notifier import Block  # noqa: E402
 from bot.service.background import attach_recovery  # noqa: E402
 from bot.simulator.server import DtsSimulator, start_simulator  # noqa: E402
 from bot.store.db import (  # noqa: E402
@@ -67,6 +64,7 @@ from bot.supermetrics.models import Transfer  # noqa: E402
 from bot.tracking.polling_client import build_polling_client  # noqa: E402
 from bot.tracking.tracker import Tracker  # noqa: E402
 from bot.vault import TokenVault  # noqa: E402
+from tests.support.world import RecordingNotifier  # noqa: E402
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "bench-token"
@@ -76,53 +74,6 @@ STATUS_MARKERS = {
     "COMPLETED": "completed",
     "FAILED": "failed",
 }
-
-
-@dataclass
-class Post:
-    at: datetime
-    thread_ts: str | None
-    text: str
-
-
-@dataclass
-class RecordingNotifier:
-    """Slack stand-in: records what would be posted, with the (simulated) time."""
-
-    clock: FrozenClock
-    posts: list[Post] = field(default_factory=list)
-    updates: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _ts: int = 0
-
-    def post(
-        self,
-        *,
-        slack_team_id: str,
-        channel: str,
-        text: str,
-        blocks: Sequence[Block] = (),
-        thread_ts: str | None = None,
-    ) -> str:
-        with self._lock:
-            self._ts += 1
-            self.posts.append(Post(self.clock.now(), thread_ts, text))
-            return f"9{self._ts:09d}.000100"
-
-    def update(
-        self,
-        *,
-        slack_team_id: str,
-        channel: str,
-        ts: str,
-        text: str,
-        blocks: Sequence[Block] = (),
-    ) -> None:
-        with self._lock:
-            self.updates += 1
-
-    def ephemeral(self, **_: Any) -> None:
-        pass
 
 
 class SimTransport(httpx.BaseTransport):
@@ -307,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                 transport=SimTransport(sim),
                 clock=clock,
             )
-        notifier = RecordingNotifier(clock)
+        notifier = RecordingNotifier(clock, known_messages_only=False)
         tracker = attach_recovery(
             Tracker(
                 settings=settings,
@@ -416,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"p99 {percentile(tick_db, 0.99) * 1000:.1f} ms, "
                 f"mean {statistics.fmean(tick_db) * 1000:.1f} ms",
             ),
-            ("thread replies / card updates", f"{len(notifier.posts)} / {notifier.updates}"),
+            ("thread replies / card updates", f"{len(notifier.posts)} / {len(notifier.updates)}"),
         ]
         for key, values in [*lags.items(), ("all", all_lags), ("after warm-up", steady_lags)]:
             label = {"end": "COMPLETED/FAILED"}.get(key, key)

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 # command -> (module exposing ``main(argv: list[str]) -> int``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "console": ("bot.console", "run the bot in this terminal against the built-in simulator"),
-    "serve": ("bot.slack.server", "serve the Slack app over HTTP (or Socket Mode) + tracker"),
+    "console": ("bot.cli.console", "run the bot in this terminal against the built-in simulator"),
+    "serve": ("bot.cli.serve", "serve the Slack app over HTTP (or Socket Mode) + tracker"),
     "worker": ("bot.cli.worker", "run the backfill tracker alone"),
     "parse": ("bot.cli.parse", "parse commands into transfer + date range (JSON out)"),
-    "simulate-api": ("bot.simulator.server", "run the local Supermetrics DTS API simulator"),
+    "simulate-api": ("bot.cli.simulate_api", "run the local Supermetrics DTS API simulator"),
     "migrate": ("bot.cli.store_admin", "upgrade the database schema to the latest version"),
     "workspace": ("bot.cli.store_admin", "set or show a workspace's Supermetrics team and token"),
     "rotate-key": ("bot.cli.store_admin", "re-encrypt stored tokens with the newest key"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,3 +59,14 @@ def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
 def local_today(clock: Clock, tz_name: str | None, fallback: str = "UTC") -> date:
     """Return the calendar date it is now in the given timezone."""
     return clock.now().astimezone(zone(tz_name, fallback)).date()
+
+
+def day_spans(dates: Iterable[date]) -> list[tuple[date, date]]:
+    """Collapse dates into inclusive runs of consecutive days, oldest first."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(set(dates)):
+        if spans and day - spans[-1][1] == timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans

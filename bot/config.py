@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 
@@ -77,23 +81,116 @@ class Settings:
         return replace(self, **changes)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATE_ORDERS = ("MDY", "DMY")
+# what `serve` and `worker` need on top of valid values (``required_problems``)
+Role = Literal["serve", "worker"]
+# config cannot import the vault (bot.vault, a floor above); the command it prints too
+GENERATE_KEY_COMMAND = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration problem: the variable, and one line saying what is wrong and the fix."""
+
+    variable: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Invalid(Exception):
+    """A value that cannot be used; its message is the Problem's line."""
+
+
 def _bool(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
         return True
     if value in {"0", "false", "no", "off", ""}:
         return False
-    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
+    raise _Invalid(f"{name} must be true or false, not {raw!r}.")
 
 
 def _number(name: str, raw: str, kind: type[int] | type[float], minimum: float) -> Any:
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}.") from None
+        raise _Invalid(f"{name} must be a number, not {raw!r}.") from None
     if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {raw!r}.")
+        raise _Invalid(f"{name} must be at least {minimum}, not {raw!r}.")
     return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in LOG_LEVELS:
+        raise _Invalid(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}.")
+    return level
+
+
+def _timezone(raw: str) -> str:
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(
+            f"DEFAULT_TIMEZONE {raw!r} is not a known time zone. Use an IANA name such as "
+            "UTC, Europe/Helsinki or America/New_York."
+        ) from None
+    return name
+
+
+def _date_order(raw: str) -> str:
+    order = raw.strip().upper()
+    if order not in DATE_ORDERS:
+        raise _Invalid(f"DATE_ORDER must be MDY or DMY, not {raw!r}.")
+    return order
+
+
+def _http_url(name: str) -> Callable[[str], str]:
+    def check(raw: str) -> str:
+        url = raw.strip()
+        if not re.match(r"https?://[^/\s]+", url):
+            raise _Invalid(f"{name} must be an http:// or https:// URL, not {raw!r}.")
+        return url
+
+    return check
+
+
+def _slack_token(name: str, prefix: str, what: str) -> Callable[[str], str]:
+    def check(raw: str) -> str:
+        token = raw.strip()
+        if not token.startswith(prefix):
+            # the token's kind (xoxp-, xapp-, …) is safe to name; the rest is the secret
+            kind = re.match(r"[a-z]{3,5}-", token)
+            shown = f"a token starting with {kind.group(0)}" if kind else "something else"
+            raise _Invalid(
+                f"{name} must be {what} starting with {prefix}, not {shown}: copy it from the "
+                "Slack app's settings (see the README, Creating the Slack app)."
+            )
+        return token
+
+    return check
+
+
+def _encryption_keys(raw: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for position, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (ValueError, UnicodeEncodeError):
+            valid = False
+        if not valid:
+            # never the key itself in the message
+            raise _Invalid(
+                f"BOT_ENCRYPTION_KEY: key #{position} of {len(keys)} is not a Fernet key "
+                f"(32 url-safe base64-encoded bytes). Generate one with: {GENERATE_KEY_COMMAND}"
+            )
+    return keys
 
 
 _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
@@ -121,6 +218,16 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "SUBMIT_RECOVERY_SECONDS": ("submit_recovery_seconds", float, 1),
 }
 
+# variables whose values need more than a strip; the rest of _STRINGS are taken as given
+_CHECKS: dict[str, Callable[[str], Any]] = {
+    "LOG_LEVEL": _log_level,
+    "DEFAULT_TIMEZONE": _timezone,
+    "SUPERMETRICS_API_URL": _http_url("SUPERMETRICS_API_URL"),
+    "SLACK_API_URL": _http_url("SLACK_API_URL"),
+    "SLACK_BOT_TOKEN": _slack_token("SLACK_BOT_TOKEN", "xoxb-", "the bot token"),
+    "SLACK_APP_TOKEN": _slack_token("SLACK_APP_TOKEN", "xapp-", "the app-level token"),
+}
+
 _STRINGS: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "LOG_LEVEL": "log_level",
@@ -133,35 +240,134 @@ _STRINGS: dict[str, str] = {
 }
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings from ``env`` (default: the process environment)."""
-    source = os.environ if env is None else env
+def _read(source: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+    """Parse every variable that is set; a bad one becomes a Problem, not an exception."""
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
+
+    def take(name: str, attr: str, parse: Callable[[str], Any]) -> None:
+        try:
+            values[attr] = parse(source[name])
+        except _Invalid as exc:
+            problems.append(Problem(name, str(exc)))
+
     if source.get("BOT_DATA_DIR"):
         values["data_dir"] = Path(source["BOT_DATA_DIR"])
     for name, attr in _STRINGS.items():
         if source.get(name):
-            values[attr] = source[name].strip()
+            take(name, attr, _CHECKS.get(name, str.strip))
     for name, (attr, kind, minimum) in _NUMBERS.items():
         if source.get(name):
-            values[attr] = _number(name, source[name], kind, minimum)
+            take(name, attr, partial(_number, name, kind=kind, minimum=minimum))
     if source.get("BOT_ENCRYPTION_KEY"):
-        values["encryption_keys"] = tuple(
-            key.strip() for key in source["BOT_ENCRYPTION_KEY"].split(",") if key.strip()
-        )
+        take("BOT_ENCRYPTION_KEY", "encryption_keys", _encryption_keys)
     if source.get("DATE_ORDER"):
-        order = source["DATE_ORDER"].strip().upper()
-        if order not in {"MDY", "DMY"}:
-            raise ConfigError(f"DATE_ORDER must be MDY or DMY, not {source['DATE_ORDER']!r}.")
-        values["date_order"] = order
+        take("DATE_ORDER", "date_order", _date_order)
         values["date_order_explicit"] = True
     if "RUN_TRACKER_IN_SERVER" in source:
-        values["run_tracker_in_server"] = _bool(
-            "RUN_TRACKER_IN_SERVER", source["RUN_TRACKER_IN_SERVER"]
+        take(
+            "RUN_TRACKER_IN_SERVER",
+            "run_tracker_in_server",
+            partial(_bool, "RUN_TRACKER_IN_SERVER"),
         )
+    if values.get("port", 0) > 65535:
+        problems.append(Problem("PORT", f"PORT must be at most 65535, not {source['PORT']!r}."))
+    poll_min = values.get("poll_min_seconds", Settings.poll_min_seconds)
+    poll_max = values.get("poll_max_seconds", Settings.poll_max_seconds)
+    if poll_min > poll_max:
+        problems.append(
+            Problem(
+                "POLL_MIN_SECONDS",
+                f"POLL_MIN_SECONDS ({poll_min:g}) must not be larger than POLL_MAX_SECONDS "
+                f"({poll_max:g}): lower the one or raise the other.",
+            )
+        )
+    return values, problems
+
+
+def required_problems(settings: Settings, role: Role) -> list[Problem]:
+    """What ``serve`` or ``worker`` needs that is not set, one Problem per variable."""
+    problems: list[Problem] = []
+
+    def need(name: str, value: object, why: str) -> None:
+        if not value:
+            problems.append(Problem(name, f"{name} is not set. {why}"))
+
+    if role == "serve" and settings.slack_app_token:
+        need(
+            "SLACK_BOT_TOKEN",
+            settings.slack_bot_token,
+            "Socket Mode (SLACK_APP_TOKEN is set) also needs the bot token xoxb-… (Slack app → "
+            "OAuth & Permissions).",
+        )
+    elif role == "serve":
+        need(
+            "SLACK_SIGNING_SECRET",
+            settings.slack_signing_secret,
+            "HTTP mode needs it (Slack app → Basic Information → Signing Secret); or set "
+            "SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode.",
+        )
+        need(
+            "SLACK_BOT_TOKEN",
+            settings.slack_bot_token,
+            "Set the bot token xoxb-… (Slack app → OAuth & Permissions).",
+        )
+    else:
+        need(
+            "SLACK_BOT_TOKEN",
+            settings.slack_bot_token,
+            "The worker posts progress to Slack with the bot token xoxb-… (Slack app → OAuth & "
+            "Permissions); without Slack, use `python -m bot console`.",
+        )
+    need(
+        "BOT_ENCRYPTION_KEY",
+        settings.encryption_keys,
+        "Production mode (serve, worker) needs it to encrypt Supermetrics tokens. Generate a "
+        f"key with: {GENERATE_KEY_COMMAND} and set BOT_ENCRYPTION_KEY to it.",
+    )
+    return problems
+
+
+def config_problems(
+    env: Mapping[str, str] | None = None, *, role: Role | None = None
+) -> list[Problem]:
+    """Every configuration problem in ``env`` (default: the process environment).
+
+    Each invalid variable is one Problem; with ``role``, so is each variable that role needs
+    and does not have.  Empty means ``load_settings`` succeeds (and the role can start).
+    """
+    source = os.environ if env is None else env
+    values, problems = _read(source)
+    if role is not None:
+        problems += required_problems(Settings(**values), role)
+    return problems
+
+
+def _raise_first(problems: list[Problem]) -> None:
+    if not problems:
+        return
+    first, rest = problems[0], problems[1:]
+    more = ""
+    if rest:
+        others = ", ".join(dict.fromkeys(problem.variable for problem in rest))
+        more = f" (also wrong: {others})"
+    raise ConfigError(first.message + more)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings from ``env`` (default: the process environment).
+
+    Raises ConfigError with one line: the first problem, naming the variable and the fix.
+    """
+    source = os.environ if env is None else env
+    values, problems = _read(source)
+    _raise_first(problems)
     settings = Settings(**values)
-    if settings.poll_min_seconds > settings.poll_max_seconds:
-        raise ConfigError("POLL_MIN_SECONDS must not be larger than POLL_MAX_SECONDS.")
     if not settings.slack_api_url.endswith("/"):
         settings = replace(settings, slack_api_url=settings.slack_api_url + "/")
     return settings
+
+
+def require(settings: Settings, role: Role) -> None:
+    """Raise ConfigError (one line) unless ``settings`` has what ``serve``/``worker`` needs."""
+    _raise_first(required_problems(settings, role))

@@ -59,8 +59,16 @@ class BotError(Exception):
 
 
 class CommandError(BotError):
+    """``suggestion``: when the command was refused over a near-miss of a known word
+    ("lst month"), the corrected command text, which parses ("… for last month");
+    adapters may offer to run it. Never applied silently."""
+
     quotes_outside_text = True
     default_message = 'I couldn\'t understand that. Try "backfill transfer 456789 for last month".'
+
+    def __init__(self, message: str | None = None, *, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
 
 
 class MissingTransferError(CommandError):

@@ -16,8 +16,7 @@ from sqlalchemy.engine import Connection
 import bot.store.deliveries  # noqa: F401  (its table joins Base.metadata)
 from bot.config import load_settings
 from bot.store.db import make_engine
-from bot.store.models import Base
-from bot.store.types import StrEnumType, UTCDateTime
+from bot.store.models import Base, StrEnumType, UTCDateTime
 
 config = context.config
 

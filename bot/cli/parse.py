@@ -5,7 +5,10 @@
         | python -m bot parse --jsonl
 
 One JSON object per command: ``{"transfer_id"|"transfer_name", "range_start",
-"range_end", "days", "clamped", "notes"}`` or ``{"error": "<what to tell the user>"}``.
+"range_end", "days", "clamped", "timezone", "notes"}`` or ``{"error": "<what to tell the
+user>"}`` (with ``"suggestion"``, the corrected command, after a near-miss such as "lst").
+``timezone`` is ``--tz`` (the zone that decided today); the notes name it whenever the
+range depends on today, and say when the range includes today, which is not over yet.
 The date order and the maximum default to the bot's settings (``DATE_ORDER``,
 ``MAX_BACKFILL_DAYS``); passing ``--date-order`` counts as an explicit order.
 """
@@ -83,7 +86,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _parse_one(
-    text: str, *, today: date, date_order: str, max_days: int, explicit: bool
+    text: str, *, today: date, date_order: str, max_days: int, explicit: bool, timezone: str
 ) -> tuple[dict[str, Any], bool]:
     from bot.parsing import parse_command
 
@@ -94,9 +97,13 @@ def _parse_one(
             date_order=date_order,
             max_days=max_days,
             date_order_explicit=explicit,
+            timezone=timezone,
         )
     except CommandError as exc:
-        return {"error": exc.user_message}, False
+        error: dict[str, Any] = {"error": exc.user_message}
+        if exc.suggestion is not None:
+            error["suggestion"] = exc.suggestion
+        return error, False
     return command.to_json(), True
 
 
@@ -150,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date_order": args.date_order or default_order,
         "max_days": args.max_days or default_max,
         "explicit": args.date_order is not None or settings_explicit,
+        "timezone": args.tz,
     }
     today = args.today or local_today(SystemClock(), args.tz)
     out = sys.stdout

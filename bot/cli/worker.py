@@ -38,13 +38,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     # imports here keep `python -m bot --help` fast
-    from bot.config import load_settings
+    from bot.config import load_settings, require
     from bot.runtime import build_runtime
     from bot.service.background import polling_tracker
     from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
     try:
         settings = load_settings()
+        require(settings, "worker")
     except BotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 2

@@ -236,3 +236,27 @@ def status_blocks(
         blocks.append(context(paused_note))
     blocks.append(context(who))
     return blocks
+
+
+# Slack's limit on a button's value: a longer corrected command gets no button, only the text
+BUTTON_VALUE_LIMIT = 2000
+
+
+def suggestion_blocks(message: str, suggestion: str) -> list[Block]:
+    """A refusal that names a likely correction, with a button that runs the corrected command.
+
+    ``message`` is mrkdwn already (it says what was not understood and quotes the correction);
+    the button only runs what the person can read there: nothing is corrected silently.
+    """
+    blocks: list[Block] = [section(message)]
+    if suggestion and len(suggestion) <= BUTTON_VALUE_LIMIT:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": ids.BLOCK_SUGGESTION,
+                "elements": [
+                    button("Run the corrected command", ids.ACTION_RUN_SUGGESTION, suggestion)
+                ],
+            }
+        )
+    return blocks

@@ -8,9 +8,18 @@ plain-text fallback; ``ts`` identifies a posted message (Slack's message timesta
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to post: the notification/fallback text and the blocks (the one text+blocks type)."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
 
 
 class Notifier(Protocol):

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.messages.blocks import progress_line, submitted_card, transfer_label
+from bot.messages.notifier import Message
 from bot.messages.thread_replies import (
-    Message,
     card_text,
     expired_card,
     failed_backfill_closed_reply,
@@ -24,7 +24,13 @@ from bot.messages.thread_replies import (
     tracking_paused_reply,
     tracking_resumed_reply,
 )
-from bot.store.models import TRACKED_STATES, BackfillRequest, RequestEvent, RequestState
+from bot.store.models import (
+    BACKFILL_FINAL_STATES,
+    TRACKED_STATES,
+    BackfillRequest,
+    RequestEvent,
+    RequestState,
+)
 
 # states whose card is the submitted card (backfill known), and the end states among them
 CARD_STATES = TRACKED_STATES | {
@@ -32,12 +38,11 @@ CARD_STATES = TRACKED_STATES | {
     RequestState.FAILED,
     RequestState.CANCELLED,
 }
-FINISHED = {RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED}
 REPLY_STATES = {
     RequestState.SUBMITTED,
     RequestState.SCHEDULED,
     RequestState.RUNNING,
-    *FINISHED,
+    *BACKFILL_FINAL_STATES,
 }
 
 # on a FAILED request: its backfill was cancelled at Supermetrics (bot.service.failed_backfills)
@@ -139,7 +144,7 @@ def render_reply(
             range_end=request.range_end,
             days=request.days,
         )
-    if state in FINISHED:
+    if state in BACKFILL_FINAL_STATES:
         report = payload.get("error_report")
         if not isinstance(report, list):
             report = list(request.error_report or [])

@@ -12,10 +12,11 @@ instead of pinging a channel or making a link.  A ``reason`` is a
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.clock import day_spans
 from bot.messages import ids
 from bot.messages.blocks import (
     Block,
@@ -28,20 +29,13 @@ from bot.messages.blocks import (
     section,
     transfer_label,
 )
+from bot.messages.notifier import Message
 
 # A section's text may hold 3000 characters; leave room for the heading line.
 FAILURES_TEXT_LIMIT = 2800
 MAX_FAILURE_GROUPS = 12
 MAX_SPANS_PER_GROUP = 8
 MAX_ERROR_CHARS = 300
-
-
-@dataclass(frozen=True)
-class Message:
-    """What to post: the notification/fallback text and the blocks."""
-
-    text: str
-    blocks: list[Block] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,20 +74,9 @@ def group_failures(report: Iterable[Mapping[str, Any]]) -> list[FailureGroup]:
     return groups
 
 
-def date_spans(dates: Iterable[date]) -> list[tuple[date, date]]:
-    """Collapse dates into inclusive runs of consecutive days."""
-    spans: list[tuple[date, date]] = []
-    for day in sorted(set(dates)):
-        if spans and day - spans[-1][1] == timedelta(days=1):
-            spans[-1] = (spans[-1][0], day)
-        else:
-            spans.append((day, day))
-    return spans
-
-
 def format_spans(dates: Sequence[date], *, max_spans: int = MAX_SPANS_PER_GROUP) -> str:
     """Return e.g. ``2026-01-03 → 2026-01-05, 2026-01-09`` (+ how many spans were left out)."""
-    spans = date_spans(dates)
+    spans = day_spans(dates)
     shown = ", ".join(format_range(start, end) for start, end in spans[:max_spans])
     if len(spans) > max_spans:
         shown += f" and {plural(len(spans) - max_spans, 'more span')}"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-from datetime import date
+from datetime import date, timedelta
 
 from bot.errors import (
     CommandError,
@@ -15,18 +14,16 @@ from bot.errors import (
     ReversedRangeError,
 )
 
-from . import fallback, messages
+from . import fallback, messages, suggest
 from .grammar import Candidate, RangeGrammar
-from .leftovers import check_leftovers
+from .leftovers import check_leftovers, neighbour
+from .lexer import Token, tokenize
 from .model import BackfillCommand
-from .specs import Fixed, Since, Single, notes_of, resolve
-from .tokens import Token, tokenize
+from .specs import Fixed, Floating, Since, Single, Span, notes_of, resolve
 from .transfer import identify_transfer, is_ignorable, mark_transfer_refs
 from .vocab import (
     CARDINALS,
     FILLER,
-    FULL_MONTH_WORDS,
-    MONTH_NAMES,
     MONTHS,
     RANGE_PREPOSITIONS,
     SPAN_CONNECTORS,
@@ -63,20 +60,85 @@ def parse_command(
     date_order: str = "MDY",
     max_days: int = 366,
     date_order_explicit: bool = False,
+    timezone: str | None = None,
 ) -> BackfillCommand:
     """Parse a backfill command. Raises a ``CommandError`` subclass whose
-    ``user_message`` says what was wrong and shows an example that works."""
+    ``user_message`` says what was wrong and shows an example that works (and whose
+    ``suggestion`` is the corrected command when a word was a near-miss of a known one).
+    ``timezone`` is the zone that decided ``today``: the result carries it, and its notes
+    name it whenever the range depends on today."""
     order = date_order.upper()
     if order not in DATE_ORDERS:
         raise ValueError(f"date_order must be MDY or DMY, not {date_order!r}")
     if max_days < 1:
         raise ValueError("max_days must be at least 1")
+    options = _Options(today, order, max_days, date_order_explicit, timezone)
     try:
-        return _parse(text, today, order, max_days, date_order_explicit)
+        command, tokens, chosen = _parse(text, options)
+    except CommandError as exc:
+        fixed = _suggestion(text, options, None)
+        if fixed is None:
+            raise
+        corrected, typos = fixed
+        message = messages.did_you_mean(text, typos, corrected)
+        raise type(exc)(message, suggestion=corrected) from exc
+    typo = _suggestion(text, options, (tokens, chosen, command))
+    if typo is not None:
+        corrected, typos = typo
+        calendar_word = any(fix in MONTHS or fix in WEEKDAYS for _, fix in typos)
+        error = InvalidDateError if calendar_word else MissingRangeError
+        raise error(messages.did_you_mean(text, typos, corrected), suggestion=corrected)
+    return command
+
+
+class _Options:
+    __slots__ = ("explicit", "max_days", "order", "timezone", "today")
+
+    def __init__(
+        self, today: date, order: str, max_days: int, explicit: bool, timezone: str | None
+    ) -> None:
+        self.today = today
+        self.order = order
+        self.max_days = max_days
+        self.explicit = explicit
+        self.timezone = timezone
+
+
+def _parse(text: str, options: _Options) -> tuple[BackfillCommand, list[Token], Candidate]:
+    try:
+        return _parse_tokens(text, options)
     except (OverflowError, ValueError):
         # date arithmetic past year 1 or 9999 (the arguments were checked above): only
         # reachable with extreme counts or a today at the very ends of the calendar
         raise InvalidDateError(messages.out_of_calendar(text)) from None
+
+
+def _suggestion(
+    text: str,
+    options: _Options,
+    accepted: tuple[list[Token], Candidate, BackfillCommand] | None,
+) -> tuple[str, list[tuple[str, str]]] | None:
+    """The corrected command and its corrections, if near-misses of known words
+    ("lst", "Janurary") were not read and the command with them corrected parses: for a
+    refused command, any such word; for an accepted one, a word beside the range whose
+    correction changes the range ("Janurary 2024" is not all of 2024)."""
+    if accepted is None:
+        found = suggest.corrected_command(text, tokenize(text), None)
+    else:
+        tokens, chosen, _ = accepted
+        beside = {neighbour(tokens, chosen.start - 1, -1), neighbour(tokens, chosen.end, 1)}
+        found = suggest.corrected_command(text, tokens, beside)
+    if found is None:
+        return None
+    try:
+        command = _parse(found[0], options)[0]
+    except CommandError:
+        return None
+    if accepted is not None:
+        before = accepted[2]
+        if (command.range_start, command.range_end) == (before.range_start, before.range_end):
+            return None
+    return found
 
 
 def check_range(
@@ -104,11 +166,14 @@ def warm_up() -> None:
     process's first command is as fast as any other."""
     today = date.today()
     fallback.warm_up(today)
+    suggest.correction("yesterdy")  # builds the near-miss index
     for sample in ("backfill transfer 1 for last month", "backfill Facebook Ads a fortnight ago"):
         parse_command(sample, today=today)
 
 
-def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) -> BackfillCommand:
+def _parse_tokens(text: str, options: _Options) -> tuple[BackfillCommand, list[Token], Candidate]:
+    today, order, max_days = options.today, options.order, options.max_days
+    explicit = options.explicit
     tokens = tokenize(text)
     explicit_ids = mark_transfer_refs(tokens)
     grammar = RangeGrammar(
@@ -117,7 +182,7 @@ def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) ->
     chosen = _choose(grammar.candidates(), tokens)
     if chosen is None:
         chosen = _fallback(text, tokens, today, order)
-    _check_month_typos(text, tokens, chosen)
+    suggest.check_month_typos(text, tokens, chosen)
     if chosen is None:
         try:
             identify_transfer(text, tokens, explicit_ids, (0, 0))
@@ -136,15 +201,58 @@ def _parse(text: str, today: date, order: str, max_days: int, explicit: bool) ->
     transfer_id, transfer_name = identify_transfer(
         text, tokens, explicit_ids, (chosen.start, chosen.end)
     )
-    return BackfillCommand(
+    time_notes: list[str] = []
+    if clamped or end == today or _depends_on_today(grammar, chosen, options):
+        time_notes.append(messages.today_note(today, options.timezone))
+    if end == today:
+        time_notes.append(messages.not_over_note(today))
+    command = BackfillCommand(
         transfer_id=transfer_id,
         transfer_name=transfer_name,
         range_start=start,
         range_end=end,
         days=(end - start).days + 1,
         clamped=clamped,
-        notes=notes_of(chosen.spec) + clamp_notes,
+        notes=notes_of(chosen.spec) + clamp_notes + tuple(time_notes),
+        timezone=options.timezone,
     )
+    return command, tokens, chosen
+
+
+def _depends_on_today(grammar: RangeGrammar, chosen: Candidate, options: _Options) -> bool:
+    """Whether today decided the range: reading its words looked at today ("last month",
+    "the 1st of the month"), or a year was left to be inferred ("March 3"), or it runs
+    to today ("since 2024-03-01"). Dates given in full do not."""
+    spec = chosen.spec
+    if isinstance(spec, Since):
+        return True
+    parts = (spec.first, spec.last) if isinstance(spec, Span) else (spec.spec,)
+    if any(isinstance(part, Floating) and part.year is None for part in parts):
+        return True
+    grammar.today_read = False
+    if grammar.range_end_at(chosen.start) != chosen.end:
+        return True  # dateparser's relative phrases ("a fortnight ago")
+    if not grammar.today_read:
+        return False  # no alternative tried for these words even looked at today
+    # some did: whether the reading chosen depends on it, the same words read with
+    # another today tell exactly
+    today = options.today
+    other = today - timedelta(days=400) if today.year > 2 else today + timedelta(days=400)
+    again = RangeGrammar(
+        grammar.tokens,
+        today=other,
+        date_order=options.order,
+        explicit=options.explicit,
+        max_days=options.max_days,
+        source=grammar.source,
+    )
+    try:
+        parsed = again.range_at(chosen.start)
+        if parsed is None or parsed[1] != chosen.end:
+            return True
+        return resolve(parsed[0], other) != resolve(spec, today)
+    except CommandError:
+        return True
 
 
 def _choose(candidates: list[Candidate], tokens: list[Token]) -> Candidate | None:
@@ -196,24 +304,6 @@ def _fallback(text: str, tokens: list[Token], today: date, order: str) -> Candid
             return Candidate(start - 1, last + 1, Since(spec))
         return Candidate(start, last + 1, Single(spec))
     return None
-
-
-def _check_month_typos(text: str, tokens: list[Token], chosen: Candidate | None) -> None:
-    """ "Febuary 3 2024": a misspelt month next to a number is an error, not a name."""
-    for idx, tok in enumerate(tokens):
-        if chosen is not None and chosen.start <= idx < chosen.end:
-            continue
-        if tok.kind != "word" or len(tok.text) < 4 or tok.text in _KNOWN_WORDS:
-            continue
-        neighbours = [tokens[k] for k in (idx - 1, idx + 1) if 0 <= k < len(tokens)]
-        if not any(n.kind in {"num", "ord"} for n in neighbours):
-            continue
-        match = difflib.get_close_matches(tok.text, FULL_MONTH_WORDS, n=1, cutoff=0.8)
-        if match:
-            word = text[tok.start : tok.end]
-            raise InvalidDateError(
-                messages.unknown_month(word, MONTH_NAMES[FULL_MONTH_WORDS.index(match[0]) + 1])
-            )
 
 
 def _check_unread_end(text: str, tokens: list[Token], chosen: Candidate) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.errors import CommandError, InvalidDateError
 
-from . import numeric, periods, relative
+from . import numeric, periods
 from .periods import safe_date
 from .reader import QH_RE, WEEK_WORDS, Parsed, TokenReader
 from .specs import Fixed, Floating, Invalid, Spec, resolve_spec
@@ -12,16 +12,20 @@ from .vocab import (
     MONTH_NAMES,
     MONTHS,
     UNITS,
-    WEEKDAYS,
 )
 
 
 class CalendarPhrases(TokenReader):
+    def _named(self, i: int, year: int | None = None, before: bool = False) -> Parsed | None:
+        raise NotImplementedError  # ShapePhrases
+
     def _month_led(self, i: int) -> Parsed | None:
         """``March 3``, ``March the 3rd, 2024``, ``Sept 2025``, ``March of last year``."""
         month = MONTHS[self.tokens[i].text]
         k = i + 1
         day_at = k + 1 if self.word(k) == "the" else k
+        if self._tight_separator(k) and self.kind(k + 1) in {"num", "ord"}:
+            day_at = k + 1  # "jan/3", "Aug-05-2025"
         day = self.day_number(day_at)
         if day is not None and self.word(day[1]) not in UNITS:
             value, j, _ = day
@@ -49,6 +53,8 @@ class CalendarPhrases(TokenReader):
             return self._impossible_day_first(i)
         value, j, ordinal = day
         k = j + 1 if self.word(j) == "of" else j
+        if self._tight_separator(j) and self.word(j + 1) in MONTHS:
+            k = j + 1  # "3/feb/2025", "05-aug-2025"
         month_word = self.word(k)
         if month_word in MONTHS:
             month = MONTHS[month_word]
@@ -72,6 +78,12 @@ class CalendarPhrases(TokenReader):
         if ordinal:
             return Floating("bareday", None, None, value), j
         return None
+
+    def _tight_separator(self, j: int) -> bool:
+        """A "/" or "-" with no space around it ("jan/3", "3-feb-2025")."""
+        kind = self.kind(j)
+        slash = kind == "punct" and self.tokens[j].text == "/"
+        return (slash or kind == "dash") and self.tokens[j].tight
 
     def _impossible_day_first(self, i: int) -> Parsed | None:
         """``the 32nd of March``, ``45 March``: clearly a day of a month, and not one."""
@@ -135,8 +147,15 @@ class CalendarPhrases(TokenReader):
         match = QH_RE.fullmatch(word)
         if match is not None:
             return self._quarter_or_half(match.group(1), int(match.group(2)), j + 1, year)
-        if word in MONTHS and self.day_number(j + 1) is None:
-            return Floating("month", year, MONTHS[word]), j + 1
+        if word in MONTHS:
+            day = self.day_number(j + 1)
+            if day is None:
+                return Floating("month", year, MONTHS[word]), j + 1
+            # "2025 Jan 3": year, month, day
+            return Floating("day", year, MONTHS[word], day[0]), day[1]
+        named = self._named(j, year=year)
+        if named is not None:
+            return named
         if word in WEEK_WORDS:
             number = self.number(j + 1)
             if number is not None:
@@ -199,27 +218,3 @@ class CalendarPhrases(TokenReader):
 
     def _week_spec(self, week: int, year: int) -> Spec:
         return numeric.iso_week(f"{year}w{week}")
-
-    def _weekday_led(self, i: int) -> Parsed | None:
-        """``Tue, 3 March 2024`` (the weekday is ignored) or ``Monday`` (the latest one)."""
-        j = i + 1
-        if self.kind(j) == "comma":
-            j += 1
-        dated = self.single(j) if j < self.size and self.kind(j) != "word" else None
-        if dated is None and self.word(j) in MONTHS:
-            dated = self._month_led(j)
-        if dated is None and self.word(j) == "the":
-            dated = self._day_first(j + 1, False)
-        if (
-            dated is not None
-            and isinstance(dated[0], Floating)
-            and dated[0].unit in {"day", "bareday"}
-        ):
-            return dated
-        weekday = WEEKDAYS[self.tokens[i].text]
-        k = j + 1 if self.word(j) in {"of", "in", "from"} else j
-        week = self.week_offset(k)
-        if week is not None:
-            # "Monday last week", "Tuesday of the week before last"
-            return relative.weekday_this_week(weekday, self.today, week[0]), week[1]
-        return relative.weekday_on_or_before(weekday, self.today, strictly_before=False), i + 1

@@ -61,6 +61,9 @@ class RangeGrammar(PhraseParser):
             return Single(Invalid(MissingRangeError, spec.vague)), end
         if self.word(end) in {"onwards", "onward", "forward", "forwards"}:
             return Since(spec), end + 1
+        if self.word(end) in {"and", "or"} and self.word(end + 1) in {"later", "after", "since"}:
+            # "2015 and later": from its start to today
+            return Since(spec), end + 2
         return Single(spec), end
 
     def _since(self, k: int) -> tuple[RangeSpec, int] | None:

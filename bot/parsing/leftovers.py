@@ -19,7 +19,8 @@ from collections.abc import Callable
 from bot.errors import MissingRangeError
 
 from . import messages
-from .tokens import Token
+from .lexer import Token
+from .named_days import PHRASES
 from .vocab import (
     CARDINALS,
     FILLER,
@@ -140,6 +141,12 @@ _MODIFIERS = frozenset(
         "incl",
         "including",
         "penultimate",
+        # "this time last year", "the same period last year": relative to what?
+        "same",
+        "time",
+        "equivalent",
+        "corresponding",
+        "comparable",
         "latter",
         "former",
         "odd",
@@ -164,6 +171,8 @@ _DATE_WORDS = (
     | (SPAN_CONNECTORS - {"to", "-"})
 ) - {"d"}
 _COUNT_WORDS = CARDINALS.keys() | TENS.keys() | {"hundred"}
+# "Easter 2026 weekend": a year beside a named day is a date word
+_NAMED_DAY_WORDS = frozenset(w for words in PHRASES for w in words) | {"weekend", "weekends"}
 _DATE_WORD_RE = re.compile(r"(?:[qh][1-4]|w\d{1,2}|fy\d{2,4})")
 _DATE_KINDS = frozenset(
     {"ord", "qh", "iso", "ym", "my", "md", "numdate", "isoweek", "yq", "apyear"}
@@ -184,6 +193,7 @@ def _names_a_unit(tok: Token) -> bool:
         tok.text in UNITS
         or tok.text in MONTHS
         or tok.text in WEEKDAYS
+        or tok.text in _NAMED_DAY_WORDS
         or _DATE_WORD_RE.fullmatch(tok.text) is not None
     )
 
@@ -196,10 +206,17 @@ def _is_date_word(tokens: list[Token], idx: int, *, left: bool = False) -> bool:
         return True
     if left and tok.kind == "word" and tok.text in _LEFT_MODIFIERS:
         return True
+    if tok.kind == "num" and len(tok.text) > 4:
+        return False  # too long for a day, a year or a count of days: a transfer id
     if tok.kind == "num" or (tok.kind == "word" and tok.text in _COUNT_WORDS):
         # a count of days ("3 days", "two weeks"), a day or a year of a month ("5 March",
-        # "Q3 2024"); a number alone may be the transfer id
-        return any(0 <= k < len(tokens) and _names_a_unit(tokens[k]) for k in (idx - 1, idx + 1))
+        # "Q3 2024"), a number said in words beside another ("twelve twenty twenty-four");
+        # a number alone may be the transfer id
+        beside = [tokens[k] for k in (idx - 1, idx + 1) if 0 <= k < len(tokens)]
+        spoken = tok.kind == "word" and any(
+            b.kind == "word" and (b.text in _COUNT_WORDS or b.text in ORDINAL_WORDS) for b in beside
+        )
+        return spoken or any(_names_a_unit(b) for b in beside)
     return False
 
 
@@ -215,6 +232,11 @@ def _neighbour(tokens: list[Token], edge: int, step: int) -> tuple[int | None, b
         listing = listing or tok.kind == "comma" or tok.text in _LIST_WORDS
         idx += step
     return None, listing
+
+
+def neighbour(tokens: list[Token], edge: int, step: int) -> int | None:
+    """The first token from ``edge`` outwards that is not glue ("the", "for", ",")."""
+    return _neighbour(tokens, edge, step)[0]
 
 
 def check_leftovers(

@@ -72,7 +72,7 @@ def future_range(start: date, end: date, today: date) -> str:
     what = f"{start.isoformat()}" if start == end else f"{start.isoformat()} → {end.isoformat()}"
     return (
         f"{what} is in the future (today is {today.isoformat()}), and a backfill can only "
-        'cover days that have passed. Try "yesterday" or "last week".'
+        'cover days up to today. Try "yesterday" or "last week".'
     )
 
 
@@ -225,4 +225,35 @@ def unclear_current(phrase: str, unit: str) -> str:
         f"I'm not sure which {unit} {quote(phrase, 30)} is: the range starts before this "
         f'{unit}. Name it, e.g. "to the end of March", or give the date, e.g. '
         '"2024-03-01 to 2024-03-31".'
+    )
+
+
+def today_note(today: date, timezone: str | None) -> str:
+    where = f" in {timezone}" if timezone else ""
+    return f"Today{where} is {today.isoformat()} ({today:%A})."
+
+
+def not_over_note(today: date) -> str:
+    return (
+        f"Today ({today.isoformat()}) is not over yet, so its data may still be incomplete; "
+        "backfill it again tomorrow for the full day."
+    )
+
+
+def unfixed_day(title: str, year: int | None) -> str:
+    when = f" {year}" if year is not None else ""
+    return (
+        f"{title}{when} has no fixed dates (they change from year to year, or between shops "
+        "and countries), so I won't guess them. Give the dates, e.g. \"2025-07-08 to "
+        '2025-07-11".'
+    )
+
+
+def did_you_mean(text: str, typos: list[tuple[str, str]], corrected: str) -> str:
+    typed = " and ".join(quote(word, 30) for word, _ in typos)
+    meant = " and ".join(fixed for _, fixed in typos)
+    plural = "s" if len(typos) > 1 else ""
+    return (
+        f"I don't know the word{plural} {typed} in {quote(text)}. Did you mean {meant}? "
+        f"Try {quote(corrected, 120)}."
     )

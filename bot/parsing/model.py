@@ -15,6 +15,8 @@ class BackfillCommand:
     days: int  # inclusive day count
     clamped: bool  # the end was clamped to today
     notes: tuple[str, ...]  # e.g. "Read 01/05/2024 as January 5, 2024 (MDY)."
+    # the timezone that decided "today" (None when the caller did not say)
+    timezone: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """The CLI's JSON shape: ``transfer_id`` or ``transfer_name``, ISO dates."""
@@ -27,5 +29,6 @@ class BackfillCommand:
         out["range_end"] = self.range_end.isoformat()
         out["days"] = self.days
         out["clamped"] = self.clamped
+        out["timezone"] = self.timezone
         out["notes"] = list(self.notes)
         return out

@@ -41,8 +41,8 @@ def iso_month(raw: str) -> Spec:
 
 
 def month_year(raw: str) -> Spec:
-    """``11/2025``: a month and a year."""
-    month, year = (int(p) for p in raw.split("/"))
+    """``11/2025``, ``11-2025``: a month and a year."""
+    month, year = (int(p) for p in _SPLIT_RE.split(raw))
     if not 1 <= month <= 12 or year < 1:
         return Invalid(
             InvalidDateError,

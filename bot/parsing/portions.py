@@ -131,6 +131,8 @@ class PortionPhrases(TokenReader):
             return Invalid(MissingRangeError, messages.empty_phrase(phrase)), end
         if unit == "half":
             return _half(period, nth, from_end, count, phrase), end
+        if unit == "week" and count == 1 and not from_end and _is_year(period):
+            return _iso_week(period[0].year, nth, phrase), end
         if unit in _FIXED_DAYS:
             return _days_part(period, nth, from_end, count, _FIXED_DAYS[unit], phrase), end
         return _months_part(period, nth, from_end, count, _MONTHS_PER[unit], phrase), end
@@ -247,6 +249,28 @@ def _days_part(
             "not calendar (Monday-Sunday) weeks.",
         )
     return Fixed(first, last, notes=notes)
+
+
+def _is_year(period: Interval) -> bool:
+    start, end = period
+    return (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and (
+        start.year == end.year
+    )
+
+
+def _iso_week(year: int, week: int, phrase: str) -> Spec:
+    """``the first week of 2026``: ISO week 1 (Monday → Sunday; it may start in December)."""
+    found = periods.iso_week_interval(year, week)
+    if found is None:
+        return Invalid(
+            InvalidDateError, f"{phrase!r} does not exist: {year} has no ISO week {week}."
+        )
+    first, last = found
+    note = (
+        f'Read "{phrase}" as ISO week {week} of {year}, Monday to Sunday: '
+        f"{_span_words(first, last)}."
+    )
+    return Fixed(first, last, notes=(note,))
 
 
 def _whole_months(period: Interval) -> int | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from .lexer import Token
 from .specs import Spec
-from .tokens import Token
 from .vocab import (
     CARDINALS,
     LAST_WORDS,
@@ -46,11 +46,20 @@ class TokenReader:
         # the user's text, for quoting phrases in messages as they were typed
         self.source = source
         self.size = len(tokens)
-        self.today = today
+        self._today = today
+        # whether reading a phrase looked at today (see ``today``); kept per memo entry
+        self.today_read = False
         self.date_order = date_order
         self.explicit = explicit
         self.max_days = max_days
-        self._memo: dict[tuple[int, bool], Parsed | None] = {}
+        self._memo: dict[tuple[int, bool], tuple[Parsed | None, bool]] = {}
+
+    @property
+    def today(self) -> date:
+        """The day relative words count from; reading it marks the phrase being read as
+        depending on today (for the note that names the timezone)."""
+        self.today_read = True
+        return self._today
 
     # --- token access ---------------------------------------------------------------
 
@@ -148,9 +157,30 @@ class TokenReader:
                 return TENS[word] + unit, k + 1, True
         return None
 
+    def word_year(self, i: int) -> tuple[int, int] | None:
+        """A year in words: ``twenty twenty-four``, ``two thousand and five``,
+        ``nineteen ninety-nine`` (1900-2099)."""
+        word = self.word(i)
+        if word in {"twenty", "nineteen"}:
+            rest = self.number(i + 1) if self.word(i + 1) is not None else None
+            if rest is not None and 10 <= rest[0] <= 99:
+                return (2000 if word == "twenty" else 1900) + rest[0], rest[1]
+            return None
+        if word == "two" and self.word(i + 1) == "thousand":
+            j = i + 2
+            if self.word(j) == "and":
+                j += 1
+            rest = self.number(j) if self.word(j) is not None else None
+            if rest is not None and 1 <= rest[0] <= 99:
+                return 2000 + rest[0], rest[1]
+            return 2000, i + 2
+        return None
+
     def year(self, i: int, *, standalone: bool) -> tuple[int, int] | None:
         """A four-digit year (1900-2099 when it stands alone), or ``'24`` after a month."""
         kind = self.kind(i)
+        if kind == "word":
+            return self.word_year(i)
         if kind == "num" and len(self.tokens[i].text) == 4:
             value = int(self.tokens[i].text)
             low, high = (1900, 2099) if standalone else (1000, 9999)

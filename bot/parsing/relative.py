@@ -102,14 +102,18 @@ def rolling(
     return _fixed(date(year, month, 1), period_start - timedelta(days=1))
 
 
-def ago(count: int, unit: str, today: date, phrase: str) -> Spec:
-    """``3 days ago``, ``2 weeks ago``, ``a month ago``: that one day."""
+def ago(parts: list[tuple[int, str]], today: date, phrase: str) -> Spec:
+    """``3 days ago``, ``2 weeks ago``, ``a month ago``, ``1 month 21 days ago``: that one
+    day; months (and quarters, years) are counted first, then days (as
+    ``dateutil.relativedelta``: Mar 31 - 1 month = Feb 28 or 29)."""
+    months = sum(
+        count * {"month": 1, "quarter": 3, "year": 12}[unit]
+        for count, unit in parts
+        if unit not in _UNIT_DAYS
+    )
+    days = sum(count * _UNIT_DAYS[unit] for count, unit in parts if unit in _UNIT_DAYS)
     try:
-        if unit in _UNIT_DAYS:
-            day = today - timedelta(days=count * _UNIT_DAYS[unit])
-        else:
-            months = count * {"month": 1, "quarter": 3, "year": 12}[unit]
-            day = periods.add_months(today, -months)
+        day = periods.add_months(today, -months) - timedelta(days=days)
     except (OverflowError, ValueError):
         return Invalid(InvalidDateError, messages.out_of_calendar(phrase))
     return _fixed(day, day)

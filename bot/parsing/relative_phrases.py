@@ -21,6 +21,7 @@ from .vocab import (
 _HOUR_WORDS = frozenset({"hour", "hours", "hr", "hrs", "h", "minute", "minutes", "min", "mins"})
 _BUSINESS_WORDS = frozenset({"business", "working", "work", "weekday", "weekdays"})
 _MAX_WEEKDAYS = 1000
+_SIMPLE_WORDS = frozenset({"today", "now", "tonight", "yesterday", "yday", "tomorrow", "day"})
 
 
 def _weekdays_before(today: date, count: int) -> tuple[date | None, date | None]:
@@ -37,9 +38,14 @@ def _weekdays_before(today: date, count: int) -> tuple[date | None, date | None]
 
 
 class RelativePhrases(TokenReader):
+    def _named(self, i: int, year: int | None = None, before: bool = False) -> Parsed | None:
+        raise NotImplementedError  # ShapePhrases
+
     def _simple_relative(self, i: int) -> Parsed | None:
-        today = self.today
         word = self.tokens[i].text
+        if word not in _SIMPLE_WORDS:
+            return None
+        today = self.today
         if word in {"today", "now", "tonight"}:
             return Fixed(today, today), i + 1
         if word in {"yesterday", "yday"}:
@@ -76,15 +82,30 @@ class RelativePhrases(TokenReader):
         return relative.previous_period(unit, self.today, -2), j
 
     def _ago(self, i: int) -> Parsed | None:
-        """``3 days ago``, ``two weeks ago``, ``a month ago``."""
-        count = self.number(i)
-        if count is None:
+        """``3 days ago``, ``two weeks ago``, ``a month ago``, ``1 month 21 days ago``,
+        ``two weeks ago Monday`` (the Monday of the week two weeks back)."""
+        parts: list[tuple[int, str]] = []
+        j = i
+        while True:
+            count = self.number(j)
+            if count is None:
+                break
+            unit = UNITS.get(self.word(count[1]) or "")
+            if unit is None:
+                break
+            parts.append((count[0], unit))
+            j = count[1] + 1
+            if self.word(j) == "and" or self.kind(j) == "comma":
+                j += 1 if self.number(j + 1) is not None else 0
+        if not parts or self.word(j) not in {"ago", "back"}:
             return None
-        value, j = count
-        unit = UNITS.get(self.word(j) or "")
-        if unit is None or self.word(j + 1) not in {"ago", "back"}:
-            return None
-        return relative.ago(value, unit, self.today, self.text(i, j + 2)), j + 2
+        end = j + 1
+        k = end + 1 if self.word(end) == "on" else end
+        weekday = WEEKDAYS.get(self.word(k) or "")
+        weeks_back = len(parts) == 1 and parts[0][1] == "week"
+        if weeks_back and weekday is not None and not self._connects(k + 1):
+            return relative.weekday_this_week(weekday, self.today, -parts[0][0]), k + 1
+        return relative.ago(parts, self.today, self.text(i, end)), end
 
     def _relative(self, i: int) -> Parsed | None:
         """``last/this/next`` + unit, count, month, weekday or quarter."""
@@ -166,7 +187,10 @@ class RelativePhrases(TokenReader):
         return None
 
     def _part_of_year(self, j: int, year: int) -> Parsed | None:
-        """``last year's Q3``, ``this year's March``."""
+        """``last year's Q3``, ``this year's March``, ``last year's Black Friday``."""
+        named = self._named(j, year=year)
+        if named is not None:
+            return named
         word = self.word(j) or ""
         if word in MONTHS:
             return Floating("month", year, MONTHS[word]), j + 1
@@ -229,11 +253,14 @@ class RelativePhrases(TokenReader):
         if inner is None:
             return None
         spec, end = inner
-        if not (isinstance(spec, Floating) and spec.unit == "day"):
+        one_day = isinstance(spec, Floating) and spec.unit in {"day", "named"}
+        if not one_day and not (isinstance(spec, Fixed) and spec.start == spec.end):
             return None
         try:
             day = resolve_spec(spec, self.today)[0]
         except CommandError as exc:
             return Invalid(type(exc), exc.user_message), end
+        if day != resolve_spec(spec, self.today)[1]:
+            return None  # "the week of BFCM": not one day
         monday = day - timedelta(days=day.weekday())
         return Fixed(monday, monday + timedelta(days=6)), end

@@ -14,9 +14,9 @@ from datetime import date
 
 from bot.errors import CommandError, InvalidDateError
 
-from . import periods
+from . import named_days, periods
 from .periods import Interval
-from .vocab import MONTH_NAMES
+from .vocab import MONTH_NAMES, WEEKDAY_NAMES
 
 # how far back a yearless phrase may look (Feb 29 recurs at most eight years apart)
 _YEARS_BACK = 12
@@ -39,7 +39,8 @@ class Fixed:
 
 @dataclass(frozen=True, slots=True)
 class Floating:
-    unit: str  # "day" | "month" | "quarter" | "half" | "week" | "year" | "bareday"
+    # "day" | "month" | "quarter" | "half" | "week" | "year" | "bareday" | "named"
+    unit: str
     year: int | None
     month: int | None = None
     day: int | None = None
@@ -47,6 +48,10 @@ class Floating:
     # "last January": the most recent one strictly before the current month
     before_current: bool = False
     notes: tuple[str, ...] = ()
+    # "Tuesday, June 3": the weekday said with the day (0 = Monday); checked, never dropped
+    weekday: int | None = None
+    # a named day or span ("black friday", "easter weekend"): see ``named_days``
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,9 @@ def interval(spec: Floating, year: int) -> Interval | None:
         return periods.iso_week_interval(year, spec.index)
     if unit == "year":
         return periods.year_interval(year)
+    if unit == "named":
+        assert spec.name is not None
+        return named_days.interval(spec.name, year)
     raise AssertionError(f"unit {unit!r} has no year interval")
 
 
@@ -146,6 +154,8 @@ def describe(spec: Floating) -> str:
         return f"week {spec.index}" + (f" of {spec.year}" if spec.year else "")
     if spec.unit in {"quarter", "half"}:
         return f"{'Q' if spec.unit == 'quarter' else 'H'}{spec.index}{year}"
+    if spec.unit == "named":
+        return named_days.title(spec.name or "") + year
     return year.strip()
 
 
@@ -173,9 +183,13 @@ def _latest(spec: Floating, today: date) -> Interval:
     if spec.unit == "bareday":
         assert spec.day is not None
         year, month = today.year, today.month
-        for _ in range(_YEARS_BACK):
+        # a weekday with the day ("Sunday the 1st"): the most recent such date (a day
+        # number falls on every weekday within 14 months; 31st within a few years)
+        months_back = _YEARS_BACK if spec.weekday is None else 12 * _YEARS_BACK
+        for _ in range(months_back):
             day = periods.safe_date(year, month, spec.day)
-            if day is not None and day <= today:
+            matches = spec.weekday is None or (day is not None and day.weekday() == spec.weekday)
+            if day is not None and day <= today and matches:
                 return day, day
             year, month = periods.shift_month(year, month, -1)
         raise _no_such(spec)
@@ -240,8 +254,9 @@ def resolve_span(first: Spec, last: Spec, today: date) -> Interval:
         end = resolve_spec(last, today)[1]
         year = _year_of(last, at_end=True)
         start_iv = _in_year(first, year)
-        if start_iv[0] > end:
-            # "Dec 20 to Jan 5 2025": the start is in the year before
+        if start_iv[0] > end and _crosses_year_end(start_iv[0], end):
+            # "Dec 20 to Jan 5 2025": the start is in the year before; within one month
+            # ("June 30 to June 1 2024") the range is reversed, and refused as such
             start_iv = _in_year(first, year - 1)
         return start_iv[0], end
     if last_open:
@@ -249,7 +264,7 @@ def resolve_span(first: Spec, last: Spec, today: date) -> Interval:
         start = resolve_spec(first, today)[0]
         year = _year_of(first, at_end=False)
         end_iv = _in_year(last, year)
-        if end_iv[1] < start:
+        if end_iv[1] < start and _crosses_year_end(start, end_iv[1]):
             # "Dec 20 2024 to Jan 5": the end is in the year after
             end_iv = _in_year(last, year + 1)
         return start, end_iv[1]
@@ -280,7 +295,7 @@ def _latest_span(first: Floating, last: Floating, today: date) -> Interval:
         start_iv = interval(first, end_year)
         if start_iv is None:
             continue
-        if start_iv[0] > end_iv[1]:
+        if start_iv[0] > end_iv[1] and _crosses_year_end(start_iv[0], end_iv[1]):
             start_iv = interval(first, end_year - 1)
         if start_iv is not None and start_iv[0] <= today:
             return start_iv[0], end_iv[1]
@@ -290,9 +305,37 @@ def _latest_span(first: Floating, last: Floating, today: date) -> Interval:
     raise _no_such(first)
 
 
+def _crosses_year_end(start: date, end: date) -> bool:
+    """A span read within one year whose start month is later than its end month
+    ("Dec 20 to Jan 5") crosses a year end; one whose end day is before its start day
+    in the same month ("Jan 12 to Jan 5") is reversed."""
+    return start.month > end.month
+
+
 def resolve(spec: RangeSpec, today: date) -> Interval:
     if isinstance(spec, Span):
-        return resolve_span(spec.first, spec.last, today)
+        start, end = resolve_span(spec.first, spec.last, today)
+        _check_weekday(spec.first, start)
+        _check_weekday(spec.last, end)
+        return start, end
     if isinstance(spec, Since):
-        return resolve_spec(spec.first, today)[0], today
-    return resolve_spec(spec.spec, today)
+        start = resolve_spec(spec.first, today)[0]
+        _check_weekday(spec.first, start)
+        return start, today
+    start, end = resolve_spec(spec.spec, today)
+    _check_weekday(spec.spec, start)
+    return start, end
+
+
+def _check_weekday(spec: Spec, day: date) -> None:
+    """ "Tuesday, June 3 2025" when June 3, 2025 was a Thursday: refused, never dropped."""
+    if not isinstance(spec, Floating) or spec.weekday is None or spec.unit != "day":
+        return
+    if day.weekday() == spec.weekday:
+        return
+    said, actual = WEEKDAY_NAMES[spec.weekday], WEEKDAY_NAMES[day.weekday()]
+    shown = periods.long_date(day)
+    raise InvalidDateError(
+        f"{shown} was a {actual}, not a {said}. Check the date, or leave out the weekday: "
+        f'"{MONTH_NAMES[day.month]} {day.day}, {day.year}".'
+    )

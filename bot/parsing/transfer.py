@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.errors import AmbiguousTransferError, MissingTransferError
 
 from . import messages
-from .tokens import Token
+from .lexer import Token
 from .vocab import FILLER, ID_WORDS, TRANSFER_WORDS
 
 MAX_TRANSFER_ID = 2**63 - 1

@@ -69,6 +69,8 @@ WEEKDAYS: dict[str, int] = {
     "sun": 6,
 }
 
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
 CARDINALS: dict[str, int] = {
     "zero": 0,
     "one": 1,

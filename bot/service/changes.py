@@ -88,8 +88,8 @@ class Changes:
                 )
             except DtsError as exc:
                 log.info("overlap check skipped: %s", exc.user_message)
-        text, blocks = pending_card(req, warnings=warnings)
-        self.d.show_card(req, text=text, blocks=blocks)
+        card = pending_card(req, warnings=warnings)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
         return Reply(text="", request_id=req.id)
 
     # --- cancel before and after submission -------------------------------------------------
@@ -112,10 +112,10 @@ class Changes:
             raise StateConflictError(
                 f"Request #{req.id} moved on before the cancel arrived; nothing was changed."
             )
-        text, blocks = closed(
+        card = closed(
             req, f":no_entry_sign: Cancelled by <@{actor.user_id}>. Nothing was submitted."
         )
-        self.d.show_card(req, text=text, blocks=blocks)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
         return Reply(text="", request_id=req.id)
 
     def cancel_backfill(self, actor: Actor, request_id: int) -> Reply:
@@ -193,13 +193,13 @@ class Changes:
             ]
         hours = self.d.settings.confirmation_ttl_seconds / 3600
         for req in expired:
-            text, blocks = closed(
+            card = closed(
                 req,
                 f":hourglass: Expired: nobody confirmed it within {hours:g} h "
                 f"({format_range(req.range_start, req.range_end)}). Send the request again "
                 "if it is still needed.",
             )
-            self.d.show_card(req, text=text, blocks=blocks)
+            self.d.show_card(req, text=card.text, blocks=card.blocks)
         return len(expired)
 
     @staticmethod

@@ -302,18 +302,3 @@ class Deps:
             self.announcer.flush(request_id=request_id)
         except Exception:
             log.exception("announcing request %s failed; the tracker will retry", request_id)
-
-
-def iter_spans(dates: Sequence[date]) -> Iterator[tuple[date, date]]:
-    """Yield (first, last) of each run of consecutive days in the sorted unique dates."""
-    ordered = sorted(set(dates))
-    if not ordered:
-        return
-    start = prev = ordered[0]
-    for day in ordered[1:]:
-        if (day - prev).days == 1:
-            prev = day
-            continue
-        yield start, prev
-        start = prev = day
-    yield start, prev

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from bot.clock import day_spans, zone
 from bot.errors import (
     DtsError,
     MissingTokenError,
@@ -22,7 +23,7 @@ from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
 from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
 from bot.service.card_posting import post_card
-from bot.service.deps import Deps, RequestSnapshot, iter_spans, log, snapshot
+from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import record_retry_link
 from bot.service.request_cards import overlap_warnings, pending_card
 from bot.service.transfer_cache import match_transfers, no_match_error
@@ -69,6 +70,7 @@ class Intake:
             date_order=rules.date_order or self.d.settings.date_order,
             max_days=self.d.max_days(rules),
             date_order_explicit=bool(rules.date_order) or self.d.settings.date_order_explicit,
+            timezone=zone(actor.tz, self.d.settings.default_timezone).key,
         )
         draft = Draft(
             text=text,
@@ -142,8 +144,8 @@ class Intake:
     def post_new(self, actor: Actor, draft: Draft, *, warnings: Sequence[str] = ()) -> Reply:
         """Record the request PENDING and post its confirmation card."""
         req = self._record(actor, draft)
-        text, blocks = pending_card(req, warnings=warnings)
-        return self._post_card(actor, req, text=text, blocks=blocks)
+        card = pending_card(req, warnings=warnings)
+        return self._post_card(actor, req, text=card.text, blocks=card.blocks)
 
     def _record(self, actor: Actor, draft: Draft) -> RequestSnapshot:
         now = self.d.now()
@@ -288,8 +290,8 @@ class Intake:
                 payload={"chosen_transfer_id": transfer_id},
             )
         warnings = self.warnings_for(team, transfer_id, req.range_start, req.range_end)
-        text, blocks = pending_card(req, warnings=warnings)
-        self.d.show_card(req, text=text, blocks=blocks)
+        card = pending_card(req, warnings=warnings)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
         return Reply(text="", request_id=req.id)
 
     def retry_failed_days(self, actor: Actor, request_id: int) -> Reply:
@@ -307,7 +309,7 @@ class Intake:
             raise StateConflictError(
                 f"Request #{req.id} has no failed days recorded, so there is nothing to retry."
             )
-        spans = list(iter_spans(dates))
+        spans = day_spans(dates)
         today = self.d.today(actor.tz)
         team = self._team_or_none(actor)
         posted: list[str] = []

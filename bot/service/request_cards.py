@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.messages import cards
 from bot.messages.blocks import format_range, transfer_label
-from bot.messages.notifier import Block
+from bot.messages.notifier import Message
 from bot.service.deps import RequestSnapshot
 from bot.supermetrics.models import Backfill
 
@@ -18,20 +18,20 @@ def pending_card(
     warnings: Sequence[str] = (),
     problem: str | None = None,
     retry: bool = False,
-) -> tuple[str, list[Block]]:
+) -> Message:
     summary = req.summary
     text = cards.confirmation_text(summary)
     if problem:
         text = f"{text} {problem}"
-    return text, cards.confirmation_card(summary, warnings=warnings, problem=problem, retry=retry)
+    return Message(
+        text, cards.confirmation_card(summary, warnings=warnings, problem=problem, retry=retry)
+    )
 
 
-def closed(
-    req: RequestSnapshot, headline: str, detail: str | None = None
-) -> tuple[str, list[Block]]:
+def closed(req: RequestSnapshot, headline: str, detail: str | None = None) -> Message:
     label = transfer_label(req.transfer_id, req.transfer_name)
     text = f"Backfill {label} {format_range(req.range_start, req.range_end)}: {headline}"
-    return text, cards.closed_card(req.summary, headline=headline, detail=detail)
+    return Message(text, cards.closed_card(req.summary, headline=headline, detail=detail))
 
 
 def overlap_warnings(

@@ -206,8 +206,8 @@ class Submission:
                 payload={"submit_failed": True},
             )
         if won:
-            text, blocks = pending_card(req, problem=reason, retry=retry)
-            self.d.show_card(req, text=text, blocks=blocks)
+            card = pending_card(req, problem=reason, retry=retry)
+            self.d.show_card(req, text=card.text, blocks=card.blocks)
         return won
 
     def _reject(self, actor: Actor, req: RequestSnapshot, exc: DtsError) -> None:
@@ -229,12 +229,12 @@ class Submission:
             )
         if not won:
             return
-        text, blocks = closed(
+        card = closed(
             req,
             f":x: *Not submitted.* {reason}",
             "Fix the problem above, then send the request again.",
         )
-        self.d.show_card(req, text=text, blocks=blocks)
+        self.d.show_card(req, text=card.text, blocks=card.blocks)
 
     def _not_pending(self, actor: Actor, req: RequestSnapshot) -> Reply:
         """Explain a click on a request that moved on (quiet for the confirmer's double click)."""

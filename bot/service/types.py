@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.messages.notifier import Block
+from bot.messages.notifier import Message
 
 # Reply.opens: the adapter should open this form (Slack: a modal) instead of showing text.
 OPEN_SETUP = "setup"
@@ -28,15 +27,13 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class Reply:
-    """What the adapter shows the user right away.
+class Reply(Message):
+    """A message for the adapter to show the user right away, and how.
 
     An empty ``text`` with no blocks means "nothing to add": the posted card already is
     the answer (the adapter shows nothing).
     """
 
-    text: str
-    blocks: Sequence[Block] = ()
     ephemeral: bool = True
     request_id: int | None = None
     opens: str | None = None

@@ -1,5 +1,6 @@
-"""Button clicks on the request card: confirm, retry, edit dates, cancel, choose transfer,
-cancel backfill, retry failed days. Each acks at once; the work runs after the ack.
+"""Button clicks: on the request card (confirm, retry, edit dates, cancel, choose transfer,
+cancel backfill, retry failed days) and "Did you mean"'s button, which runs the corrected
+command. Each acks at once; the work runs after the ack.
 """
 
 from __future__ import annotations
@@ -93,3 +94,18 @@ def register(app: App, ls: Listeners) -> None:
         ls.later(body, work)
 
     app.action(ids.ACTION_EDIT)(acked_then(open_edit))
+
+    def run_suggestion(body: Body) -> None:
+        """The "Did you mean" button: run the corrected command the person was shown."""
+
+        def work() -> None:
+            where = where_from_body(body)
+            text = _value(body).strip()
+            if not text:
+                raise CommandError("That button carries no command; type the command again.")
+            reply = service.handle_text(actor=ls.responder.actor(where), text=text)
+            ls.responder.show(where, reply)
+
+        ls.later(body, work)
+
+    app.action(ids.ACTION_RUN_SUGGESTION)(acked_then(run_suggestion))

@@ -1,10 +1,9 @@
 """The Bolt app: ``build_app`` wires the listeners and the ONE error handler.
 
 ``process_before_response=True``: Bolt answers Slack as soon as the listener has acked
-(its default would first hop to a thread and back, ~15 ms per ack); the listener only
-acks and hands the slow part to our work queue (``Listeners.later``, ``AckFirstWork``),
-so every request is acked within Slack's 3 s whatever Supermetrics, Slack or the
-database is doing, and as fast as a bare Bolt app acks.
+(its default hops to a thread and back first); the listener only acks and hands the slow
+part to the ack queue (``Listeners.later``), so every request is acked within Slack's 3 s
+whatever Supermetrics, Slack or the database is doing. Figures: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -25,7 +24,8 @@ from slack_sdk import WebClient
 from bot.runtime import Runtime
 from bot.service import BackfillService
 from bot.slack import actions, commands, view_submissions
-from bot.slack.listener_kit import AckFirstWork, Listeners
+from bot.slack.ack_queue import AckFirstWork
+from bot.slack.listener_kit import Listeners
 from bot.slack.responder import Responder
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.slack.user_directory import UserDirectory
@@ -68,18 +68,9 @@ _tuned_already = False
 def tune_interpreter_for_acks() -> None:
     """Process-wide settings for a process that acks Slack; the first call does it.
 
-    Both concern what holds the GIL while requests wait to be acked (measured with
-    benchmarks/ack_bench.py, 50 concurrent commands, this app against a bare Bolt app):
-
-    - The cyclic GC: the app's import-time heap (SQLAlchemy, dateparser, the Slack SDK:
-      ~100k objects) made each full collection a 35-45 ms pause of every thread, several
-      times a run, landing in the p99 of the acks (the bare app's heap: ~30k objects,
-      ~4 ms). Frozen after start-up, it is no longer scanned: full collections take ~2 ms.
-    - The switch interval: when traffic outlasts ``AckFirstWork.max_wait``, overdue work
-      runs beside the acks, and a CPU-bound thread keeps the GIL for up to the switch
-      interval before a waiting ack thread gets it: 5 ms by default, several times the CPU
-      of a whole ack. With 1 ms, 2-second bursts acked at p99 ~1.1x the bare app's
-      instead of ~1.6x (``--requests 4000``).
+    Both keep the GIL free for the threads acking Slack: the import-time heap is frozen so
+    full collections stop pausing every thread, and a CPU-bound work thread yields the GIL
+    after 1 ms instead of 5 (figures in benchmarks/README.md).
     """
     global _tuned_already
     with _tuned:

@@ -19,8 +19,9 @@ from slack_sdk.errors import SlackApiError as SdkSlackApiError
 from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.errors import BotError
+from bot.errors import BotError, CommandError
 from bot.messages.blocks import error_text
+from bot.messages.cards import suggestion_blocks
 from bot.service import Actor, Reply, unexpected
 from bot.slack.slack_notifier import SlackNotifier, slack_error
 from bot.slack.user_directory import SlackUser, UserDirectory
@@ -199,5 +200,8 @@ class Responder:
         except Exception:
             log.exception("could not tell where to show an error")
             return
-        if where.user_id:
-            self.show(where, Reply(text=message))
+        if not where.user_id:
+            return
+        suggestion = error.suggestion if isinstance(error, CommandError) else None
+        blocks = suggestion_blocks(message, suggestion) if suggestion else []
+        self.show(where, Reply(text=message, blocks=blocks))

@@ -3,8 +3,7 @@
 HTTP: POST /slack/events (commands, interactivity and events share one URL, as in the
 manifest) and GET /healthz. Bolt's WSGI adapter under waitress, a pure-Python threaded
 server: each ack is quick (the work runs after it), so a thread pool of ``WEB_THREADS``
-absorbs bursts without the per-worker memory of a pre-fork server (figures in
-benchmarks/ack_bench.py).
+absorbs bursts without the per-worker memory of a pre-fork server (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy import text
 
-from bot.config import Settings, load_settings
-from bot.errors import BotError, ConfigError
+from bot.config import Settings, load_settings, require
+from bot.errors import BotError
 from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
 from bot.slack import gate
@@ -184,26 +183,8 @@ def _waitress_body_cap(wsgi: Callable[..., Any]) -> int:
 
 
 def check_settings(settings: Settings) -> None:
-    """Refuse to start without what Slack needs, saying what to set."""
-    if settings.slack_app_token:
-        if not settings.slack_bot_token:
-            raise ConfigError(
-                "Socket Mode (SLACK_APP_TOKEN is set) also needs SLACK_BOT_TOKEN (xoxb-…)."
-            )
-        return
-    missing = [
-        name
-        for name, value in (
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigError(
-            f"Set {' and '.join(missing)} (Slack app → Basic Information / OAuth & "
-            "Permissions), or SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode."
-        )
+    """Refuse to start without what Slack needs, saying what to set (one line)."""
+    require(settings, "serve")
 
 
 @dataclass

@@ -1,12 +1,14 @@
 """Engines, sessions and schema version checks.
 
 SQLite is the default (one file, no server); PostgreSQL (psycopg 3) when several bot
-processes share the work.  The schema is owned by Alembic (``migrations/``); the server
-and worker refuse to start unless the database is at the newest revision.
+processes share the work.  The schema is owned by Alembic (``migrations/``, installed as
+the ``bot_migrations`` package); the server and worker refuse to start unless the database
+is at the newest revision.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 from collections.abc import Iterator
@@ -27,9 +29,33 @@ from bot.errors import BotError, ConfigError, SchemaOutOfDateError, StoreError
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# setup.py installs the repository's migrations/ folder as this package
+MIGRATIONS_PACKAGE = "bot_migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 MIGRATE_HINT = "Run `python -m bot migrate` and start again."
+PSYCOPG_HINT = "pip install 'psycopg[binary]>=3.1,<4'"
+
+
+def migrations_dir() -> Path:
+    """Return the folder holding Alembic's env.py and versions/.
+
+    The installed package first (a wheel, or the editable install's mapping), so any
+    working directory will do; a source tree that was never installed (``PYTHONPATH=.``,
+    Heroku's checkout) falls back to its own top-level migrations/ folder.
+    """
+    spec = importlib.util.find_spec(MIGRATIONS_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            if (Path(location) / "env.py").is_file():
+                return Path(location)
+    checkout = Path(__file__).resolve().parents[2] / "migrations"
+    if (checkout / "env.py").is_file():
+        return checkout
+    raise ConfigError(
+        f"The database migrations are missing: neither the {MIGRATIONS_PACKAGE} package nor a "
+        "migrations/ folder next to bot/ was found. Reinstall the bot (pip install backfill-bot "
+        "or the wheel), which ships them."
+    )
 
 
 def normalize_url(url: str) -> URL:
@@ -49,6 +75,21 @@ def normalize_url(url: str) -> URL:
             f"DATABASE_URL uses {backend!r}; the bot supports sqlite and postgresql only."
         )
     return parsed
+
+
+def _require_psycopg(driver: str) -> None:
+    if driver != "psycopg":
+        raise ConfigError(
+            f"DATABASE_URL asks for the PostgreSQL driver {driver!r}; the bot uses psycopg 3. "
+            "Write the URL as postgresql://user:password@host:5432/db."
+        )
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            "DATABASE_URL is a PostgreSQL URL, but the PostgreSQL driver psycopg 3 is not "
+            f"installed ({exc}). Install it into the bot's environment: {PSYCOPG_HINT}"
+        ) from None
 
 
 def safe_url(url: str | URL) -> str:
@@ -109,6 +150,7 @@ def make_engine(url: str, *, echo: bool | Literal["debug"] = False, **options: A
         )
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
+    _require_psycopg(parsed.get_driver_name())
     options.setdefault("pool_pre_ping", True)
     return create_engine(parsed, echo=echo, **options)
 
@@ -137,9 +179,9 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """Build the Alembic config in code, pointing at the repository's migrations."""
+    """Build the Alembic config in code (no alembic.ini), pointing at the installed migrations."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     if url is not None:
         # attributes, not the ini option: configparser would choke on '%' in URLs
         config.attributes["url"] = url

@@ -11,9 +11,8 @@ from datetime import datetime
 from sqlalchemy import Index, String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.store.models import Base
+from bot.store.models import Base, UTCDateTime
 from bot.store.statements import dialect_insert, rowcount
-from bot.store.types import UTCDateTime
 
 
 class SlackDelivery(Base):

@@ -1,4 +1,5 @@
-"""The tables: workspaces, backfill requests and their append-only event trail.
+"""The tables: workspaces, backfill requests and their append-only event trail, and the
+column types that keep Python values honest across SQLite and PostgreSQL.
 
 ``migrations/versions`` must describe exactly these tables (a test runs ``alembic check``
 against SQLite and PostgreSQL), so a change here needs a new revision there.
@@ -6,9 +7,9 @@ against SQLite and PostgreSQL), so a change here needs a new revision there.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,8 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -26,8 +29,59 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
-from bot.store.types import StrEnumType, UTCDateTime
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no timezone support, so values are
+    stored as naive UTC text (which also keeps ``<=`` comparisons in SQL correct) and
+    come back tagged as UTC.  Naive datetimes are refused: they are always a bug here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumType(TypeDecorator[E], Generic[E]):
+    """A ``StrEnum`` stored as its plain string value (no native ENUM type to migrate)."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        if value is None:
+            return None
+        return self.enum_class(value)
+
 
 # Row ids are int64 like every other id the bot handles (``status 2147483648`` is a valid
 # question); SQLite's INTEGER already is, and must stay INTEGER to remain the rowid.
@@ -65,14 +119,18 @@ class RequestState(StrEnum):
         return self in FINAL_STATES
 
 
+# the states that mirror a final backfill status (``BackfillStatus.is_final``): the tracker
+# stops polling there and the requester hears the end
+BACKFILL_FINAL_STATES: frozenset[RequestState] = frozenset(
+    {RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED}
+)
+
 TRACKED_STATES: frozenset[RequestState] = frozenset(
     {RequestState.SUBMITTED, RequestState.CREATED, RequestState.SCHEDULED, RequestState.RUNNING}
 )
 FINAL_STATES: frozenset[RequestState] = frozenset(
     {
-        RequestState.COMPLETED,
-        RequestState.FAILED,
-        RequestState.CANCELLED,
+        *BACKFILL_FINAL_STATES,
         RequestState.DISMISSED,
         RequestState.EXPIRED,
         RequestState.REJECTED,

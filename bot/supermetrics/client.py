@@ -12,25 +12,36 @@ Retry rules (tenacity):
   2xx) the client looks for a backfill of that transfer with that exact range, created
   since the attempt began, and returns it; otherwise the original error surfaces;
 - cancel is idempotent enough to resend; a 422 after an uncertain first attempt is
-  resolved by reading the backfill back.
+  resolved by reading the backfill back;
+- every retry counts against ``max_retries`` and the total budget; all waits go through the
+  injected ``sleep`` (tests pass a recording no-op).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
+from tenacity import RetryCallState, Retrying
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.errors import DtsProtocolError, TokenError
+from bot.errors import (
+    DtsProtocolError,
+    DtsRateLimitedError,
+    DtsServerError,
+    DtsUnavailableError,
+    TokenError,
+)
 from bot.supermetrics.errors import (
     Operation,
     error_for_status,
@@ -40,7 +51,6 @@ from bot.supermetrics.errors import (
     unreadable,
 )
 from bot.supermetrics.models import RateLimit
-from bot.supermetrics.retry import RetryPolicy
 from bot.supermetrics.team_client import CREATE_LOOKUP_PAUSE_SECONDS, DtsTeamClient
 
 log = logging.getLogger(__name__)
@@ -48,6 +58,83 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 __all__ = ["CREATE_LOOKUP_PAUSE_SECONDS", "USER_AGENT", "DtsClient", "DtsTeamClient"]
+
+# --- when to try again, and how long to wait (tenacity) ------------------------------
+
+_EPSILON = 1e-6
+
+
+def _spent(state: RetryCallState) -> float:
+    # idle_for counts injected sleeps (no-ops in tests); seconds_since_start the real time
+    return max(state.idle_for, state.seconds_since_start or 0.0)
+
+
+def _error(state: RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome else None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int
+    budget_seconds: float
+    retry_after_cap_seconds: float
+    sleep: Callable[[float], None]
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+
+    def _backoff(self, state: RetryCallState) -> float:
+        # exponential with jitter (own arithmetic: tenacity renamed its parameters in 9.x)
+        exponential = self.initial_backoff * float(2 ** (state.attempt_number - 1))
+        return min(self.max_backoff, exponential) + random.uniform(0, self.initial_backoff)
+
+    def run(self, attempt: Callable[[], T], *, idempotent: bool, label: str) -> T:
+        """Call ``attempt`` until it succeeds or the policy gives up (then re-raise)."""
+
+        def should_retry(state: RetryCallState) -> bool:
+            exc = _error(state)
+            if isinstance(exc, DtsRateLimitedError):
+                return exc.retry_after is None or exc.retry_after <= self.retry_after_cap_seconds
+            return idempotent and isinstance(exc, DtsServerError | DtsUnavailableError)
+
+        def wait(state: RetryCallState) -> float:
+            exc = _error(state)
+            if isinstance(exc, DtsRateLimitedError) and exc.retry_after is not None:
+                # waiting less than asked is pointless; the stop rule gives up instead
+                return exc.retry_after
+            return max(0.0, min(self._backoff(state), self.budget_seconds - _spent(state)))
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number > self.max_retries:
+                return True
+            if isinstance(_error(state), DtsRateLimitedError):
+                # the API asked for this wait: it counts against the budget, the call's own
+                # milliseconds do not (a Retry-After equal to a 30 s cap and budget is waited)
+                remaining = self.budget_seconds - state.idle_for
+            else:
+                remaining = self.budget_seconds - _spent(state)
+            return remaining <= _EPSILON or state.upcoming_sleep > remaining + _EPSILON
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = _error(state)
+            log.warning(
+                "DTS %s failed (%s, status %s); retry %d in %.2fs",
+                label,
+                type(exc).__name__,
+                getattr(exc, "status_code", None),
+                state.attempt_number,
+                state.upcoming_sleep,
+            )
+
+        retrying = Retrying(
+            retry=should_retry,
+            wait=wait,
+            stop=stop,
+            sleep=self.sleep,
+            reraise=True,
+            before_sleep=before_sleep,
+        )
+        return retrying(attempt)
+
 
 USER_AGENT = f"backfill-bot/{__version__} httpx/{httpx.__version__}"
 
@@ -89,9 +176,9 @@ class DtsClient:
         self.retry_budget_seconds = retry_budget_seconds
         self.retry_after_cap_seconds = retry_after_cap_seconds
         self.create_lookup_window = timedelta(seconds=create_lookup_window_seconds)
-        self._sleep = sleep
-        self._clock: Clock = clock or SystemClock()
-        self._retry = RetryPolicy(
+        self.sleep = sleep
+        self.clock: Clock = clock or SystemClock()
+        self.retry = RetryPolicy(
             max_retries=self.max_retries,
             budget_seconds=retry_budget_seconds,
             retry_after_cap_seconds=retry_after_cap_seconds,
@@ -156,7 +243,7 @@ class DtsClient:
 
     # --- one exchange -------------------------------------------------------------------
 
-    def _send(
+    def send(
         self,
         *,
         team_id: int,
@@ -240,7 +327,7 @@ class DtsClient:
             return
         with self._lock:
             self._rate_limits[team_id] = RateLimit(
-                limit=limit, remaining=remaining, seen_at=self._clock.now()
+                limit=limit, remaining=remaining, seen_at=self.clock.now()
             )
 
 

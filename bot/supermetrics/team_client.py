@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
+from bot.clock import Clock
 from bot.errors import (
     DtsError,
     DtsNotFoundError,
@@ -25,12 +26,42 @@ from bot.supermetrics.models import (
     parse_transfer_list,
 )
 
-if TYPE_CHECKING:
-    from bot.supermetrics.client import DtsClient
+T = TypeVar("T")
+
+
+class Retrier(Protocol):
+    """The client's retry policy (``RetryPolicy`` in ``client.py``)."""
+
+    def run(self, attempt: Callable[[], T], *, idempotent: bool, label: str) -> T: ...
+
+
+class TeamTransport(Protocol):
+    """What a team's operations need of the process's ``DtsClient`` (``client.py``)."""
+
+    base_url: str
+    timeout: float
+    create_lookup_window: timedelta
+    clock: Clock
+    sleep: Callable[[float], None]
+
+    @property
+    def retry(self) -> Retrier: ...
+
+    def send(
+        self,
+        *,
+        team_id: int,
+        token: str,
+        method: str,
+        path: str,
+        operation: Operation,
+        parse: Callable[[Any], T],
+        body: Mapping[str, Any] | None = None,
+    ) -> T: ...
+
 
 log = logging.getLogger("bot.supermetrics.client")
 
-T = TypeVar("T")
 
 # How long to let the API settle before looking for a backfill whose create went astray.
 CREATE_LOOKUP_PAUSE_SECONDS = 2.0
@@ -41,7 +72,7 @@ class DtsTeamClient:
 
     __slots__ = ("_client", "_token", "team_id")
 
-    def __init__(self, client: DtsClient, *, team_id: int, token: str) -> None:
+    def __init__(self, client: TeamTransport, *, team_id: int, token: str) -> None:
         self._client = client
         self._token = token
         self.team_id = team_id
@@ -58,7 +89,7 @@ class DtsTeamClient:
         parse: Callable[[Any], T],
         body: Mapping[str, Any] | None = None,
     ) -> T:
-        return self._client._send(
+        return self._client.send(
             team_id=self.team_id,
             token=self._token,
             method=method,
@@ -69,7 +100,7 @@ class DtsTeamClient:
         )
 
     def _get(self, path: str, *, operation: Operation, parse: Callable[[Any], T]) -> T:
-        return self._client._retry.run(
+        return self._client.retry.run(
             lambda: self._call("GET", path, operation=operation, parse=parse),
             idempotent=True,
             label=f"GET teams/{self.team_id}/{path}",
@@ -89,9 +120,9 @@ class DtsTeamClient:
         )
         body = {"range_start": range_start.isoformat(), "range_end": range_end.isoformat()}
         path = f"transfers/{transfer_id}/backfills"
-        attempt_began = self._client._clock.now()
+        attempt_began = self._client.clock.now()
         try:
-            return self._client._retry.run(
+            return self._client.retry.run(
                 lambda: self._call(
                     "POST", path, operation=operation, parse=parse_backfill, body=body
                 ),
@@ -126,7 +157,7 @@ class DtsTeamClient:
         self, *, transfer_id: int, range_start: date, range_end: date, since: datetime
     ) -> Backfill | None:
         """The backfill an uncertain create may have made, or None."""
-        self._client._sleep(min(CREATE_LOOKUP_PAUSE_SECONDS, self._client.timeout))
+        self._client.sleep(min(CREATE_LOOKUP_PAUSE_SECONDS, self._client.timeout))
 
         def matches(backfill: Backfill) -> bool:
             return (
@@ -223,7 +254,7 @@ class DtsTeamClient:
                         return current
                 raise
 
-        return self._client._retry.run(
+        return self._client.retry.run(
             attempt, idempotent=True, label=f"PATCH teams/{self.team_id}/{path}"
         )
 

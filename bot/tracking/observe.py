@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store.models import BackfillRequest, RequestState
+from bot.store.models import BACKFILL_FINAL_STATES, BackfillRequest, RequestState
 from bot.supermetrics.models import Backfill
-
-FINAL = {RequestState.COMPLETED, RequestState.FAILED, RequestState.CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class Observation:
 
     @property
     def final(self) -> bool:
-        return self.state in FINAL
+        return self.state in BACKFILL_FINAL_STATES
 
 
 def backfill_values(backfill: Backfill) -> dict[str, Any]:
@@ -83,7 +81,7 @@ def observe(request: BackfillRequest, backfill: Backfill, *, now: datetime) -> O
         or backfill.runs_failed != (request.runs_failed or 0)
     )
     payload = backfill_payload(backfill)
-    if state in FINAL:
+    if state in BACKFILL_FINAL_STATES:
         payload["error_report"] = report
         payload["duration_seconds"] = duration_seconds(
             backfill, submitted_at=request.submitted_at, now=now

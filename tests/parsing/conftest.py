@@ -29,6 +29,12 @@ def load_corpus() -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def reading_notes(notes: tuple[str, ...]) -> tuple[str, ...]:
+    """The notes about how words were read, without the notes about today (its
+    timezone, and that it is not over yet), which any relative range carries."""
+    return tuple(note for note in notes if not note.startswith("Today"))
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return repo_root()

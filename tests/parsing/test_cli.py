@@ -46,9 +46,43 @@ def test_single_command_prints_one_json_object() -> None:
         "range_end": "2026-01-31",
         "days": 31,
         "clamped": False,
-        "notes": [],
+        "timezone": "UTC",
+        "notes": ["Today in UTC is 2026-11-28 (Saturday)."],
     }
     assert result.stdout.count("\n") == 1
+
+
+def test_timezone_and_notes_say_what_decided_today() -> None:
+    result = run(
+        "backfill transfer 456789 for this month",
+        "--today",
+        "2026-11-29",
+        "--tz",
+        "Europe/Helsinki",
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["timezone"] == "Europe/Helsinki"
+    assert (out["range_start"], out["range_end"]) == ("2026-11-01", "2026-11-29")
+    assert out["notes"] == [
+        "Today in Europe/Helsinki is 2026-11-29 (Sunday).",
+        "Today (2026-11-29) is not over yet, so its data may still be incomplete; "
+        "backfill it again tomorrow for the full day.",
+    ]
+    # a range given in full dates does not depend on today: no note
+    fixed = json.loads(
+        run("backfill 7 from 2024-01-01 to 2024-01-31", "--today", "2026-11-29").stdout
+    )
+    assert fixed["notes"] == []
+    assert fixed["timezone"] == "UTC"
+
+
+def test_near_miss_error_carries_the_corrected_command() -> None:
+    result = run("backfill transfer 456789 for lst month", "--today", "2026-11-28")
+    assert result.returncode == 1
+    out = json.loads(result.stdout)
+    assert out["suggestion"] == "backfill transfer 456789 for last month"
+    assert 'Did you mean last? Try "backfill transfer 456789 for last month".' in out["error"]
 
 
 def test_named_transfer_uses_transfer_name() -> None:
@@ -146,9 +180,11 @@ def test_jsonl_answers_every_line_in_order_and_survives_bad_lines() -> None:
         "range_end": "2024-09-30",
         "days": 92,
         "clamped": False,
+        "timezone": "UTC",
         "notes": [],
     }
     assert (out[8]["range_start"], out[8]["range_end"]) == ("2025-12-20", "2026-01-05")
+    assert out[8]["notes"] == ["Today in UTC is 2026-01-15 (Thursday)."]
 
 
 def test_jsonl_flushes_each_answer_as_it_goes() -> None:

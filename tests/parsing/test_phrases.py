@@ -208,7 +208,12 @@ def test_phrases_that_end_today_by_definition_are_not_clamped(phrase: str) -> No
     command = parse_command(f"backfill transfer 7 {phrase}", today=date(2026, 11, 28))
     assert command.range_end == date(2026, 11, 28)
     assert command.clamped is False
-    assert command.notes == ()
+    # not clamped, but today is in the range, and it is not over yet
+    assert command.notes == (
+        "Today is 2026-11-28 (Saturday).",
+        "Today (2026-11-28) is not over yet, so its data may still be incomplete; "
+        "backfill it again tomorrow for the full day.",
+    )
 
 
 # --- numeric day order ------------------------------------------------------------

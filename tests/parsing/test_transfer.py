@@ -101,7 +101,8 @@ def test_to_json_shapes() -> None:
         "range_end": "2026-01-31",
         "days": 31,
         "clamped": False,
-        "notes": [],
+        "timezone": None,
+        "notes": ["Today is 2026-11-28 (Saturday)."],
     }
     by_name = parse_command("backfill Facebook Ads for Q4", today=TODAY)
     assert by_name.to_json() == {
@@ -110,7 +111,11 @@ def test_to_json_shapes() -> None:
         "range_end": "2026-11-28",
         "days": 59,
         "clamped": True,
+        "timezone": None,
         "notes": [
-            "The range ended 2026-12-31, after today; it was shortened to end today (2026-11-28)."
+            "The range ended 2026-12-31, after today; it was shortened to end today (2026-11-28).",
+            "Today is 2026-11-28 (Saturday).",
+            "Today (2026-11-28) is not over yet, so its data may still be incomplete; "
+            "backfill it again tomorrow for the full day.",
         ],
     }

@@ -18,6 +18,8 @@ from bot.errors import (
 )
 from bot.parsing import parse_command
 
+from .conftest import reading_notes
+
 TODAY = date(2026, 11, 28)  # a Saturday; last week is Nov 16-22, this week started Nov 23
 
 # (phrase after "backfill transfer 456789 ", start, end)
@@ -170,9 +172,7 @@ REFUSED: list[tuple[str, type[CommandError], str]] = [
     ("March 3 and beyond", MissingRangeError, '"beyond"'),
     ("for March 3 & 4", MissingRangeError, '"4"'),
     ("for March 3, 4 and 5", MissingRangeError, '"4"'),
-    ("for Christmas 2025", MissingRangeError, '"Christmas"'),
     ("for summer 2025", MissingRangeError, '"summer"'),
-    ("for Black Friday", MissingRangeError, '"Black"'),
     ("for circa last week", MissingRangeError, '"circa"'),
     ("from 1st of March to the end of the month", MissingRangeError, 'which month "the month"'),
     ("from early March to late April", MissingRangeError, '"early March" is not an exact'),
@@ -236,7 +236,7 @@ def test_tables_are_broad() -> None:
 )
 def test_week_and_half_of_a_month_say_how_they_were_read(phrase: str, note: str) -> None:
     command = parse_command(f"backfill transfer 456789 for {phrase}", today=TODAY)
-    assert command.notes == (note,)
+    assert reading_notes(command.notes) == (note,)
 
 
 @pytest.mark.parametrize(
@@ -249,7 +249,8 @@ def test_week_and_half_of_a_month_say_how_they_were_read(phrase: str, note: str)
     ],
 )
 def test_exact_parts_need_no_note(phrase: str) -> None:
-    assert parse_command(f"backfill transfer 7 for {phrase}", today=TODAY).notes == ()
+    notes = parse_command(f"backfill transfer 7 for {phrase}", today=TODAY).notes
+    assert reading_notes(notes) == ()
 
 
 def test_a_part_ending_after_today_is_clamped_and_says_so() -> None:

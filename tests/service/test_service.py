@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from bot.clock import day_spans, zone
 from bot.errors import BotError, CommandError, NotFoundError, StateConflictError
 from bot.messages import ids
 from bot.parsing import parse_command
 from bot.service import OPEN_SETUP, Actor
-from bot.service.deps import iter_spans
 from bot.service.lookups import EXAMPLES
 from bot.service.transfer_cache import match_transfers, no_match_error
 from bot.store.db import session_scope
@@ -51,7 +51,7 @@ def test_name_matching_exact_first_then_unique_partial() -> None:
 
 def test_spans_of_consecutive_days() -> None:
     days = [date(2026, 1, d) for d in (5, 1, 2, 3, 9, 10)]
-    assert list(iter_spans(days)) == [
+    assert (day_spans(days)) == [
         (date(2026, 1, 1), date(2026, 1, 3)),
         (date(2026, 1, 5), date(2026, 1, 5)),
         (date(2026, 1, 9), date(2026, 1, 10)),
@@ -203,3 +203,16 @@ def test_revising_a_request_that_left_pending_changes_nothing(world: ServiceWorl
     with session_scope(world.session_factory) as session:
         row = session.get(BackfillRequest, reply.request_id)
         assert row is not None and (row.state, row.transfer_name) == ("DISMISSED", "Renamed")
+
+
+def test_the_card_names_the_timezone_that_decided_today(world: ServiceWorld) -> None:
+    """A relative range says which timezone's today decided it; a range that includes
+    today says today is not over yet; full dates need neither."""
+    world.service.handle_text(actor=ALICE, text="transfer 456789 this month")
+    today = world.clock.now().astimezone(zone("Pacific/Auckland")).date()
+    card = block_text(list(world.notifier.messages.values())[-1])
+    assert f"Today in Pacific/Auckland is {today.isoformat()}" in card
+    assert f"Today ({today.isoformat()}) is not over yet" in card
+    world.service.handle_text(actor=ALICE, text="transfer 456789 from 2024-01-01 to 2024-01-31")
+    card = block_text(list(world.notifier.messages.values())[-1])
+    assert "Today in" not in card and "not over yet" not in card

@@ -33,6 +33,14 @@ def bot_without_token(tmp_path: Path) -> Iterator[SlackHarness]:
 
 
 @pytest.fixture
+def bot_with_short_dts_timeout(tmp_path: Path) -> Iterator[SlackHarness]:
+    """A harness whose DTS client gives up after 1 s, for the simulator's "delay" fault."""
+    with harness(tmp_path, dts_timeout=1.0) as h:
+        yield h
+        _check_limits(h)
+
+
+@pytest.fixture
 def pg_bot(tmp_path: Path) -> Iterator[SlackHarness]:
     """The bot on a PostgreSQL schema of its own (tests marked ``postgres``)."""
     with postgres_schema("slack") as url, harness(tmp_path, database_url=url) as h:

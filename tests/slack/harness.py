@@ -14,29 +14,30 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.fernet import Fernet
 
 from bot.clock import FrozenClock
-from bot.config import Settings
 from bot.messages import ids
 from bot.runtime import Runtime
-from bot.simulator.server import DtsSimulator, RunningSimulator, start_simulator
+from bot.simulator.server import RunningSimulator
 from bot.slack.server import RunningServer, WsgiApp, create_wsgi_app, serve_in_thread
 from bot.slack.slack_notifier import build_web_client
-from bot.store.db import make_engine, make_session_factory, session_scope, upgrade_to_head
+from bot.store.db import session_scope
 from bot.store.models import BackfillRequest, RequestEvent
-from bot.store.queries import configure_workspace, list_events, set_workspace_token
+from bot.store.queries import configure_workspace, list_events
 from bot.supermetrics.client import DtsClient
-from bot.vault import TokenVault
 from tests.support import signing
 from tests.support.fake_slack import FakeSlack, FakeUser
 from tests.support.waiting import wait_for
+from tests.support.world import build_world
 
 SECRET = "test-signing-secret"
 TEAM = "T0000FAKE"
 CHANNEL = "C0GENERAL"
 DTS_TOKEN = "demo-token"
 SM_TEAM = 1
+# Long enough that a loaded machine never turns an answer into a timeout (and a refusal into
+# "try again"); tests about timeouts ask for a short one.
+DTS_TIMEOUT = 10.0
 # 15:00 UTC on Tuesday 10 February 2026: "last month" is January 2026
 START = datetime(2026, 2, 10, 15, 0, tzinfo=UTC)
 
@@ -51,34 +52,38 @@ class SlackHarness:
         tmp: Path,
         *,
         with_token: bool = True,
+        dts_timeout: float = DTS_TIMEOUT,
         database_url: str | None = None,
         **settings_overrides: Any,
     ) -> None:
-        self.clock = FrozenClock(START)
-        self.sim = DtsSimulator(clock=self.clock, token=DTS_TOKEN, team_id=SM_TEAM)
-        self.running_sim: RunningSimulator = start_simulator(self.sim)
-        self.fake = FakeSlack(users=[REQUESTER, OTHER, ADMIN], team_id=TEAM).start()
-        self.key = Fernet.generate_key().decode()
-        self.settings = Settings(
-            data_dir=tmp,
-            database_url=database_url or f"sqlite:///{tmp / 'bot.db'}",
-            encryption_keys=(self.key,),
-            slack_bot_token=self.fake.token,
+        if database_url:
+            settings_overrides["database_url"] = database_url
+        self.world = build_world(
+            tmp,
+            clock=FrozenClock(START),
+            slack_users=[REQUESTER, OTHER, ADMIN],
+            slack_team_id=TEAM,
+            sim_token=DTS_TOKEN,
+            sim_team_id=SM_TEAM,
             slack_signing_secret=SECRET,
-            slack_api_url=self.fake.base_url,
-            supermetrics_api_url=self.running_sim.base_url,
-            supermetrics_timeout_seconds=1.0,
+            supermetrics_timeout_seconds=dts_timeout,
             supermetrics_max_retries=0,
             run_tracker_in_server=False,
             poll_min_seconds=15.0,
-        ).with_overrides(**settings_overrides)
-        upgrade_to_head(self.settings.database_url)
-        engine = make_engine(self.settings.database_url)
+            **settings_overrides,
+        )
+        assert self.world.slack is not None
+        self.clock = self.world.clock
+        self.sim = self.world.sim
+        self.running_sim: RunningSimulator = self.world.running
+        self.fake: FakeSlack = self.world.slack
+        self.settings = self.world.settings
+        self.key = self.settings.encryption_keys[0]
         self.runtime = Runtime(
             settings=self.settings,
-            engine=engine,
-            session_factory=make_session_factory(engine),
-            vault=TokenVault(self.settings.encryption_keys),
+            engine=self.world.engine,
+            session_factory=self.world.session_factory,
+            vault=self.world.vault,
             # the client's clock is the simulator's, so its create look-up lines up
             dts=DtsClient.from_settings(self.settings, clock=self.clock, sleep=lambda _s: None),
             clock=self.clock,
@@ -96,21 +101,12 @@ class SlackHarness:
         self.server.stop()
         self.wsgi.bot.close()
         self.runtime.close()
-        self.fake.stop()
-        self.running_sim.stop()
+        self.world.close()
 
     # --- set-up -------------------------------------------------------------------------
 
     def store_token(self, token: str, *, team_id: int = SM_TEAM) -> None:
-        with session_scope(self.runtime.session_factory) as session:
-            set_workspace_token(
-                session,
-                slack_team_id=TEAM,
-                supermetrics_team_id=team_id,
-                token_ciphertext=self.runtime.vault.encrypt(token),
-                set_by="test",
-                now=self.clock.now(),
-            )
+        self.world.store_token(TEAM, team_id=team_id, token=token)
 
     def configure(self, **values: Any) -> None:
         with session_scope(self.runtime.session_factory) as session:

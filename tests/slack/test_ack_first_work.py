@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from bot.slack.ack_queue import AckFirstWork
 from bot.slack.app import GIL_SWITCH_INTERVAL
-from bot.slack.listener_kit import AckFirstWork
 from tests.slack.harness import SlackHarness
 from tests.support.waiting import wait_for
 

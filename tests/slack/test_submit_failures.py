@@ -133,7 +133,10 @@ def test_server_error_offers_retry_and_the_retry_submits_once(bot: SlackHarness)
     assert done.state_reason is None
 
 
-def test_timeout_after_the_backfill_was_created_does_not_submit_twice(bot: SlackHarness) -> None:
+def test_timeout_after_the_backfill_was_created_does_not_submit_twice(
+    bot_with_short_dts_timeout: SlackHarness,
+) -> None:
+    bot = bot_with_short_dts_timeout
     bot.command("transfer 456789 for last month")
     row, _ = bot.posted_card()
     bot.sim.inject("delay", delay=2.5)  # the create takes effect; its answer is late

@@ -152,6 +152,20 @@ def test_unsupported_or_broken_urls_are_config_errors() -> None:
         make_engine("mysql://root@localhost/db")
     with pytest.raises(ConfigError, match="not a valid database URL"):
         make_engine("not a url at all")
+    with pytest.raises(ConfigError, match=r"uses psycopg 3\. Write the URL as postgresql://"):
+        make_engine("postgresql+psycopg2://someone@127.0.0.1:1/nowhere")
+
+
+def test_a_postgres_url_without_the_driver_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a None entry makes `import psycopg` fail as it does where psycopg is not installed
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(ConfigError) as caught:
+        make_engine("postgresql://someone:secret@127.0.0.1:1/nowhere")
+    message = caught.value.user_message
+    assert "pip install 'psycopg[binary]>=3.1,<4'" in message
+    assert "DATABASE_URL" in message and "\n" not in message and "secret" not in message
 
 
 def test_datetimes_come_back_aware_utc(db: Database) -> None:

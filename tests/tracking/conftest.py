@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.messages.blocks import submitted_card
 from bot.service.background import attach_recovery
-from bot.simulator.server import DtsSimulator, RunningSimulator, start_simulator
+from bot.simulator.server import DtsSimulator, RunningSimulator
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
-from bot.store.db import make_engine, make_session_factory, session_scope, upgrade_to_head
+from bot.store.db import session_scope
 from bot.store.models import RequestState
 from bot.store.queries import (
     create_request,
@@ -34,6 +33,7 @@ from bot.tracking.polling_client import build_polling_client
 from bot.tracking.tracker import Tracker
 from bot.vault import TokenVault
 from tests.support.fake_slack import FakeSlack, FakeUser
+from tests.support.world import build_world, world_settings
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 TEAM = "T1"
@@ -282,24 +282,26 @@ def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+# what the tracker tests run with unless a module overrides it (tracker_settings_overrides)
+TRACKER_DEFAULTS: dict[str, Any] = {
+    "poll_min_seconds": 5.0,
+    "poll_max_seconds": 60.0,
+    "progress_reply_interval_seconds": 60.0,
+    "tracker_lease_seconds": 30.0,
+    "tracker_max_failures": 3,
+}
+
+
 def make_settings(
     tmp_path: Path, *, api_url: str, slack_url: str, token: str, **extra: Any
 ) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": tmp_path,
-        "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
-        "encryption_keys": (Fernet.generate_key().decode(),),
-        "supermetrics_api_url": api_url,
-        "slack_api_url": slack_url,
-        "slack_bot_token": token,
-        "poll_min_seconds": 5.0,
-        "poll_max_seconds": 60.0,
-        "progress_reply_interval_seconds": 60.0,
-        "tracker_lease_seconds": 30.0,
-        "tracker_max_failures": 3,
-    }
-    values.update(extra)
-    return Settings(**values)
+    return world_settings(
+        tmp_path,
+        api_url=api_url,
+        slack_api_url=slack_url,
+        slack_bot_token=token,
+        **{**TRACKER_DEFAULTS, **extra},
+    )
 
 
 @pytest.fixture
@@ -317,30 +319,25 @@ def tracker_settings_overrides() -> dict[str, Any]:
 def env(
     tmp_path: Path, clock: FrozenClock, tracker_settings_overrides: dict[str, Any]
 ) -> Iterator[TrackerEnv]:
-    sim = DtsSimulator(clock=clock, token=SM_TOKEN, team_id=SM_TEAM)
-    running = start_simulator(sim)
-    slack = FakeSlack(users=[FakeUser(USER, tz="UTC"), FakeUser("U2")]).start()
+    world = build_world(
+        tmp_path,
+        clock=clock,
+        slack_users=[FakeUser(USER, tz="UTC"), FakeUser("U2")],
+        sim_token=SM_TOKEN,
+        sim_team_id=SM_TEAM,
+        **{**TRACKER_DEFAULTS, **tracker_settings_overrides},
+    )
+    assert world.slack is not None
     try:
-        settings = make_settings(
-            tmp_path,
-            api_url=running.base_url,
-            slack_url=slack.base_url,
-            token=slack.token,
-            **tracker_settings_overrides,
-        )
-        url = settings.resolved_database_url()
-        upgrade_to_head(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        vault = TokenVault(settings.encryption_keys)
+        settings = world.settings
         dts = build_polling_client(settings, clock=clock)
         notifier = SlackNotifier(build_web_client(settings))
         tracker = attach_recovery(
             Tracker(
                 settings=settings,
-                session_factory=factory,
+                session_factory=world.session_factory,
                 dts=dts,
-                vault=vault,
+                vault=world.vault,
                 notifier=notifier,
                 clock=clock,
                 owner="worker-a",
@@ -348,12 +345,12 @@ def env(
         )
         environment = TrackerEnv(
             clock=clock,
-            sim=sim,
-            running=running,
-            slack=slack,
+            sim=world.sim,
+            running=world.running,
+            slack=world.slack,
             settings=settings,
-            session_factory=factory,
-            vault=vault,
+            session_factory=world.session_factory,
+            vault=world.vault,
             dts=dts,
             notifier=notifier,
             tracker=tracker,
@@ -363,10 +360,8 @@ def env(
         for cleanup in environment.cleanups:
             cleanup()
         dts.close()
-        engine.dispose()
     finally:
-        slack.stop()
-        running.stop()
+        world.close()
 
 
 POSTGRES_URL = os.environ.get(

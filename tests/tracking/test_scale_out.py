@@ -16,7 +16,15 @@ from bot.store.queries import list_requests
 from tests.support.fake_slack import FakeSlack, FakeUser
 from tests.tracking.conftest import SM_TEAM, SM_TOKEN, TEAM, USER
 from tests.tracking.test_worker_restart import check_threads, settled
-from tests.tracking.workers import Gate, kill, service_side, start_worker, stop, wait_for
+from tests.tracking.workers import (
+    Gate,
+    kill,
+    service_side,
+    start_worker,
+    stop,
+    wait_for,
+    wait_started,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -57,6 +65,8 @@ def test_two_workers_share_200_backfills_and_survive_losing_one(
             start_worker(envs[0], tmp_path / "worker-a.log"),
             start_worker(envs[1], tmp_path / "worker-b.log"),
         ]
+        for name in ("worker-a.log", "worker-b.log"):
+            wait_started(tmp_path / name)
         for n in range(BACKFILLS):
             transfer = TRANSFERS[n % len(TRANSFERS)]
             first = date(2025, 1, 1) + timedelta(days=3 * (n // len(TRANSFERS)))

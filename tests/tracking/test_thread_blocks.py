@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.clock import day_spans
 from bot.messages import ids
 from bot.messages.thread_replies import (
-    date_spans,
     expired_card,
     failures_text,
     finished_reply,
@@ -28,13 +28,13 @@ def _report(days: list[int], error: str, month: int = 1) -> list[dict[str, str]]
 
 def test_dates_collapse_into_spans() -> None:
     days = [date(2026, 1, d) for d in (9, 3, 4, 5, 1, 4)]
-    assert date_spans(days) == [
+    assert day_spans(days) == [
         (date(2026, 1, 1), date(2026, 1, 1)),
         (date(2026, 1, 3), date(2026, 1, 5)),
         (date(2026, 1, 9), date(2026, 1, 9)),
     ]
     assert format_spans(days) == "2026-01-01, 2026-01-03 → 2026-01-05, 2026-01-09"
-    assert date_spans([date(2025, 12, 31), date(2026, 1, 1)]) == [
+    assert day_spans([date(2025, 12, 31), date(2026, 1, 1)]) == [
         (date(2025, 12, 31), date(2026, 1, 1))
     ]
 

@@ -17,7 +17,15 @@ from bot.store.models import FINAL_STATES, RequestState
 from bot.store.queries import list_events, pending_announcements
 from tests.support.fake_slack import FakeSlack, FakeUser
 from tests.tracking.conftest import SM_TEAM, SM_TOKEN, USER, TrackerEnv
-from tests.tracking.workers import Gate, kill, service_side, start_worker, stop, wait_for
+from tests.tracking.workers import (
+    Gate,
+    kill,
+    service_side,
+    start_worker,
+    stop,
+    wait_for,
+    wait_started,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -101,6 +109,7 @@ def test_a_killed_worker_is_replaced_and_every_status_is_announced_once(
         cleanups += env.cleanups
         first = start_worker(worker_env, tmp_path / "worker-a.log")
         workers.append(first)
+        wait_started(tmp_path / "worker-a.log")
         # SQLite is for one process: the worker announces everything, SUBMITTED included
         subs = [
             env.submit(
@@ -171,6 +180,8 @@ def test_the_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:
             "PATH": "/usr/bin:/bin",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
             "BOT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            # valid configuration (the worker needs a bot token), so the schema decides
+            "SLACK_BOT_TOKEN": "xoxb-not-used",
         },
         capture_output=True,
         text=True,

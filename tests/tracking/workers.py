@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,6 +78,20 @@ def start_worker(
     full_env.update(env)
     with log.open("ab") as out:
         return subprocess.Popen(args, cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_started(log: Path, *, timeout: float = 90) -> None:
+    """Wait until the worker writing ``log`` has imported everything and begun ticking.
+
+    Tests that race real time (the simulator at 20x) start their backfills only then: a
+    worker slow to start on a loaded machine would otherwise find them finished already.
+    """
+    started = re.compile(r"tracker \S+ started")
+    wait_for(
+        lambda: log.exists() and started.search(log.read_text(errors="replace")) is not None,
+        timeout=timeout,
+        what=f"the worker logging to {log.name} to start",
+    )
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:

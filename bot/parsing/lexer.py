@@ -26,15 +26,25 @@ _CHAR_MAP = {
     "\u2019": "'",
 }
 
+# month names, longest first, for a month glued to its day ("dec31", "sep17")
+_GLUED_MONTHS = (
+    "january|february|march|april|june|july|august|september|october|november|december"
+    "|sept|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+)
+
 _TOKEN_RE = re.compile(
     r"""
     (?P<quoted>"[^"\n]+")
+    |(?P<glued>(?:"""
+    + _GLUED_MONTHS
+    + r""")\d{1,2}(?:st|nd|rd|th)?)(?![^\W_])
+    |(?P<decade>(?:\d{3}0|'?\d0)s)(?![^\W_])
     |(?P<iso>\d{4}(?P<isep>[-/.])\d{1,2}(?P=isep)\d{1,2})(?!\d)
     |(?P<isoweek>\d{4}-?w\d{1,2})(?!\w)
     |(?P<yq>\d{4}-?[qh]\d)(?!\w)
     |(?P<ym>\d{4}[-/]\d{1,2})(?!\d)(?![-/.]\d)
     |(?P<numdate>\d{1,2}(?P<nsep>[/.-])\d{1,2}(?P=nsep)\d{2,4})(?!\d)
-    |(?P<my>\d{1,2}/\d{4})(?![\d/])
+    |(?<![-/])(?P<my>\d{1,2}(?P<msep>[/-])\d{4})(?![\d/-])
     |(?P<md>\d{1,2}/\d{1,2})(?![\d/])
     |(?P<hash>\#\ ?\d+)(?!\w)
     |(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\ ?[ap]\.?m\.?)?|\d{1,2}\ ?[ap]\.?m\.?)(?!\w)
@@ -50,6 +60,7 @@ _TOKEN_RE = re.compile(
     """,
     re.VERBOSE,
 )
+_GLUED_RE = re.compile(r"([a-z]+)(\d+)(st|nd|rd|th)?")
 
 # punctuation that carries no meaning for the grammar ("Sep.", "id:", "(daily)")
 _DROPPED_PUNCT = frozenset(".:;!?()[]{}*_~`=")
@@ -97,6 +108,15 @@ def tokenize(text: str) -> list[Token]:
         value = match.group(kind)
         start, end = match.start(kind), match.end(kind)
         if kind == "punct" and value in _DROPPED_PUNCT:
+            continue
+        if kind == "glued":
+            # "dec31": the month and its day, as if typed apart (both tight)
+            parts = _GLUED_RE.fullmatch(value)
+            assert parts is not None
+            cut = start + len(parts.group(1))
+            tokens.append(Token("word", parts.group(1), start, cut, True))
+            day_kind = "ord" if parts.group(3) else "num"
+            tokens.append(Token(day_kind, value[len(parts.group(1)) :], cut, end, True))
             continue
         if kind == "hash":
             value = "#" + value[1:].strip()
