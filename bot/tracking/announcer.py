@@ -58,9 +58,11 @@ log = logging.getLogger(__name__)
 
 # per request and flush, so one chatty request cannot starve the others
 MAX_EVENTS_PER_REQUEST = 20
-# renewed before each event: longer than one event's Slack calls (up to three, each with a
-# 10 s timeout and a few retries), short enough that a dead process's lease frees soon
-ANNOUNCE_LEASE_SECONDS = 120.0
+# renewed before each event: longer than one event's Slack calls (up to three and a read
+# back, each within SLACK_TIMEOUT_SECONDS and a few retries), short enough that the lease of
+# a process killed mid-event frees soon: twelve timeouts (120 s with the default 10 s)
+ANNOUNCE_LEASE_PER_SLACK_TIMEOUT = 12
+ANNOUNCE_LEASE_SECONDS = 120.0  # with the default timeout
 # the card is gone: post a fresh one instead of updating
 _CARD_GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
 _CANCEL_EVENT_KINDS = {"cancel_requested", "cancel", "cancelled"}
@@ -124,7 +126,7 @@ class Announcer:
         clock: Clock,
         max_attempts: int | None = None,
         owner: str | None = None,
-        lease_seconds: float = ANNOUNCE_LEASE_SECONDS,
+        lease_seconds: float | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -133,7 +135,9 @@ class Announcer:
         # 0: retried until posted
         self.max_attempts = settings.announce_max_attempts if max_attempts is None else max_attempts
         self.owner = owner or _default_owner()
-        self.lease_seconds = lease_seconds
+        self.lease_seconds = lease_seconds or (
+            ANNOUNCE_LEASE_PER_SLACK_TIMEOUT * settings.slack_timeout_seconds
+        )
         self._backoff: dict[int, _Backoff] = {}
         self._backoff_lock = threading.Lock()
 

@@ -143,7 +143,7 @@ def _play(world: ChaosWorld, scenario: Scenario, plan: Plan, number: int) -> Non
                 client=world.http,
             )
     row = wait_for(
-        lambda: _card_or_closed(world, plan.transfer_id), timeout=30, what="the card (or a close)"
+        lambda: _card_or_closed(world, plan.transfer_id), timeout=60, what="the card (or a close)"
     )
     if row.state is not S.PENDING:
         steps.append(f"#{number} closed: {row.state}")
@@ -188,14 +188,14 @@ def _confirm(
     _clicks(world, row, user, plan)
     settled = wait_for(
         lambda: _moved(world, row.id, row.version),
-        timeout=30,
+        timeout=60,
         what=f"request {row.id} to be confirmed and leave SUBMITTING",
     )
     if settled.state is S.PENDING and plan.retry_after_failure:
         steps.append(f"#{number} retry")
         _click(world, ids.ACTION_RETRY_SUBMIT, row, user)
         wait_for(
-            lambda: _moved(world, row.id, settled.version), timeout=30, what="the retry to settle"
+            lambda: _moved(world, row.id, settled.version), timeout=60, what="the retry to settle"
         )
     if plan.poll_outage:
         steps.append(f"#{number} DTS outage x{plan.poll_outage}")
@@ -217,7 +217,7 @@ def _clicks(world: ChaosWorld, row: BackfillRequest, user: Any, plan: Plan) -> N
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=60)
 
 
 def _click(world: ChaosWorld, action: str, row: BackfillRequest, user: Any) -> None:
