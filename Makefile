@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers check bench clean
+.PHONY: demo test chaos lint typecheck layers check bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ layers: $(STAMP)
 
 test: $(STAMP) lint typecheck layers
 	$(BIN)/python -m pytest
+
+# every chaos scenario and a longer fuzz pass (`make test` runs a few of each); a failure
+# prints its seed: replay it with CHAOS_SEED=<seed> make chaos
+chaos: $(STAMP)
+	CHAOS_SQLITE=$${CHAOS_SQLITE:-200} CHAOS_POSTGRES=$${CHAOS_POSTGRES:-50} \
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} \
+	$(BIN)/python -m pytest -m chaos tests/chaos -p no:cacheprovider --durations=5 -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/parser_bench.py

@@ -55,6 +55,15 @@ class Settings:
     web_threads: int = 16
     # the worker's /metrics, /healthz and /readyz (0: not served)
     metrics_port: int = 0
+    slack_timeout_seconds: int = 10
+    # thread replies and card updates that Slack refuses are retried with a growing pause
+    # (from the base, doubling, up to the max); 0 attempts: until posted, while the
+    # request's row exists
+    announce_retry_base_seconds: float = 2.0
+    announce_retry_max_seconds: float = 300.0
+    announce_max_attempts: int = 0
+    # larger requests to /slack/events are refused (413) before their body is read
+    slack_max_body_bytes: int = 1024 * 1024
 
     date_order: str = "MDY"
     date_order_explicit: bool = False
@@ -238,6 +247,11 @@ _NUMBERS: dict[str, tuple[str, type[int] | type[float], float]] = {
     "PORT": ("port", int, 0),
     "WEB_THREADS": ("web_threads", int, 1),
     "METRICS_PORT": ("metrics_port", int, 0),
+    "SLACK_MAX_BODY_BYTES": ("slack_max_body_bytes", int, 1024),
+    "SLACK_TIMEOUT_SECONDS": ("slack_timeout_seconds", int, 1),
+    "ANNOUNCE_RETRY_BASE_SECONDS": ("announce_retry_base_seconds", float, 0.01),
+    "ANNOUNCE_RETRY_MAX_SECONDS": ("announce_retry_max_seconds", float, 0.01),
+    "ANNOUNCE_MAX_ATTEMPTS": ("announce_max_attempts", int, 0),
     "MAX_BACKFILL_DAYS": ("max_backfill_days", int, 1),
     "MAX_PLAN_DAYS": ("max_plan_days", int, 1),
     "CONFIRMATION_TTL_SECONDS": ("confirmation_ttl_seconds", int, 1),

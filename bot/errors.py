@@ -243,6 +243,13 @@ class DtsProtocolError(DtsError):
 class SlackApiError(BotError):
     default_message = "Slack refused a call from the bot."
 
-    def __init__(self, message: str | None = None, *, error: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        error: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.error = error
+        self.retry_after = retry_after  # seconds, on a 429

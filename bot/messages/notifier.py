@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 Block = dict[str, Any]
 
@@ -57,4 +57,33 @@ class Notifier(Protocol):
         blocks: Sequence[Block] = (),
     ) -> None:
         """Show a message to one user only."""
+        ...
+
+
+@runtime_checkable
+class MarkedThreads(Protocol):
+    """A notifier that can tag a thread reply and find it again (Slack: message metadata).
+
+    A post whose answer was lost (a timeout after Slack took it) may or may not be in the
+    thread; before posting it again, the announcer looks for its marker.
+    """
+
+    def post_marked(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block],
+        thread_ts: str | None,
+        marker: str,
+    ) -> str:
+        """Post a message (a thread reply with ``thread_ts``) carrying ``marker``; its ts."""
+        ...
+
+    def find_marked(
+        self, *, slack_team_id: str, channel: str, thread_ts: str | None, marker: str
+    ) -> str | None:
+        """The ts of the message carrying ``marker`` in the thread (or, without
+        ``thread_ts``, among the channel's recent messages), or None."""
         ...

@@ -111,6 +111,8 @@ def render_reply(
             request_id=request.id,
             reason=str(payload.get("reason") or "Supermetrics kept failing."),
             failures=payload.get("failures") if isinstance(payload.get("failures"), int) else None,
+            next_look_at=_moment(payload.get("next_look_at")),
+            every_seconds=_number(payload.get("every_seconds")),
         )
     if event.kind == "tracking_resumed":
         return tracking_resumed_reply(
@@ -214,3 +216,16 @@ def render_card(request: BackfillRequest) -> Message | None:
         transfer_label_text=label, status=status, progress=progress_line(status=status, **counts)
     )
     return Message(text=text, blocks=blocks)
+
+
+def _moment(raw: object) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _number(raw: object) -> float | None:
+    return float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.clock import day_spans
@@ -302,16 +302,35 @@ def finished_reply(
 
 
 def tracking_paused_reply(
-    *, backfill_id: int | None, request_id: int, reason: str, failures: int | None = None
+    *,
+    backfill_id: int | None,
+    request_id: int,
+    reason: str,
+    failures: int | None = None,
+    next_look_at: datetime | None = None,
+    every_seconds: float | None = None,
 ) -> Message:
-    """Told once the tracker stops polling a backfill whose API calls keep failing."""
+    """Told once the tracker slows down on a backfill whose API calls keep failing."""
     attempts = f" after {plural(failures, 'failed attempt')}" if failures else ""
+    if next_look_at is not None:
+        every = f", then every {_minutes(every_seconds)}" if every_seconds else ""
+        again = (
+            f"I'll look again by myself at {next_look_at.strftime('%H:%M')} UTC{every} until "
+            "it answers, and post here when tracking resumes. "
+            f"`/backfill status {request_id}` looks at once."
+        )
+    else:
+        again = f"Fix the cause, then type `/backfill status {request_id}` to resume tracking."
     text = (
-        f":double_vertical_bar: I stopped checking {_backfill_name(backfill_id).lower()}"
-        f"{attempts}: {_one_line(reason)} "
-        f"Fix the cause, then type `/backfill status {request_id}` to resume tracking."
+        f":double_vertical_bar: Tracking of {_backfill_name(backfill_id).lower()} is paused"
+        f"{attempts}: {_one_line(reason)} {again}"
     )
     return Message(text=text, blocks=[section(text)])
+
+
+def _minutes(seconds: float | None) -> str:
+    minutes = max(1, round((seconds or 60) / 60))
+    return plural(minutes, "minute")
 
 
 def failed_backfill_closed_reply(

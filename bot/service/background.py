@@ -18,7 +18,7 @@ from bot.service.core import BackfillService
 from bot.store.db import database_problem, session_scope
 from bot.tracking.polling_client import build_polling_client
 from bot.tracking.queries import backlog
-from bot.tracking.tracker import Tracker
+from bot.tracking.tracker import RECOVERY_INTERVAL_SECONDS, Tracker
 
 
 def attach_recovery(tracker: Tracker) -> Tracker:
@@ -54,6 +54,10 @@ def polling_tracker(runtime: Runtime, *, notifier: Notifier, owner: str | None =
         notifier=notifier,
         clock=runtime.clock,
         owner=owner,
+        # no point looking for stuck submissions less often than they become stuck
+        recovery_interval_seconds=min(
+            RECOVERY_INTERVAL_SECONDS, runtime.settings.submit_recovery_seconds
+        ),
     )
     return attach_recovery(tracker)
 

@@ -46,8 +46,26 @@ from bot.vault import TokenVault
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_ID = re.compile(r"^#?(\d{1,18})$")
+_ID = re.compile(r"^#?([0-9]{1,30})$")
 _LEADING_VERB = re.compile(r"^\s*backfill\b\s*", re.IGNORECASE)
+# every id the bot stores (request, backfill, transfer, team) is a signed 64-bit integer
+INT64_MAX = 2**63 - 1
+# Slack's own guidance for one message's text; a backfill request is a line, not a page,
+# and the parser's time grows with the text
+MAX_COMMAND_CHARS = 4000
+# NUL cannot be stored in PostgreSQL text; other C0 controls mean nothing in a command
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_command(text: str) -> str:
+    """The command as the parser reads it: capped, control characters gone, spaces single."""
+    if len(text) > MAX_COMMAND_CHARS:
+        raise CommandError(
+            f"That command is {len(text):,} characters long; I read commands of up to "
+            f"{MAX_COMMAND_CHARS:,} characters. Send just the request, e.g. "
+            "`/backfill transfer 456789 for last January`."
+        )
+    return " ".join(_CONTROLS.sub("", text).split())
 
 
 def new_reference() -> str:
@@ -101,7 +119,13 @@ def _parse_id(raw: str, command: str) -> int:
         raise CommandError(
             f"`{command}` needs a request or backfill id, e.g. `/backfill {command} 12`."
         )
-    return int(match.group(1))
+    value = int(match.group(1))
+    if not 0 < value <= INT64_MAX:
+        raise CommandError(
+            f"There is no request or backfill {value}: ids are whole numbers from 1 to "
+            f"{INT64_MAX}. See `/backfill list` for yours."
+        )
+    return value
 
 
 class BackfillService:
@@ -173,7 +197,7 @@ class BackfillService:
 
     @_guarded
     def _handle_text(self, *, actor: Actor, text: str) -> Reply:
-        cleaned = " ".join(text.split())
+        cleaned = clean_command(text)
         bare = _LEADING_VERB.sub("", cleaned)
         word, _, rest = bare.partition(" ")
         word = word.lower()

@@ -8,7 +8,8 @@ then write in another, guarded by ``transition``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -133,6 +134,8 @@ class Deps:
     announcer: Flusher
     transfers: TransferCache  # each Supermetrics team's transfer list, reused for a while
     directory: Directory = field(default_factory=NoDirectory)  # user groups, channel members
+    # waits between tries of a Slack post (a 429's Retry-After); tests pass a fake
+    sleep: Callable[[float], None] = time.sleep
 
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.session_factory)

@@ -24,6 +24,7 @@ from bot.messages.blocks import error_text, escape_mrkdwn, format_range, plural
 from bot.messages.notifier import Block
 from bot.parsing import check_range, parse_command
 from bot.parsing.plans import PlanCommand, Target, parse_plan, split_targets
+from bot.service.card_posting import post_card
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import record_retry_link
 from bot.service.request_cards import outside_backfill, overlap_warnings, pending_card
@@ -219,11 +220,15 @@ class Intake:
     ) -> Reply:
         """Post the card where the request was made; remember its ts for later updates."""
         try:
-            ts = self.d.notifier.post(
+            ts = post_card(
+                self.d.notifier,
                 slack_team_id=actor.slack_team_id,
                 channel=actor.channel_id,
+                thread_ts=actor.thread_ts,
+                request_id=req.id,
                 text=text,
                 blocks=blocks,
+                sleep=self.d.sleep,
             )
         except SlackApiError as exc:
             # no card means nobody can confirm it: close the row instead of leaving it open
@@ -245,7 +250,12 @@ class Intake:
                 session,
                 request_id=req.id,
                 now=self.d.now(),
-                values={"message_channel": actor.channel_id, "message_ts": ts},
+                # asked in a thread: the card is a reply there, and so are its updates
+                values={
+                    "message_channel": actor.channel_id,
+                    "message_ts": ts,
+                    "thread_ts": actor.thread_ts,
+                },
             )
         return Reply(text="", request_id=req.id)
 

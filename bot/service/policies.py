@@ -85,6 +85,10 @@ class WorkspaceRules:
         )
 
     def is_admin(self, actor: Actor) -> bool:
+        # rights belong to users of the request's own workspace (or org), never to a guest
+        # from another one in a shared channel (Slack Connect)
+        if actor.foreign:
+            return False
         return actor.is_admin or actor.user_id in self.admins
 
     def _in_groups(self, user_id: str, groups: Sequence[str]) -> bool:
@@ -98,6 +102,8 @@ class WorkspaceRules:
     def may_request(self, actor: Actor) -> bool:
         if not self.allowed_users and not self.requester_groups:
             return True
+        if actor.foreign:
+            return False
         return actor.user_id in self.allowed_users or self._in_groups(
             actor.user_id, self.requester_groups
         )
@@ -148,6 +154,8 @@ class WorkspaceRules:
         return people(list(self.approvers), self.approver_groups)
 
     def is_approver(self, actor: Actor) -> bool:
+        if actor.foreign:
+            return False
         if not self.approvers_listed:
             return self.is_admin(actor)
         return actor.user_id in self.approvers or self._in_groups(

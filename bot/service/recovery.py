@@ -22,14 +22,15 @@ from datetime import timedelta
 from bot.errors import DtsError, TokenError
 from bot.messages.blocks import error_text
 from bot.service.deps import Deps, RequestSnapshot, log, snapshot
-from bot.service.submission import Submission
-from bot.store.queries import find_request_by_backfill, list_stuck_submissions
+from bot.service.submission import CLOCK_SKEW, Submission
+from bot.store.attention import first_submit_attempt, list_orphan_checks_due
+from bot.store.models import BackfillRequest as BackfillRequestRow
+from bot.store.models import RequestState
+from bot.store.queries import list_stuck_submissions, update_request
 from bot.supermetrics.models import Backfill
 
 ACTOR = "recovery"
 INTERRUPTED = "The submission was interrupted; press Retry."
-# clocks of the bot and Supermetrics may disagree a little about "since the claim"
-CLOCK_SKEW = timedelta(minutes=5)
 BATCH = 50
 
 
@@ -58,7 +59,44 @@ class Recovery:
                 snapshot(row)
                 for row in list_stuck_submissions(session, updated_before=cutoff, limit=BATCH)
             ]
-        return sum(1 for req in stuck if self._recover(req))
+        moved = sum(1 for req in stuck if self._recover(req))
+        return moved + self.adopt_late_creates()
+
+    def adopt_late_creates(self) -> int:
+        """Track a backfill whose create landed after its request went back to Retry."""
+        now = self.d.now()
+        with self.d.session() as session:
+            due = [snapshot(row) for row in list_orphan_checks_due(session, now=now, limit=BATCH)]
+        adopted = 0
+        for req in due:
+            if req.transfer_id is None:
+                continue
+            with self.d.session() as session:
+                first = first_submit_attempt(session, request_id=req.id)
+            since = (first or req.updated_at) - CLOCK_SKEW
+            try:
+                backfill = self.submission.find_landed(req, since=since)
+            except (DtsError, TokenError) as exc:
+                log.info("late look-up for request %s failed (%s)", req.id, type(exc).__name__)
+                backfill = None
+            if backfill is not None:
+                log.warning(
+                    "request %s: its create landed late as backfill %s; tracking it",
+                    req.id,
+                    backfill.backfill_id,
+                )
+                if self.submission.record_submitted(
+                    req, backfill, by=ACTOR, confirmed_by=req.user_id
+                ):
+                    adopted += 1
+                    continue
+            with self.d.session() as session:
+                current = session.get(BackfillRequestRow, req.id)
+                if current is not None and current.state is RequestState.PENDING:
+                    update_request(
+                        session, request_id=req.id, now=now, values={"next_poll_at": None}
+                    )
+        return adopted
 
     def _recover(self, req: RequestSnapshot) -> bool:
         if req.transfer_id is None:  # cannot happen (confirm needs it); do not stay stuck
@@ -93,29 +131,4 @@ class Recovery:
 
     def _find_backfill(self, req: RequestSnapshot) -> Backfill | None:
         """The backfill this request's create made, if Supermetrics has it."""
-        assert req.transfer_id is not None
-        team = self.d.team_client(req.slack_team_id)
-        claimed_at = req.updated_at - CLOCK_SKEW
-
-        def ours(backfill: Backfill) -> bool:
-            return (
-                backfill.covers(
-                    transfer_id=req.transfer_id or 0,
-                    range_start=req.range_start,
-                    range_end=req.range_end,
-                )
-                and backfill.created_time >= claimed_at
-                and not self._owned_by_another(req, backfill)
-            )
-
-        latest = team.latest_backfill(transfer_id=req.transfer_id)
-        if latest is not None and ours(latest):
-            return latest
-        return next((b for b in team.list_incomplete_backfills() if ours(b)), None)
-
-    def _owned_by_another(self, req: RequestSnapshot, backfill: Backfill) -> bool:
-        with self.d.session() as session:
-            owner = find_request_by_backfill(
-                session, slack_team_id=req.slack_team_id, backfill_id=backfill.backfill_id
-            )
-            return owner is not None and owner.id != req.id
+        return self.submission.find_landed(req, since=req.updated_at - CLOCK_SKEW)

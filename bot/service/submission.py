@@ -8,7 +8,7 @@ PENDING with a Retry button.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.errors import (
     DtsError,
@@ -29,11 +29,14 @@ from bot.service.deps import Deps, RequestSnapshot, log, snapshot
 from bot.service.failed_backfills import FailedBackfills
 from bot.service.request_cards import closed, pending_card
 from bot.service.types import Actor, Reply
+from bot.store.attention import first_submit_attempt
 from bot.store.models import TRACKED_STATES, RequestState
-from bot.store.queries import transition
+from bot.store.queries import find_request_by_backfill, transition
 from bot.supermetrics.models import Backfill
 from bot.tracking.observe import backfill_payload, backfill_values
 
+# clocks of the bot and Supermetrics may disagree a little about "since the claim"
+CLOCK_SKEW = timedelta(minutes=5)
 # refusals: sending the same request again would be refused again
 _FINAL_FAILURES = (DtsUnauthorizedError, DtsForbiddenError, DtsNotFoundError, DtsRejectedError)
 
@@ -74,7 +77,8 @@ class Submission:
                 to=RequestState.SUBMITTING,
                 actor=actor.user_id,
                 now=self.d.now(),
-                values={"confirmed_by": actor.user_id, "state_reason": None},
+                # a pending late look-up (``back_to_pending``) is done by this claim now
+                values={"confirmed_by": actor.user_id, "state_reason": None, "next_poll_at": None},
             )
         if not won:
             with self.d.session() as session:
@@ -90,6 +94,9 @@ class Submission:
 
     def submit_claimed(self, actor: Actor, req: RequestSnapshot, *, confirmed_by: str) -> Reply:
         """Submit a request this call moved to SUBMITTING (only the winner gets here)."""
+        with self.d.session() as session:
+            # a re-submit (Retry): when the first try was claimed, to look for its late create
+            first_attempt = first_submit_attempt(session, request_id=req.id)
         self.d.show_card(
             req,
             text=cards.confirmation_text(req.summary),
@@ -99,7 +106,13 @@ class Submission:
         try:
             # a retry of failed days: the FAILED backfill it retries would refuse the create
             self.failed_backfills.close_for_retry(actor, req)
-            backfill = self._submit(req)
+            # a re-submit: the earlier create may have landed after its look-up
+            landed = (
+                None
+                if first_attempt is None
+                else self.find_landed(req, since=first_attempt - CLOCK_SKEW)
+            )
+            backfill = landed or self._submit(req)
         except TokenError as exc:
             recorded.submission("failed", type(exc).__name__)
             self.back_to_pending(req, error_text(exc), retry=False, by=actor.user_id)
@@ -130,6 +143,36 @@ class Submission:
         return team.create_backfill(
             transfer_id=req.transfer_id, range_start=req.range_start, range_end=req.range_end
         )
+
+    def find_landed(self, req: RequestSnapshot, *, since: datetime) -> Backfill | None:
+        """The backfill an earlier create of this request made, if Supermetrics has it:
+        that transfer, that exact range, created since ``since``, owned by no other request
+        (the latest backfill of the transfer, then the team's incomplete ones)."""
+        assert req.transfer_id is not None
+        team = self.d.team_client(req.slack_team_id)
+
+        def ours(backfill: Backfill) -> bool:
+            return (
+                backfill.covers(
+                    transfer_id=req.transfer_id or 0,
+                    range_start=req.range_start,
+                    range_end=req.range_end,
+                )
+                and backfill.created_time >= since
+                and not self._owned_by_another(req, backfill)
+            )
+
+        latest = team.latest_backfill(transfer_id=req.transfer_id)
+        if latest is not None and ours(latest):
+            return latest
+        return next((b for b in team.list_incomplete_backfills() if ours(b)), None)
+
+    def _owned_by_another(self, req: RequestSnapshot, backfill: Backfill) -> bool:
+        with self.d.session() as session:
+            owner = find_request_by_backfill(
+                session, slack_team_id=req.slack_team_id, backfill_id=backfill.backfill_id
+            )
+            return owner is not None and owner.id != req.id
 
     def _transient_message(self, exc: DtsError) -> str:
         if isinstance(exc, DtsRateLimitedError) and exc.retry_after:
@@ -190,7 +233,12 @@ class Submission:
                 actor=by,
                 now=self.d.now(),
                 reason=reason,
-                values={"confirmed_by": None},
+                # one more look, once a create that is only slow would have landed
+                values={
+                    "confirmed_by": None,
+                    "next_poll_at": self.d.now()
+                    + timedelta(seconds=self.d.settings.submit_recovery_seconds),
+                },
                 payload={"submit_failed": True},
             )
         if won:

@@ -20,6 +20,11 @@ class Actor:
     channel_id: str
     tz: str | None = None
     is_admin: bool = False  # the transport's own admin/owner flag (Slack users.info)
+    # a guest from another workspace (Slack Connect): never an admin here, and not
+    # covered by this workspace's allow-lists
+    foreign: bool = False
+    # asked inside a thread (an @mention in a reply): the card is posted in that thread
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bot.errors import CommandError
 from bot.messages import ids
 from bot.messages.approvals import reject_view
 from bot.messages.modals import edit_dates_view
-from bot.service import Actor, Reply
+from bot.service import INT64_MAX, Actor, Reply
 from bot.slack.listener_kit import Body, Listeners, acked_then
 from bot.slack.responder import where_from_body
 
@@ -28,11 +28,20 @@ def _value(body: Body) -> str:
     return str(actions[0].get("value") or "")
 
 
+def _int64(raw: str) -> int | None:
+    """A positive int64 written in ASCII digits, else None (button values are ours, but
+    a forged or stale one must end in a message, not a database error)."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+        return None
+    value = int(raw)
+    return value if 0 < value <= INT64_MAX else None
+
+
 def _request_id(body: Body) -> int:
-    raw = _value(body).split(":", 1)[0]
-    if not raw.isdigit():
+    value = _int64(_value(body).split(":", 1)[0])
+    if value is None:
         raise CommandError("That button carries no request id; send the request again.")
-    return int(raw)
+    return value
 
 
 def register(app: App, ls: Listeners) -> None:
@@ -85,12 +94,11 @@ def register(app: App, ls: Listeners) -> None:
         def work() -> None:
             where = where_from_body(body)
             request_raw, _, transfer_raw = _value(body).partition(":")
-            if not (request_raw.isdigit() and transfer_raw.isdigit()):
+            request_id, transfer_id = _int64(request_raw), _int64(transfer_raw)
+            if request_id is None or transfer_id is None:
                 raise CommandError("That button carries no transfer; send the request again.")
             reply = service.choose_transfer(
-                actor=ls.responder.actor(where),
-                request_id=int(request_raw),
-                transfer_id=int(transfer_raw),
+                actor=ls.responder.actor(where), request_id=request_id, transfer_id=transfer_id
             )
             ls.responder.show(where, reply)
 

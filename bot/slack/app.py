@@ -152,6 +152,9 @@ def create_slack_bot(
         process_before_response=True,
         # auth.test at start-up would make the server depend on Slack being reachable
         token_verification_enabled=token_verification,
+        # the WSGI app verifies signatures first (bot/slack/gate.py); Bolt's middleware
+        # would log a refused body in full, and Socket Mode needs none
+        request_verification_enabled=False,
         # Bolt runs nothing here (no lazy listeners, process_before_response): given so
         # it never starts a pool of its own
         listener_executor=background_pool,

@@ -25,7 +25,7 @@ from bot.messages.cards import suggestion_blocks
 from bot.service import Actor, Reply, unexpected
 from bot.slack.installations import TeamClients, as_team_clients
 from bot.slack.slack_notifier import SlackNotifier, slack_error
-from bot.slack.user_directory import UserDirectory
+from bot.slack.user_directory import SlackUser, UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,31 @@ class Where:
     user_id: str
     channel_id: str
     response_url: str | None = None
+    # the asker's own workspace as the body names it ("" when it does not), and the
+    # Enterprise Grid org the app is installed in org-wide ("" when installed per workspace)
+    user_team_id: str = ""
+    org_install_enterprise_id: str = ""
+    thread_ts: str | None = None  # a mention inside a thread
 
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _org_install(body: Mapping[str, Any]) -> str:
+    """The enterprise id when the app is installed org-wide, else ""."""
+    if body.get("is_enterprise_install") not in (True, "true"):
+        return ""
+    return _str(body.get("enterprise_id")) or _str(_dict(body.get("enterprise")).get("id"))
+
+
 def where_from_body(body: Mapping[str, Any]) -> Where:
     """Read the asker and the channel from any Slack request body Bolt hands us."""
+    org = _org_install(body)
     if "command" in body:
         return Where(
             "command",
@@ -56,29 +73,49 @@ def where_from_body(body: Mapping[str, Any]) -> Where:
             _str(body.get("user_id")),
             _str(body.get("channel_id")),
             _str(body.get("response_url")) or None,
+            org_install_enterprise_id=org,
         )
     kind = body.get("type")
     if kind == "event_callback":
-        event = body.get("event") or {}
+        event = _dict(body.get("event"))
         is_dm = event.get("channel_type") == "im"
         return Where(
             "dm" if is_dm else "mention",
             _str(body.get("team_id")),
             _str(event.get("user")),
             _str(event.get("channel")),
+            user_team_id=_str(event.get("user_team")),
+            org_install_enterprise_id=org,
+            thread_ts=_str(event.get("thread_ts")) or None,
         )
-    team = body.get("team") or {}
-    user = body.get("user") or {}
+    team = _dict(body.get("team"))
+    user = _dict(body.get("user"))
     team_id = _str(team.get("id")) or _str(user.get("team_id"))
+    user_team = _str(user.get("team_id"))
     if kind == "block_actions":
-        channel = _str((body.get("channel") or {}).get("id")) or _str(
-            (body.get("container") or {}).get("channel_id")
+        channel = _str(_dict(body.get("channel")).get("id")) or _str(
+            _dict(body.get("container")).get("channel_id")
         )
-        return Where("action", team_id, _str(user.get("id")), channel)
+        return Where("action", team_id, _str(user.get("id")), channel, None, user_team, org)
     if kind == "view_submission":
-        view = body.get("view") or {}
-        return Where("view", team_id, _str(user.get("id")), _channel_of_view(view))
-    return Where("other", team_id, _str(user.get("id")), "")
+        view = _dict(body.get("view"))
+        return Where(
+            "view", team_id, _str(user.get("id")), _channel_of_view(view), None, user_team, org
+        )
+    return Where("other", team_id, _str(user.get("id")), "", None, user_team, org)
+
+
+def is_foreign(where: Where, user: SlackUser) -> bool:
+    """Is the asker from another workspace than the request's (Slack Connect)?
+
+    Admin rights and allow-lists are the request's workspace's; an org-wide install
+    extends them to the whole Enterprise Grid org.
+    """
+    homes = {team for team in (where.user_team_id, user.team_id) if team}
+    if not homes or homes == {where.team_id}:
+        return False
+    org = where.org_install_enterprise_id
+    return not (org and user.enterprise_id == org)
 
 
 def _channel_of_view(view: Mapping[str, Any]) -> str:
@@ -109,12 +146,15 @@ class Responder:
 
     def actor(self, where: Where) -> Actor:
         user = self.users.get(team_id=where.team_id, user_id=where.user_id)
+        foreign = is_foreign(where, user)
         return Actor(
             slack_team_id=where.team_id,
             user_id=where.user_id,
             channel_id=where.channel_id,
             tz=user.tz,
-            is_admin=user.is_admin,
+            is_admin=user.is_admin and not foreign,
+            foreign=foreign,
+            thread_ts=where.thread_ts,
         )
 
     def dm_channel(self, team_id: str, user_id: str) -> str | None:

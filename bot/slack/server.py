@@ -11,6 +11,7 @@ server (benchmarks/README.md).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import signal
@@ -33,7 +34,9 @@ from bot.observability.ops import METRICS_PATH, READY_PATH, OpsApp, serve_ops
 from bot.runtime import Runtime, build_runtime
 from bot.service import BackfillService
 from bot.service.background import database_check, watch_backlog
+from bot.slack import gate
 from bot.slack.app import SlackBot, create_slack_bot
+from bot.slack.gate import RefusalLog
 from bot.slack.installations import TeamClients
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
@@ -51,21 +54,46 @@ Environ = dict[str, Any]
 
 
 class WsgiApp:
-    """Routes /slack/events to Bolt and answers /healthz; everything else is 404."""
+    """Routes /slack/events to Bolt (once ``gate.admit`` lets it in) and answers /healthz."""
 
     def __init__(self, bot: SlackBot, runtime: Runtime) -> None:
         self.bot = bot
         self.runtime = runtime
         self._slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+        self.refusals = RefusalLog()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
             return self._health(start_response)
+        if path != EVENTS_PATH:
+            return _plain(start_response, "404 Not Found", b"not found")
+        settings = self.runtime.settings
+        admitted = gate.admit(
+            environ,
+            secret=settings.slack_signing_secret,
+            max_bytes=settings.slack_max_body_bytes,
+            now=time.time(),
+        )
+        if isinstance(admitted, gate.Refusal):
+            self.refusals.refused(admitted)
+            return _plain(start_response, admitted.status_line, b"")
+        verified = dict(environ)
+        verified["wsgi.input"] = io.BytesIO(admitted)
+        verified["CONTENT_LENGTH"] = str(len(admitted))
         with self.bot.listeners.gate.acking():
             # Bolt builds the whole response before returning it (a list), so the ack
             # is complete when this block ends
-            return self._slack(environ, start_response)
+            try:
+                return self._slack(verified, start_response)
+            except Exception as exc:
+                # a signed body of a shape Slack never sends, which Bolt's matchers index
+                # without checking: a 400, never a 500 (and never its body in the log)
+                log.warning(
+                    "a signed request Bolt could not read: %s; answered 400", type(exc).__name__
+                )
+                log.debug("what Bolt raised", exc_info=True)
+                return _plain(start_response, "400 Bad Request", b"")
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         body: dict[str, object]
@@ -81,6 +109,13 @@ class WsgiApp:
             status, [("Content-Type", "application/json"), ("Content-Length", str(len(raw)))]
         )
         return [raw]
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
 
 
 def create_wsgi_app(
@@ -133,12 +168,26 @@ def serve_in_thread(
     from waitress.server import create_server
 
     server = create_server(
-        wsgi, host=host, port=port, threads=threads, ident="backfill-bot", expose_tracebacks=False
+        wsgi,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="backfill-bot",
+        expose_tracebacks=False,
+        max_request_body_size=_waitress_body_cap(wsgi),
     )
     bound = int(server.effective_port)  # type: ignore[union-attr]
     thread = threading.Thread(target=server.run, name=f"waitress-{bound}", daemon=True)
     thread.start()
     return RunningServer(server=server, thread=thread, port=bound)
+
+
+def _waitress_body_cap(wsgi: Callable[..., Any]) -> int:
+    """Waitress buffers a body before the app sees it: refuse oversized ones while reading."""
+    runtime = getattr(wsgi, "runtime", None)
+    limit = runtime.settings.slack_max_body_bytes if runtime is not None else 0
+    # waitress refuses a Content-Length >= its cap, so one byte of headroom
+    return (limit or gate.DEFAULT_MAX_BODY_BYTES) + 1
 
 
 # --- python -m bot serve -------------------------------------------------------------
@@ -249,7 +298,13 @@ def _run_http(wsgi: OpsApp, settings: Settings, *, host: str, port: int) -> None
     from waitress.server import create_server
 
     server = create_server(
-        wsgi, host=host, port=port, threads=settings.web_threads, ident="backfill-bot"
+        wsgi,
+        host=host,
+        port=port,
+        threads=settings.web_threads,
+        ident="backfill-bot",
+        expose_tracebacks=False,
+        max_request_body_size=_waitress_body_cap(wsgi),
     )
 
     def shutdown(signum: int, _frame: FrameType | None) -> None:

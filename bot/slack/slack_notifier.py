@@ -31,7 +31,10 @@ from bot.slack.installations import TeamClients, as_team_clients
 
 log = logging.getLogger(__name__)
 
-SLACK_TIMEOUT_SECONDS = 10
+# the metadata type of the bot's thread replies (their marker is the announced event)
+MARKER_EVENT_TYPE = "backfill_bot_announcement"
+# a thread holds at most a few dozen replies; enough pages for any
+_MAX_REPLY_PAGES = 10
 
 # Slack error codes the bot meets in practice, and what a person can do about them.
 _ERROR_MESSAGES: dict[str, str] = {
@@ -62,13 +65,28 @@ def build_web_client(settings: Settings, *, token: str | None = None) -> WebClie
     return WebClient(
         token=token or settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
-        timeout=SLACK_TIMEOUT_SECONDS,
+        timeout=settings.slack_timeout_seconds,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=1),
             ServerErrorRetryHandler(max_retry_count=2),
             ConnectionErrorRetryHandler(max_retry_count=1),
         ],
     )
+
+
+def _retry_after(exc: SdkSlackApiError) -> float | None:
+    """A 429's Retry-After in seconds (None when absent or not a number)."""
+    response = exc.response
+    if response is None or getattr(response, "status_code", None) != 429:
+        return None
+    headers = getattr(response, "headers", None) or {}
+    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    try:
+        return max(0.0, float(str(raw)))
+    except ValueError:
+        return None
 
 
 def slack_error(code: str | None) -> SlackApiError:
@@ -104,6 +122,61 @@ class SlackNotifier:
             raise slack_error("missing_ts")
         return ts
 
+    def post_marked(
+        self,
+        *,
+        slack_team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block],
+        thread_ts: str | None,
+        marker: str,
+    ) -> str:
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "text": text,
+            "metadata": {"event_type": MARKER_EVENT_TYPE, "event_payload": {"marker": marker}},
+        }
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        if blocks:
+            kwargs["blocks"] = list(blocks)
+        data = self._call(slack_team_id, "chat.postMessage", kwargs)
+        ts = data.get("ts")
+        if not isinstance(ts, str) or not ts:
+            raise slack_error("missing_ts")
+        return ts
+
+    def find_marked(
+        self, *, slack_team_id: str, channel: str, thread_ts: str | None, marker: str
+    ) -> str | None:
+        cursor = ""
+        for _ in range(_MAX_REPLY_PAGES if thread_ts else 1):
+            params: dict[str, Any] = {
+                "channel": channel,
+                "include_all_metadata": "true",
+                # the channel's newest messages: a card just posted is among them
+                "limit": 200 if thread_ts else 50,
+            }
+            if thread_ts:
+                params["ts"] = thread_ts
+            if cursor:
+                params["cursor"] = cursor
+            method = "conversations.replies" if thread_ts else "conversations.history"
+            data = self._call(slack_team_id, method, params, form=True)
+            for message in data.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == MARKER_EVENT_TYPE
+                    and payload.get("marker") == marker
+                ):
+                    return str(message.get("ts") or "") or None
+            cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        return None
+
     def update(
         self,
         *,
@@ -138,16 +211,26 @@ class SlackNotifier:
         """Show ``view`` as ``user``'s App Home tab."""
         self._call(slack_team_id, "views.publish", {"user_id": user, "view": view})
 
-    def _call(self, team_id: str, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Call one Web API method as the workspace's bot; translate slack_sdk failures here."""
+    def _call(
+        self, team_id: str, method: str, kwargs: dict[str, Any], *, form: bool = False
+    ) -> dict[str, Any]:
+        """Call one Web API method as the workspace's bot; translate slack_sdk failures here.
+
+        Read methods (``conversations.replies``) take form parameters, not JSON.
+        """
         client = self._clients.for_team(team_id)
         try:
-            response = client.api_call(method, json=kwargs)
+            if form:
+                response = client.api_call(method, data=kwargs)
+            else:
+                response = client.api_call(method, json=kwargs)
         except SdkSlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
             metrics.current().slack_call(method, str(code or "unknown_error"))
             log.warning("slack %s failed: %s", method, code)
-            raise slack_error(str(code) if code else None) from exc
+            error = slack_error(str(code) if code else None)
+            error.retry_after = _retry_after(exc)
+            raise error from exc
         except (SlackClientError, URLError, OSError) as exc:
             metrics.current().slack_call(method, "connection_error")
             log.warning("slack %s failed: %s", method, type(exc).__name__)

@@ -30,6 +30,10 @@ class SlackUser:
     tz: str | None
     is_admin: bool
     is_bot: bool = False
+    # the user's home workspace and Enterprise Grid org: in a channel shared between
+    # workspaces (Slack Connect) they may differ from the request's
+    team_id: str = ""
+    enterprise_id: str = ""
 
 
 class UserDirectory:
@@ -95,4 +99,6 @@ class UserDirectory:
                 data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")
             ),
             is_bot=bool(data.get("is_bot")),
+            team_id=str(data.get("team_id") or ""),
+            enterprise_id=str((data.get("enterprise_user") or {}).get("enterprise_id") or ""),
         )

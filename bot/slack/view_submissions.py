@@ -27,7 +27,7 @@ from bot.messages.blocks import error_text
 from bot.messages.modals import EditMeta, message_view, read_dates, read_setup
 from bot.messages.policy_modal import read_policy
 from bot.parsing import check_range
-from bot.service import Reply, unexpected
+from bot.service import INT64_MAX, Reply, unexpected
 from bot.service.setup import TeamIdError
 from bot.slack.listener_kit import Body, Listeners, log
 from bot.slack.responder import where_from_body
@@ -93,7 +93,7 @@ def register(app: App, ls: Listeners) -> None:
     def ack_setup(ack: Ack, body: Body, view: Body) -> None:
         team_raw, token = read_setup((view.get("state") or {}).get("values") or {})
         errors: dict[str, str] = {}
-        if not team_raw.isdigit() or int(team_raw) <= 0:
+        if not (team_raw.isascii() and team_raw.isdigit() and 0 < int(team_raw) <= INT64_MAX):
             errors[ids.BLOCK_SETUP_TEAM] = "The team id is a number, e.g. 12345."
         if not token:
             errors[ids.BLOCK_SETUP_TOKEN] = "Paste the API token."

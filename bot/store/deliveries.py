@@ -24,13 +24,19 @@ class SlackDelivery(Base):
 
 
 def claim_delivery(session: Session, *, delivery_id: str, now: datetime) -> bool:
-    """Record the delivery id; return True if this call was the first to see it."""
+    """Record the delivery id; return True if this call was the first to see it.
+
+    Told by the row RETURNING gives back, not by the row count: through psycopg an
+    ``INSERT … ON CONFLICT DO NOTHING`` reports a row count of -1 even for the row it
+    inserted, so the first delivery of every event looked like a retry on PostgreSQL.
+    """
     statement = (
-        dialect_insert(session)(SlackDelivery)
+        dialect_insert(session)(SlackDelivery.__table__)
         .values(delivery_id=delivery_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(SlackDelivery.__table__.c.delivery_id)
     )
-    return rowcount(session.execute(statement)) == 1
+    return session.execute(statement).first() is not None
 
 
 def prune_deliveries(session: Session, *, before: datetime) -> int:

@@ -83,6 +83,10 @@ class StrEnumType(TypeDecorator[E], Generic[E]):
         return self.enum_class(value)
 
 
+# Row ids are int64 like every other id the bot handles (``status 2147483648`` is a valid
+# question); SQLite's INTEGER already is, and must stay INTEGER to remain the rowid.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -202,7 +206,7 @@ class BackfillRequest(Base):
         Index("ix_backfill_requests_message_channel_message_ts", "message_channel", "message_ts"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
     slack_team_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("workspaces.slack_team_id", ondelete="CASCADE")
     )
@@ -211,7 +215,8 @@ class BackfillRequest(Base):
     user_tz: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     transfer_id: Mapped[int | None] = mapped_column(BigInteger)
-    transfer_name: Mapped[str | None] = mapped_column(String(255))
+    # the API's display names have no documented limit: stored in full, cut for display
+    transfer_name: Mapped[str | None] = mapped_column(Text)
     range_start: Mapped[date] = mapped_column(Date)
     range_end: Mapped[date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(Integer)
@@ -272,9 +277,9 @@ class RequestEvent(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
     request_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("backfill_requests.id", ondelete="CASCADE")
+        RowId, ForeignKey("backfill_requests.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[RequestState | None] = mapped_column(_state_type())

@@ -368,9 +368,9 @@ def list_stuck_submissions(
 
 
 def _claimable(now: datetime) -> Any:
+    # paused requests too: they are looked at, less often, until the API answers again
     return and_(
         BackfillRequest.state.in_(list(TRACKED_STATES)),
-        BackfillRequest.tracking_paused.is_(False),
         BackfillRequest.next_poll_at.is_not(None),
         BackfillRequest.next_poll_at <= now,
         or_(BackfillRequest.lease_owner.is_(None), BackfillRequest.lease_expires_at <= now),

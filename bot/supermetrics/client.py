@@ -109,7 +109,12 @@ class RetryPolicy:
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number > self.max_retries:
                 return True
-            remaining = self.budget_seconds - _spent(state)
+            if isinstance(_error(state), DtsRateLimitedError):
+                # the API asked for this wait: it counts against the budget, the call's own
+                # milliseconds do not (a Retry-After equal to a 30 s cap and budget is waited)
+                remaining = self.budget_seconds - state.idle_for
+            else:
+                remaining = self.budget_seconds - _spent(state)
             return remaining <= _EPSILON or state.upcoming_sleep > remaining + _EPSILON
 
         def before_sleep(state: RetryCallState) -> None:

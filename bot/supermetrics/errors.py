@@ -33,6 +33,7 @@ class Operation:
 
     action: str  # "create the backfill for transfer 456789"
     not_found: str  # "transfer 456789 in Supermetrics team 1"
+    write: bool = False  # a create or a cancel: a 403 names the write scope, else the read one
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ def error_for_status(
         "description": body.description,
         "request_id": body.request_id,
     }
-    said = _sentence(body.description) if body.description else None
+    # the SDK's examples carry only ``message`` on some errors: quote it when that is all
+    quoted = body.description or body.message
+    said = _sentence(quoted) if quoted else None
     code = body.code if body.code else None
     if status_code == 401:
         return DtsUnauthorizedError(
@@ -115,12 +118,17 @@ def error_for_status(
             **fields,
         )
     if status_code == 403:
+        needs = (
+            "The API token needs the scope `dwh_transfers_write`, and its user the "
+            "permission `dwh.transfer.edit` in the Supermetrics team."
+            if operation.write
+            else "The API token needs the scope `dwh_transfers_read`, and its user access "
+            "to the team's data warehouse transfers."
+        )
         return DtsForbiddenError(
             f"Supermetrics refused to {operation.action} (403)."
             + (f" It said: {said}" if said else "")
-            + " The API token needs the scope `dwh_transfers_write`, and its user the "
-            "permission `dwh.transfer.edit` in the Supermetrics team. Ask a team admin, then "
-            "set the token again with `/backfill setup`.",
+            + f" {needs} Ask a team admin, then set the token again with `/backfill setup`.",
             **fields,
         )
     if status_code == 404:

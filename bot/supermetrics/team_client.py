@@ -116,6 +116,7 @@ class DtsTeamClient:
                 f"{range_start.isoformat()} – {range_end.isoformat()}"
             ),
             not_found=f"transfer {transfer_id} in Supermetrics team {self.team_id}",
+            write=True,
         )
         body = {"range_start": range_start.isoformat(), "range_end": range_end.isoformat()}
         path = f"transfers/{transfer_id}/backfills"
@@ -227,6 +228,7 @@ class DtsTeamClient:
         operation = Operation(
             action=f"cancel backfill {backfill_id}",
             not_found=f"backfill {backfill_id} in Supermetrics team {self.team_id}",
+            write=True,
         )
         path = f"backfills/{backfill_id}"
         uncertain = False

@@ -12,9 +12,15 @@ contention of its own threads. Whoever does not get the lease skips the request:
 holder announces everything pending. ``mark_announced`` stays conditional besides.
 
 Slack failures never escape: the event keeps waiting, with an attempt counted and a
-growing pause (in memory) before the next try; after ``MAX_ATTEMPTS`` it is given up
+growing pause (in memory, ``ANNOUNCE_RETRY_BASE_SECONDS`` doubling up to
+``ANNOUNCE_RETRY_MAX_SECONDS``) before the next try, until it is posted (a Slack outage
+of any length loses nothing); only with ``ANNOUNCE_MAX_ATTEMPTS`` set is it given up,
 with a log line.  A deleted card is replaced by a fresh message and the thread moves
 under it.
+
+A post whose answer was lost (Slack took it, the answer timed out) must not be posted
+again: each thread reply carries its event as a marker (Slack message metadata), and
+before retrying an event that failed before, the thread is read back for the marker.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BotError, SlackApiError
-from bot.messages.notifier import Notifier
+from bot.messages.notifier import Block, MarkedThreads, Notifier
 from bot.messages.plan_cards import PlanView, plan_handles, plan_reply, plan_status_card
 from bot.messages.status_updates import affects_card, is_slack_user, render_card, render_reply
 from bot.observability import metrics
@@ -54,14 +60,13 @@ from bot.tracking.queries import give_up_announcement, pending_request_ids
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
-RETRY_BASE_SECONDS = 2.0
-RETRY_MAX_SECONDS = 300.0
 # per request and flush, so one chatty request cannot starve the others
 MAX_EVENTS_PER_REQUEST = 20
-# renewed before each event: longer than one event's Slack calls (up to three, each with a
-# 10 s timeout and a few retries), short enough that a dead process's lease frees soon
-ANNOUNCE_LEASE_SECONDS = 120.0
+# renewed before each event: longer than one event's Slack calls (up to three and a read
+# back, each within SLACK_TIMEOUT_SECONDS and a few retries), short enough that the lease of
+# a process killed mid-event frees soon: twelve timeouts (120 s with the default 10 s)
+ANNOUNCE_LEASE_PER_SLACK_TIMEOUT = 12
+ANNOUNCE_LEASE_SECONDS = 120.0  # with the default timeout
 # the card is gone: post a fresh one instead of updating
 _CARD_GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
 _CANCEL_EVENT_KINDS = {"cancel_requested", "cancel", "cancelled"}
@@ -124,18 +129,21 @@ class Announcer:
         session_factory: sessionmaker[Session],
         notifier: Notifier,
         clock: Clock,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_attempts: int | None = None,
         owner: str | None = None,
-        lease_seconds: float = ANNOUNCE_LEASE_SECONDS,
+        lease_seconds: float | None = None,
         on_status_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.notifier = notifier
         self.clock = clock
-        self.max_attempts = max_attempts
+        # 0: retried until posted
+        self.max_attempts = settings.announce_max_attempts if max_attempts is None else max_attempts
         self.owner = owner or _default_owner()
-        self.lease_seconds = lease_seconds
+        self.lease_seconds = lease_seconds or (
+            ANNOUNCE_LEASE_PER_SLACK_TIMEOUT * settings.slack_timeout_seconds
+        )
         self._backoff: dict[int, _Backoff] = {}
         self._backoff_lock = threading.Lock()
         # told (slack_team_id, requester) after a status change is announced, e.g. to
@@ -176,7 +184,9 @@ class Announcer:
             return backoff is not None and backoff.until > now
 
     def _note_failure(self, request_id: int, attempts: int) -> None:
-        delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+        base = self.settings.announce_retry_base_seconds
+        # the exponent is capped so that an outage of days does not overflow the float
+        delay = min(self.settings.announce_retry_max_seconds, base * 2 ** min(attempts - 1, 30))
         with self._backoff_lock:
             self._backoff[request_id] = _Backoff(
                 attempts, self.clock.now() + timedelta(seconds=delay)
@@ -291,7 +301,7 @@ class Announcer:
             metrics.current().announced(event.kind, (now - event.created_at).total_seconds())
             return True
         attempts = record_announce_failure(session, event_id=event.id)
-        if attempts >= self.max_attempts:
+        if self.max_attempts and attempts >= self.max_attempts:
             give_up_announcement(session, event_id=event.id)
             log.error(
                 "giving up announcing event %s (%s) of request %s after %d attempts: %s",
@@ -329,25 +339,21 @@ class Announcer:
             thread_ts = request.thread_ts or request.message_ts
             if thread_ts is None:
                 thread_ts = self._post_fresh_card(request, delivery)
-            try:
-                self.notifier.post(
-                    slack_team_id=request.slack_team_id,
-                    channel=channel,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    thread_ts=thread_ts,
+            marker = f"request-{request.id}-event-{event.id}"
+            if event.announce_attempts and self._already_posted(request, thread_ts, marker):
+                log.info(
+                    "event %s of request %s was posted before its answer was lost",
+                    event.id,
+                    request.id,
                 )
+                return delivery
+            try:
+                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
             except SlackApiError as exc:
                 if exc.error not in _CARD_GONE:
                     raise
                 thread_ts = self._post_fresh_card(request, delivery)
-                self.notifier.post(
-                    slack_team_id=request.slack_team_id,
-                    channel=channel,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    thread_ts=thread_ts,
-                )
+                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
         except SlackApiError as exc:
             delivery.error = exc
         return delivery
@@ -385,6 +391,46 @@ class Announcer:
         except SlackApiError as exc:
             delivery.error = exc
         return delivery
+
+    def _post_reply(
+        self,
+        request: BackfillRequest,
+        channel: str,
+        thread_ts: str,
+        text: str,
+        blocks: Sequence[Block],
+        marker: str,
+    ) -> None:
+        if isinstance(self.notifier, MarkedThreads):
+            self.notifier.post_marked(
+                slack_team_id=request.slack_team_id,
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                marker=marker,
+            )
+            return
+        self.notifier.post(
+            slack_team_id=request.slack_team_id,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+        )
+
+    def _already_posted(self, request: BackfillRequest, thread_ts: str, marker: str) -> bool:
+        """Did an earlier attempt land although its answer was lost? (SlackApiError: ask
+        again next time.)"""
+        if not isinstance(self.notifier, MarkedThreads):
+            return False
+        found = self.notifier.find_marked(
+            slack_team_id=request.slack_team_id,
+            channel=request.message_channel or request.channel_id,
+            thread_ts=thread_ts,
+            marker=marker,
+        )
+        return found is not None
 
     def _update_card(
         self, request: BackfillRequest, event: RequestEvent, delivery: _Delivery

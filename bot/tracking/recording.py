@@ -34,12 +34,25 @@ def record_observation(
     settings: Settings,
 ) -> tuple[datetime | None, bool]:
     """Store what the API said; return (next poll time, whether anything changed)."""
-    if row.state not in TRACKED_STATES or row.tracking_paused:
-        return None, False  # cancelled through Slack or paused meanwhile
+    if row.state not in TRACKED_STATES:
+        return None, False  # cancelled through Slack meanwhile
     seen = observe(row, backfill, now=now)
     values = dict(seen.values)
     if row.poll_failures:
         values["poll_failures"] = 0
+    if row.tracking_paused:
+        # the API answers again (the outage is over, the token works again): say so
+        values["tracking_paused"] = False
+        add_event(
+            session,
+            request_id=row.id,
+            kind="tracking_resumed",
+            actor=ACTOR,
+            now=now,
+            payload={"after_failures": row.poll_failures or 0},
+            needs_announcement=True,
+        )
+        log.info("tracking of request %s resumed: the API answers again", row.id)
     next_poll: datetime | None = None
     if not seen.final:
         # A new status is a new phase: start again from the shortest interval.  Within a
@@ -102,10 +115,16 @@ def record_failure(
 ) -> datetime | None:
     """Count a failed poll; after too many in a row, pause tracking and say why.
 
-    Returns when to poll next (None once paused: ``status <id>`` resumes it).
+    Returns when to poll next: paused tracking keeps looking by itself, the pause growing
+    up to ``poll_max_seconds``, and resumes at the first answer (``record_observation``);
+    ``status <id>`` looks at once.
     """
     failures = (row.poll_failures or 0) + 1
-    if failures >= settings.tracker_max_failures:
+    delay = failure_delay(
+        failures=failures, poll_min=settings.poll_min_seconds, poll_max=settings.poll_max_seconds
+    )
+    next_poll = now + timedelta(seconds=delay)
+    if failures >= settings.tracker_max_failures and not row.tracking_paused:
         update_request(
             session,
             request_id=row.id,
@@ -118,14 +137,16 @@ def record_failure(
             kind="tracking_paused",
             actor=ACTOR,
             now=now,
-            payload={"reason": reason, "failures": failures},
+            payload={
+                "reason": reason,
+                "failures": failures,
+                "next_look_at": next_poll.isoformat(),
+                "every_seconds": settings.poll_max_seconds,
+            },
             needs_announcement=True,
         )
         log.warning("tracking of request %s paused after %d failures: %s", row.id, failures, reason)
-        return None
+        return next_poll
     update_request(session, request_id=row.id, now=now, values={"poll_failures": failures})
     log.info("poll of request %s failed (%d in a row): %s", row.id, failures, reason)
-    delay = failure_delay(
-        failures=failures, poll_min=settings.poll_min_seconds, poll_max=settings.poll_max_seconds
-    )
-    return now + timedelta(seconds=delay)
+    return next_poll

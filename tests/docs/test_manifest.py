@@ -40,6 +40,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     # public channels need channels:read, private ones groups:read, DMs im:read
     "conversations.members": frozenset({"channels:read", "groups:read", "im:read"}),
     "usergroups.users.list": frozenset({"usergroups:read"}),
+    # reading a thread back: public and private channels, DMs and group DMs
+    "conversations.replies": frozenset({"channels:history", "groups:history", "im:history"}),
+    "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
     "conversations.open": frozenset({"im:write"}),
     "conversations.join": frozenset({"channels:join"}),
     "reactions.add": frozenset({"reactions:write"}),

@@ -80,12 +80,23 @@ def test_routing_of_sub_commands(world: ServiceWorld) -> None:
 def test_card_posting_failure_other_than_membership_is_a_bot_error(world: ServiceWorld) -> None:
     from bot.errors import SlackApiError
 
-    world.notifier.fail_with = SlackApiError("Slack is down", error="fatal_error")
+    world.notifier.fail_with = SlackApiError("Slack refused it", error="invalid_blocks")
     with pytest.raises(SlackApiError):
         world.service.handle_text(actor=ALICE, text="transfer 456789 last month")
     with session_scope(world.session_factory) as session:
         [row] = session.query(BackfillRequest).all()
         assert row.state == "DISMISSED"
+
+
+def test_a_card_post_that_failed_doubtfully_is_tried_again(world: ServiceWorld) -> None:
+    from bot.errors import SlackApiError
+
+    world.service.deps.sleep = lambda _seconds: None
+    world.notifier.fail_with = SlackApiError("Slack is down", error="fatal_error")
+    world.service.handle_text(actor=ALICE, text="transfer 456789 last month")
+    with session_scope(world.session_factory) as session:
+        [row] = session.query(BackfillRequest).all()
+        assert row.state == "PENDING" and row.message_ts
 
 
 def test_unexpected_failures_become_a_bot_error_with_a_reference(world: ServiceWorld) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from tests.slack.harness import SlackHarness, harness
 from tests.support.block_kit_limits import check_message
+from tests.support.postgres import postgres_schema
 
 
 def check_limits(h: SlackHarness) -> None:
@@ -37,3 +38,18 @@ def bot_with_short_dts_timeout(tmp_path: Path) -> Iterator[SlackHarness]:
     with harness(tmp_path, dts_timeout=1.0) as h:
         yield h
         check_limits(h)
+
+
+@pytest.fixture
+def pg_bot(tmp_path: Path) -> Iterator[SlackHarness]:
+    """The bot on a PostgreSQL schema of its own (tests marked ``postgres``)."""
+    with postgres_schema("slack") as url, harness(tmp_path, database_url=url) as h:
+        yield h
+        check_limits(h)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_bot(request: pytest.FixtureRequest) -> SlackHarness:
+    """The bot on SQLite, then on PostgreSQL."""
+    bot: SlackHarness = request.getfixturevalue("bot" if request.param == "sqlite" else "pg_bot")
+    return bot

@@ -57,8 +57,11 @@ class SlackHarness:
         with_token: bool = True,
         dts_timeout: float = DTS_TIMEOUT,
         multi_workspace: bool = False,
+        database_url: str | None = None,
         **settings: Any,
     ) -> None:
+        if database_url:
+            settings["database_url"] = database_url
         # multi-workspace: no SLACK_BOT_TOKEN, an OAuth client id; workspaces install the app
         oauth: dict[str, Any] = (
             {

@@ -21,7 +21,8 @@ from tests.slack.harness import (
 from tests.support import signing
 
 
-def test_mention_in_a_channel_posts_the_card_there(bot: SlackHarness) -> None:
+def test_mention_in_a_channel_posts_the_card_there(any_bot: SlackHarness) -> None:
+    bot = any_bot
     event = signing.app_mention(
         user_id=REQUESTER.user_id,
         channel_id=CHANNEL,
@@ -37,7 +38,8 @@ def test_mention_in_a_channel_posts_the_card_there(bot: SlackHarness) -> None:
     assert ids.ACTION_CONFIRM in action_ids(card)
 
 
-def test_direct_message_answers_in_the_dm(bot: SlackHarness) -> None:
+def test_direct_message_answers_in_the_dm(any_bot: SlackHarness) -> None:
+    bot = any_bot
     dm = "D0ALICE"
     event = signing.direct_message(
         user_id=REQUESTER.user_id, channel_id=dm, text="help", ts=bot.next_ts()
@@ -70,8 +72,9 @@ def test_bot_messages_and_edits_in_a_dm_are_ignored(
 
 
 def test_an_event_retried_by_slack_is_handled_once(
-    bot: SlackHarness, caplog: pytest.LogCaptureFixture
+    any_bot: SlackHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
+    bot = any_bot
     caplog.set_level(logging.INFO, logger="bot.slack")
     event = signing.app_mention(
         user_id=REQUESTER.user_id,

@@ -164,3 +164,45 @@ def test_timeout_after_the_backfill_was_created_does_not_submit_twice(
     bot.click(ids.ACTION_CONFIRM, str(row.id), message_ts=row.message_ts or "")
     done = bot.wait_request(row.id, "SUBMITTED")
     assert [b.backfill_id for b in bot.sim.backfills()] == [done.backfill_id]
+
+
+def _failed_then_landed(bot: SlackHarness) -> tuple[int, int]:
+    """A create answered 500 (nothing found by its look-up) that then lands anyway."""
+    bot.command("transfer 456789 for last month")
+    row, _ = bot.posted_card()
+    bot.sim.inject("500")
+    bot.click(ids.ACTION_CONFIRM, str(row.id), message_ts=row.message_ts or "")
+    _wait_reason(bot, row.id, "PENDING")
+    bot.wait(lambda: _card_with_retry(bot, row.id), "the card's Retry button")
+    assert bot.sim.backfills() == []
+    # the create was only late: Supermetrics makes the backfill after the look-up
+    landed = bot.sim.create(456789, row.range_start, row.range_end)
+    return row.id, landed.backfill_id
+
+
+def test_retry_after_a_create_that_landed_late_adopts_it_instead_of_a_second(
+    bot: SlackHarness,
+) -> None:
+    request_id, landed = _failed_then_landed(bot)
+    row = bot.request(request_id)
+    bot.click(ids.ACTION_RETRY_SUBMIT, str(request_id), message_ts=row.message_ts or "")
+    done = bot.wait_request(request_id, "SUBMITTED")
+    assert done.backfill_id == landed
+    assert [b.backfill_id for b in bot.sim.backfills()] == [landed]
+
+
+def test_a_create_that_landed_late_is_tracked_without_anyone_pressing_retry(
+    bot: SlackHarness,
+) -> None:
+    from datetime import timedelta
+
+    request_id, landed = _failed_then_landed(bot)
+    service = bot.wsgi.bot.listeners.service
+    assert service.recover_stuck_submissions() == 0  # not due yet
+    bot.clock.advance(timedelta(seconds=bot.settings.submit_recovery_seconds + 1))
+    assert service.recover_stuck_submissions() == 1
+    done = bot.wait_request(request_id, "SUBMITTED")
+    assert done.backfill_id == landed
+    assert [b.backfill_id for b in bot.sim.backfills()] == [landed]
+    # looked at once: a request still pending later is not looked up again
+    assert bot.request(request_id).next_poll_at is not None  # now polled as a backfill

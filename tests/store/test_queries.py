@@ -317,7 +317,8 @@ def test_claim_due_leases_and_hands_over_after_expiry(db: Database) -> None:
     with session_scope(db.factory) as session:
         assert claim_due(session, now=NOW, owner="worker-c", lease_seconds=60, limit=10) == []
     assert [r.id for r in first] == [ids[0]]
-    assert [r.id for r in second] == [ids[1]]  # paused and not-yet-due rows are left alone
+    # not-yet-due rows are left alone; paused ones are still looked at when due
+    assert [r.id for r in second] == [ids[1], ids[2]]
     assert first[0].lease_owner == "worker-a"
     assert first[0].lease_expires_at == NOW + timedelta(seconds=60)
 
@@ -325,7 +326,7 @@ def test_claim_due_leases_and_hands_over_after_expiry(db: Database) -> None:
     later = NOW + timedelta(seconds=61)
     with session_scope(db.factory) as session:
         taken = claim_due(session, now=later, owner="worker-c", lease_seconds=60, limit=10)
-        assert sorted(r.id for r in taken) == [ids[0], ids[1]]
+        assert sorted(r.id for r in taken) == [ids[0], ids[1], ids[2]]
     with session_scope(db.factory) as session:
         # the dead owner can no longer release (and so cannot reschedule) the row
         assert not release(session, request_id=ids[0], owner="worker-a", next_poll_at=later)

@@ -95,6 +95,23 @@ def test_429_within_the_cap_waits_retry_after(
     assert len(sim.calls) == 2
 
 
+def test_429_whose_retry_after_equals_the_cap_and_the_budget_is_waited_out(
+    running: RunningSimulator, sim: DtsSimulator, clock: FrozenClock
+) -> None:
+    """Issue 17: 13. Cap and budget are both 30 s (the defaults): Retry-After 30 is waited."""
+    sleeps: list[float] = []
+    sim.inject("429", retry_after=30)
+    with DtsClient(
+        base_url=running.base_url,
+        retry_budget_seconds=30,
+        retry_after_cap_seconds=30,
+        clock=clock,
+        sleep=sleeps.append,
+    ) as dts:
+        assert dts.team(team_id=TEAM_ID, token="demo-token").list_incomplete_backfills() == []
+    assert sleeps == [30]
+
+
 def test_429_longer_than_the_remaining_budget_surfaces(
     running: RunningSimulator, sim: DtsSimulator, clock: FrozenClock
 ) -> None:

@@ -99,6 +99,7 @@ class _Fault:
     remaining: int
     retry_after: int | None = None
     delay: float = 0.0
+    answer_late: bool = False  # the call takes effect at once; only its answer is late
 
 
 @dataclass
@@ -243,6 +244,14 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
         with self._lock:
             self._usergroups[group_id] = list(users)
 
+    def post_as_user(self, channel: str, user_id: str, text: str) -> str:
+        """A person's own message in ``channel`` (e.g. a thread to mention the bot in)."""
+        with self._lock:
+            ts = self._next_ts()
+            msg = {"type": "message", "ts": ts, "user": user_id, "text": text, "blocks": []}
+            self._state.messages.setdefault(channel, {})[ts] = msg
+        return ts
+
     def bot_not_in(self, channel: str) -> None:
         """Make chat.postMessage (and friends) to this channel answer ``not_in_channel``."""
         with self._lock:
@@ -264,6 +273,14 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
     def delay_next(self, method: str, seconds: float, count: int = 1) -> None:
         """Answer the next ``count`` calls normally, but only after ``seconds`` (max 30)."""
         fault = _Fault(error="", status=200, remaining=count, delay=min(seconds, 30.0))
+        self._add_fault(method, fault)
+
+    def answer_late_next(self, method: str, seconds: float, count: int = 1) -> None:
+        """Do the next ``count`` calls at once but answer only after ``seconds`` (max 30):
+        a client that times out first cannot tell whether they happened."""
+        fault = _Fault(
+            error="", status=200, remaining=count, delay=min(seconds, 30.0), answer_late=True
+        )
         self._add_fault(method, fault)
 
     def _add_fault(self, method: str, fault: _Fault) -> None:
@@ -373,8 +390,12 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
         """Answer one Web API call: (HTTP status, extra headers, JSON body)."""
         extra_headers: dict[str, str] = {"X-OAuth-Scopes": ",".join(self.scopes)}
         fault = self._take_fault(method)
+        late_by = 0.0
         if fault is not None and fault.delay:
-            time.sleep(fault.delay)
+            if fault.answer_late:
+                late_by = fault.delay
+            else:
+                time.sleep(fault.delay)
             fault = None
         if fault is not None:
             status = fault.status
@@ -407,6 +428,8 @@ class FakeSlack(SlackWebMethods, FakeOAuth):
         )
         with self._lock:
             self._calls.append(call)
+        if late_by:
+            time.sleep(late_by)
         return status, extra_headers, body
 
     def handle_response_url(self, key: str, body: JsonDict) -> tuple[int, JsonDict]:

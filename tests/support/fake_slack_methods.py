@@ -31,12 +31,25 @@ class FakeUser:
     is_owner: bool = False
     is_bot: bool = False
     deleted: bool = False
+    # another workspace's member (Slack Connect): their home team ("" = the fake's own)
+    home_team_id: str = ""
+    enterprise_id: str = ""
 
     def as_slack(self, team_id: str) -> JsonDict:
         name = self.name or self.user_id.lower()
-        return {
+        extra: JsonDict = {}
+        if self.enterprise_id:
+            extra["enterprise_user"] = {
+                "id": self.user_id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": "Fake Org",
+                "is_admin": False,
+                "is_owner": False,
+                "teams": [self.home_team_id or team_id],
+            }
+        return extra | {
             "id": self.user_id,
-            "team_id": team_id,
+            "team_id": self.home_team_id or team_id,
             "name": name,
             "real_name": name.title(),
             "deleted": self.deleted,
@@ -127,6 +140,9 @@ class SlackWebMethods:
         }
         if args.get("attachments"):
             msg["attachments"] = args["attachments"]
+        if isinstance(args.get("metadata"), dict):
+            # kept as Slack keeps it; shown only to include_all_metadata readers
+            msg["metadata"] = copy_json(args["metadata"])
         if thread_ts:
             msg["thread_ts"] = str(thread_ts)
         return msg
@@ -344,6 +360,63 @@ class SlackWebMethods:
             raise SlackApiFault("no_such_subteam")
         return {"users": list(self._usergroups[group])}
 
+    def _conversations_replies(self, args: JsonDict) -> JsonDict:
+        """The parent then its replies, oldest first, paged like Slack (cursor, limit)."""
+        channel, ts = args.get("channel"), args.get("ts")
+        if not isinstance(channel, str) or channel not in self._state.messages:
+            raise SlackApiFault("channel_not_found")
+        if channel in self._not_in and not channel.startswith("D"):
+            raise SlackApiFault("not_in_channel")
+        found = self._state.messages[channel]
+        parent = found.get(str(ts))
+        if parent is None:
+            raise SlackApiFault("thread_not_found")
+        thread = [parent] + [
+            msg for msg in found.values() if msg.get("thread_ts") == ts and msg["ts"] != ts
+        ]
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        start = int(str(args.get("cursor") or "0"))
+        page = thread[start : start + limit]
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in {"true", "1"}
+        messages = []
+        for msg in page:
+            shown = copy_json(msg)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        more = start + limit < len(thread)
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _conversations_history(self, args: JsonDict) -> JsonDict:
+        """Top-level messages, newest first, paged like Slack (cursor, limit)."""
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel:
+            raise SlackApiFault("channel_not_found")
+        if channel in self._not_in and not channel.startswith("D"):
+            raise SlackApiFault("not_in_channel")
+        found = self._state.messages.get(channel, {})
+        top = [msg for msg in found.values() if msg.get("thread_ts") in (None, msg["ts"])]
+        top.reverse()
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        start = int(str(args.get("cursor") or "0"))
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in {"true", "1"}
+        messages = []
+        for msg in top[start : start + limit]:
+            shown = copy_json(msg)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        more = start + limit < len(top)
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
 
 METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "auth.test": SlackWebMethods._auth_test,
@@ -362,6 +435,8 @@ METHODS: dict[str, Callable[[SlackWebMethods, JsonDict], JsonDict]] = {
     "conversations.members": SlackWebMethods._conversations_members,
     "conversations.open": SlackWebMethods._conversations_open,
     "usergroups.users.list": SlackWebMethods._usergroups_users_list,
+    "conversations.replies": SlackWebMethods._conversations_replies,
+    "conversations.history": SlackWebMethods._conversations_history,
 }
 
 

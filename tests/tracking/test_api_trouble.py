@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from bot.simulator.state import DEFAULT_TRANSFERS
+from bot.store.attention import count_paused_tracking, list_paused_tracking
 from bot.store.db import session_scope
 from bot.store.models import RequestState
-from bot.store.queries import add_event, update_request
-from tests.tracking.conftest import USER, TrackerEnv
+from tests.tracking.conftest import SM_TEAM, SM_TOKEN, TEAM, USER, TrackerEnv
 
 
 @pytest.fixture(params=["team", "backfill"])
@@ -96,59 +96,71 @@ def test_a_429_makes_only_that_workspace_wait(env: TrackerEnv) -> None:
     )
 
 
-def test_tracking_pauses_after_repeated_failures_and_resumes_on_status(env: TrackerEnv) -> None:
+def test_tracking_pauses_after_repeated_failures_then_resumes_by_itself(env: TrackerEnv) -> None:
+    """Issue 17: 8. A DTS outage longer than the failure budget: the pause is said in the
+    thread (with when the bot looks again), visible to a store query, and tracking
+    resumes by itself, the pause growing only up to POLL_MAX_SECONDS."""
     sub = env.submit(date(2026, 1, 1), date(2026, 1, 3))
-    env.sim.inject("500", count=3)  # max failures is 3 here
+    env.sim.inject("500", count=6)  # max failures is 3 here; the outage lasts six polls
     env.tick(5)
     env.tick(5)  # failure backoff: 5 s, then 10 s
     env.tick(10)
     row = env.request(sub.request_id)
     assert row.tracking_paused is True
     assert row.poll_failures == 3
+    with session_scope(env.session_factory) as session:
+        assert count_paused_tracking(session) == 1
+        assert [r.id for r in list_paused_tracking(session)] == [sub.request_id]
     paused = env.replies(sub)[-1]
     # alone in its team, the backfill is read on its own in either mode
+    next_look = (env.clock.now() + timedelta(seconds=20)).strftime("%H:%M")
     assert paused.startswith(
-        f":double_vertical_bar: I stopped checking backfill #{sub.backfill_id} after "
+        f":double_vertical_bar: Tracking of backfill #{sub.backfill_id} is paused after "
         "3 failed attempts: Supermetrics had an internal error (500) while trying to read "
         f"backfill {sub.backfill_id}."
     )
-    assert paused.endswith(
-        f"Fix the cause, then type `/backfill status {sub.request_id}` to resume tracking."
-    )
-    # paused: no more calls, however long we wait; the request is not dropped
-    calls = _gets(env, sub.backfill_id)
-    for _ in range(20):
-        env.tick(30)
-    assert _gets(env, sub.backfill_id) == calls
-    assert env.state(sub.request_id) is RequestState.SUBMITTED
-
-    # what `status <id>` does in the service: resume, with an event the tracker announces
-    now = env.clock.now()
-    with session_scope(env.session_factory) as session:
-        update_request(
-            session,
-            request_id=sub.request_id,
-            now=now,
-            values={"tracking_paused": False, "poll_failures": 0, "next_poll_at": now},
-        )
-        add_event(
-            session,
-            request_id=sub.request_id,
-            kind="tracking_resumed",
-            actor=USER,
-            now=now,
-            payload={"reason": "Resumed with status."},
-            needs_announcement=True,
-        )
-    env.run_until(lambda: env.state(sub.request_id) is RequestState.COMPLETED)
+    assert f"I'll look again by myself at {next_look} UTC, then every 1 minute" in paused
+    assert f"`/backfill status {sub.request_id}` looks at once." in paused
+    assert row.next_poll_at is not None
+    # still looked at while paused, never more often than POLL_MAX_SECONDS apart once
+    # the backoff has grown, and it resumes by itself when the API answers again
+    env.run_until(lambda: env.state(sub.request_id) is RequestState.COMPLETED, step=30)
+    env.tick(5)
     replies = env.replies(sub)
-    assert (
-        f":arrow_forward: Tracking of backfill #{sub.backfill_id} resumed (asked by <@{USER}>)."
-        in replies
-    )
-    # the backfill finished while nobody looked: one jump to COMPLETED, announced once
+    assert f":arrow_forward: Tracking of backfill #{sub.backfill_id} resumed." in replies
+    assert sum("is paused" in reply for reply in replies) == 1
     assert replies[-1].startswith(f":white_check_mark: <@{USER}> Backfill #{sub.backfill_id}")
     assert sum(":white_check_mark:" in reply for reply in replies) == 1
+    with session_scope(env.session_factory) as session:
+        assert count_paused_tracking(session) == 0
+
+
+def test_paused_polls_back_off_to_poll_max_and_no_further(env: TrackerEnv) -> None:
+    sub = env.submit(date(2026, 1, 1), date(2026, 1, 3))
+    env.sim.inject("500", count=12)
+    gaps = []
+    for seen in range(12):
+        before = env.clock.now()
+
+        def failed_again(seen: int = seen) -> bool:
+            return int(env.request(sub.request_id).poll_failures) > seen
+
+        env.run_until(failed_again, step=5)
+        gaps.append((env.clock.now() - before).total_seconds())
+    assert env.request(sub.request_id).tracking_paused
+    assert max(gaps) <= env.settings.poll_max_seconds + 5
+    assert gaps[-1] >= env.settings.poll_max_seconds - 5  # grown to the cap
+
+
+def test_after_a_stretch_of_401s_tracking_resumes_once_the_token_works(env: TrackerEnv) -> None:
+    sub = env.submit(date(2026, 1, 1), date(2026, 1, 3))
+    env.add_workspace(TEAM, SM_TEAM, "revoked-token")
+    env.run_until(lambda: env.request(sub.request_id).tracking_paused, step=5)
+    assert "401" in env.replies(sub)[-1]
+    env.add_workspace(TEAM, SM_TEAM, SM_TOKEN)  # someone stored a working token
+    env.run_until(lambda: env.state(sub.request_id) is RequestState.COMPLETED, step=30)
+    assert not env.request(sub.request_id).tracking_paused
+    assert any("resumed" in reply for reply in env.replies(sub))
 
 
 def test_a_missing_token_pauses_tracking_with_the_reason(env: TrackerEnv) -> None:

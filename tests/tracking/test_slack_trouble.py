@@ -81,10 +81,23 @@ def test_bot_removed_from_the_channel_does_not_stop_tracking(env: TrackerEnv) ->
     assert _counts(env.replies(sub)) == [1, 1, 1, 1]
 
 
+def test_a_slack_outage_longer_than_ten_attempts_loses_no_reply(env: TrackerEnv) -> None:
+    """Fifteen minutes and more of HTTP 500 on every thread post (issue 17: 9)."""
+    sub = env.submit(date(2026, 1, 1), date(2026, 1, 3))
+    # slack_sdk tries each call three times: 90 answers are 30 attempts of the announcer
+    env.slack.fail_next("chat.postMessage", "internal_error", count=90, status=500)
+    env.run_until(lambda: env.state(sub.request_id) is RequestState.COMPLETED)
+    started = env.clock.now()
+    env.run_until(lambda: not _pending(env), step=60, max_steps=200)
+    assert env.clock.now() - started > timedelta(minutes=15)
+    assert _counts(env.replies(sub)) == [1, 1, 1, 1]
+
+
 def test_announcements_that_keep_failing_are_given_up_with_a_log_line(
     env: TrackerEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     sub = env.submit(date(2026, 1, 1), date(2026, 1, 3))
+    env.tracker.announcer.max_attempts = 10  # ANNOUNCE_MAX_ATTEMPTS=10 (default: no limit)
     env.slack.bot_not_in(CHANNEL)
     env.run_until(lambda: env.state(sub.request_id) is RequestState.COMPLETED)
     # SCHEDULED, RUNNING, two progress updates (card only) and COMPLETED, kept in order
@@ -266,4 +279,4 @@ def test_the_card_shows_the_last_change_even_when_a_reply_only_event_follows(
             )
     env.tracker.announcer.flush(request_id=sub.request_id)
     assert "RUNNING ▓▓▓▓▓▓▓░░░ 2/3 days" in card_text(env.card(sub))
-    assert env.replies(sub)[-1].startswith(":double_vertical_bar: I stopped checking")
+    assert env.replies(sub)[-1].startswith(":double_vertical_bar: Tracking of backfill")

@@ -152,9 +152,26 @@ def test_paused_reply_says_how_to_resume() -> None:
         backfill_id=10001, request_id=5, reason="Supermetrics had an internal error.", failures=8
     )
     assert message.text == (
-        ":double_vertical_bar: I stopped checking backfill #10001 after 8 failed attempts: "
+        ":double_vertical_bar: Tracking of backfill #10001 is paused after 8 failed attempts: "
         "Supermetrics had an internal error. Fix the cause, then type `/backfill status 5` "
         "to resume tracking."
+    )
+
+
+def test_paused_reply_says_when_the_bot_looks_again() -> None:
+    from datetime import UTC, datetime
+
+    message = tracking_paused_reply(
+        backfill_id=10001,
+        request_id=5,
+        reason="Supermetrics had an internal error.",
+        failures=8,
+        next_look_at=datetime(2026, 2, 10, 14, 5, tzinfo=UTC),
+        every_seconds=300,
+    )
+    assert message.text.endswith(
+        "I'll look again by myself at 14:05 UTC, then every 5 minutes until it answers, and "
+        "post here when tracking resumes. `/backfill status 5` looks at once."
     )
 
 

@@ -62,7 +62,7 @@ def test_status_resumes_a_paused_backfill_and_the_thread_says_so(env: TrackerEnv
     for seconds in (5, 5, 10):
         env.tick(seconds)
     assert env.request(sub.request_id).tracking_paused
-    assert env.replies(sub)[-1].startswith(":double_vertical_bar: I stopped checking")
+    assert env.replies(sub)[-1].startswith(":double_vertical_bar: Tracking of backfill")
 
     reply = service.handle_text(actor=actor, text=f"status {sub.request_id}")
     assert "resumed" in reply.text or any("resumed" in str(b) for b in reply.blocks)
