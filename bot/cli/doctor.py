@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from bot.errors import BotError
 from bot.observability.logs import configure_logging
+from bot.slack.oauth import BOT_SCOPES
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -24,18 +25,8 @@ if TYPE_CHECKING:
 
 OK, BAD = "✓", "✗"
 # what the code calls (README, Creating the Slack app; manifest.yml's bot scopes)
-REQUIRED_SCOPES = (
-    "commands",
-    "chat:write",
-    "users:read",
-    "app_mentions:read",
-    "im:history",
-    "usergroups:read",
-    "channels:read",
-    "groups:read",
-    "im:read",
-    "im:write",
-)
+# the bot scopes manifest.yml asks for, one list for the install link and this check
+REQUIRED_SCOPES = BOT_SCOPES
 Role = Literal["serve", "worker"]
 
 

@@ -64,6 +64,8 @@ BOT_SCOPES = (
     "groups:read",
     "im:read",
     "im:write",
+    "channels:history",  # conversations.replies / .history: reading back a post whose answer
+    "groups:history",  # was lost, before posting it again
 )
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 

@@ -38,6 +38,7 @@ from bot.slack import gate
 from bot.slack.app import SlackBot, create_slack_bot
 from bot.slack.gate import RefusalLog
 from bot.slack.installations import TeamClients
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ log = logging.getLogger("bot.serve")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+OAUTH_PATHS = frozenset({INSTALL_PATH, REDIRECT_PATH})
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -66,6 +68,12 @@ class WsgiApp:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
             return self._health(start_response)
+        if path in OAUTH_PATHS and environ.get("REQUEST_METHOD") == "GET":
+            if not self.runtime.settings.multi_workspace:
+                return _plain(start_response, "404 Not Found", b"not found")
+            # a person's browser, not Slack: nothing is signed; Bolt's OAuth flow checks the
+            # state it issued, and no body is read
+            return self._slack(environ, start_response)
         if path != EVENTS_PATH:
             return _plain(start_response, "404 Not Found", b"not found")
         settings = self.runtime.settings

@@ -356,16 +356,16 @@ class PlanStep(Base):
         Index("ix_plan_steps_plan_request_id_position", "plan_request_id", "position"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
     plan_request_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("backfill_requests.id", ondelete="CASCADE")
+        RowId, ForeignKey("backfill_requests.id", ondelete="CASCADE")
     )
     request_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("backfill_requests.id", ondelete="CASCADE"), unique=True
+        RowId, ForeignKey("backfill_requests.id", ondelete="CASCADE"), unique=True
     )
     position: Mapped[int] = mapped_column(Integer)
     # the step of the same transfer (an earlier chunk) that must be final first
-    after_request_id: Mapped[int | None] = mapped_column(Integer)
+    after_request_id: Mapped[int | None] = mapped_column(RowId)
     # an incomplete backfill of the same transfer over these dates ("Queue after #N")
     blocked_by_backfill_id: Mapped[int | None] = mapped_column(BigInteger)
     # what the blocker was last seen as (e.g. FAILED: the thread asked what to do)

@@ -154,9 +154,10 @@ def pause_team_tracking(session: Session, *, slack_team_id: str, now: datetime) 
         .where(
             BackfillRequest.slack_team_id == slack_team_id,
             BackfillRequest.state.in_(list(TRACKED_STATES)),
-            BackfillRequest.tracking_paused.is_(False),
         )
-        .values(tracking_paused=True, updated_at=now)
+        # no next poll: unlike a pause after API failures (looked at again with a backoff),
+        # an uninstalled workspace's backfills wait for the app to be installed again
+        .values(tracking_paused=True, next_poll_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -48,7 +48,9 @@ class TeamClaim:
 def _tracked() -> list[ColumnElement[bool]]:
     return [
         BackfillRequest.state.in_(list(TRACKED_STATES)),
-        BackfillRequest.tracking_paused.is_(False),
+        # tracking paused after API failures is still looked at when due (with a backoff);
+        # paused with no next poll (the app uninstalled) waits to be resumed
+        or_(BackfillRequest.tracking_paused.is_(False), BackfillRequest.next_poll_at.is_not(None)),
     ]
 
 

@@ -26,8 +26,12 @@ _ROW_IDS = (
     ("backfill_requests", "id"),
     ("request_events", "id"),
     ("request_events", "request_id"),
+    ("plan_steps", "id"),
+    ("plan_steps", "plan_request_id"),
+    ("plan_steps", "request_id"),
+    ("plan_steps", "after_request_id"),
 )
-_SEQUENCES = ("backfill_requests_id_seq", "request_events_id_seq")
+_SEQUENCES = ("backfill_requests_id_seq", "request_events_id_seq", "plan_steps_id_seq")
 
 
 def _postgres() -> bool:

@@ -60,8 +60,8 @@ def test_no_secret_or_body_in_any_log_line_of_a_whole_run(
     records = [json.loads(line) for line in lines]  # one JSON object per line, every line
     for what, value in {**secrets, **bodies}.items():
         assert value not in text, f"the {what} is in the logs"
-    # Bolt did report the forged request (without its body or signature)
-    assert any("Invalid request signature" in r["message"] for r in records)
+    # the forged request was reported (one short line: no body, no signature)
+    assert any("refused a request to /slack/events" in r["message"] for r in records)
     assert re.search(r"v0=[0-9a-f]{16}", text) is None
 
     # the lines carry the ids of what they are about

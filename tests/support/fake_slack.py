@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.slack.oauth import BOT_SCOPES
 from tests.support.block_kit_limits import check_message
 from tests.support.fake_slack_methods import (
     METHODS,
@@ -111,18 +112,6 @@ class _ResponseTarget:
 
 
 # what a token installed from manifest.yml is granted (tests/cli/test_doctor checks they agree)
-BOT_SCOPES = (
-    "commands",
-    "chat:write",
-    "users:read",
-    "app_mentions:read",
-    "im:history",
-    "usergroups:read",
-    "channels:read",
-    "groups:read",
-    "im:read",
-    "im:write",
-)
 
 
 class FakeSlack(SlackWebMethods, FakeOAuth):
