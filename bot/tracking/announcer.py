@@ -30,19 +30,19 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.errors import BotError, SlackApiError
-from bot.messages.notifier import Block, MarkedThreads, Notifier
-from bot.messages.plan_cards import PlanView, plan_handles, plan_reply, plan_status_card
-from bot.messages.status_updates import affects_card, is_slack_user, render_card, render_reply
+from bot.errors import BotError
+from bot.messages.notifier import Notifier
+from bot.messages.plan_cards import PlanView
+from bot.messages.status_updates import affects_card, is_slack_user
 from bot.observability import metrics
 from bot.observability.logs import log_context
 from bot.store.db import session_scope
@@ -56,6 +56,7 @@ from bot.store.queries import (
     update_request,
 )
 from bot.tracking.announce_lease import release_announce_lease, take_announce_lease
+from bot.tracking.delivery import Deliverer, Delivery, Work
 from bot.tracking.queries import give_up_announcement, pending_request_ids
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,6 @@ MAX_EVENTS_PER_REQUEST = 20
 # a process killed mid-event frees soon: twelve timeouts (120 s with the default 10 s)
 ANNOUNCE_LEASE_PER_SLACK_TIMEOUT = 12
 ANNOUNCE_LEASE_SECONDS = 120.0  # with the default timeout
-# the card is gone: post a fresh one instead of updating
-_CARD_GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
 _CANCEL_EVENT_KINDS = {"cancel_requested", "cancel", "cancelled"}
 
 # One per process, shared by every Announcer in it (the service's and the tracker's).
@@ -98,25 +97,6 @@ class _Backoff:
     until: datetime
 
 
-@dataclass
-class _Work:
-    """The next event to announce and its request, read in one transaction (detached)."""
-
-    request: BackfillRequest
-    event: RequestEvent
-    update_card: bool
-    cancelled_by: str | None
-    plan: PlanView | None = None  # the plan the request is (or is a step of)
-
-
-@dataclass
-class _Delivery:
-    """What the Slack calls for one event came to, recorded in the next transaction."""
-
-    fresh_card: dict[str, str] = field(default_factory=dict)  # a new card replaced a gone one
-    error: SlackApiError | None = None
-
-
 def _default_owner() -> str:
     return f"announcer:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -137,6 +117,7 @@ class Announcer:
         self.settings = settings
         self.session_factory = session_factory
         self.notifier = notifier
+        self._delivery = Deliverer(notifier)
         self.clock = clock
         # 0: retried until posted
         self.max_attempts = settings.announce_max_attempts if max_attempts is None else max_attempts
@@ -213,7 +194,7 @@ class Announcer:
             try:
                 for _ in range(MAX_EVENTS_PER_REQUEST):
                     # Slack calls only: no transaction is open here
-                    delivery = self._deliver(work)
+                    delivery = self._delivery.deliver(work)
                     with session_scope(self.session_factory) as session:
                         done = self._settle(session, work, delivery)
                         if not done:
@@ -239,7 +220,7 @@ class Announcer:
                     self._release(request_id)
         return announced
 
-    def _tell_status_change(self, work: _Work) -> None:
+    def _tell_status_change(self, work: Work) -> None:
         if self.on_status_change is None or work.event.kind != "state":
             return
         try:
@@ -264,7 +245,7 @@ class Announcer:
             # it expires by itself; until then only this process announces the request
             log.exception("releasing the announce lease of request %s failed", request_id)
 
-    def _next(self, session: Session, request_id: int) -> _Work | None:
+    def _next(self, session: Session, request_id: int) -> Work | None:
         """The oldest pending event of the request, with what announcing it needs."""
         request = session.get(BackfillRequest, request_id, populate_existing=True)
         if request is None:
@@ -283,11 +264,11 @@ class Announcer:
         card_later = any(affects_card(later) for later in pending[1:])
         rows = plan_of(session, request_id=request_id)
         plan = PlanView(plan=rows.plan, steps=rows.steps, links=rows.links) if rows else None
-        return _Work(
+        return Work(
             request, event, update_card=not card_later, cancelled_by=cancelled_by, plan=plan
         )
 
-    def _settle(self, session: Session, work: _Work, delivery: _Delivery) -> bool:
+    def _settle(self, session: Session, work: Work, delivery: Delivery) -> bool:
         """Record what the Slack calls did: True once the event is done with."""
         request_id, event = work.request.id, work.event
         if delivery.fresh_card:
@@ -322,161 +303,6 @@ class Announcer:
         )
         self._note_failure(request_id, attempts)
         return False
-
-    def _deliver(self, work: _Work) -> _Delivery:
-        """Refresh the card (unless a later pending change will), then post the reply."""
-        delivery = _Delivery()
-        request, event = work.request, work.event
-        if work.plan is not None and plan_handles(work.plan, request, event):
-            return self._deliver_plan(work, delivery)
-        try:
-            if work.update_card and affects_card(event):
-                self._update_card(request, event, delivery)
-            reply = render_reply(event, request, cancelled_by=work.cancelled_by)
-            if reply is None:
-                return delivery
-            channel = request.message_channel or request.channel_id
-            thread_ts = request.thread_ts or request.message_ts
-            if thread_ts is None:
-                thread_ts = self._post_fresh_card(request, delivery)
-            marker = f"request-{request.id}-event-{event.id}"
-            if event.announce_attempts and self._already_posted(request, thread_ts, marker):
-                log.info(
-                    "event %s of request %s was posted before its answer was lost",
-                    event.id,
-                    request.id,
-                )
-                return delivery
-            try:
-                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
-            except SlackApiError as exc:
-                if exc.error not in _CARD_GONE:
-                    raise
-                thread_ts = self._post_fresh_card(request, delivery)
-                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
-        except SlackApiError as exc:
-            delivery.error = exc
-        return delivery
-
-    def _deliver_plan(self, work: _Work, delivery: _Delivery) -> _Delivery:
-        """A plan or one of its steps: the plan's one card, replies in the plan's thread."""
-        view, request, event = work.plan, work.request, work.event
-        assert view is not None
-        plan = view.plan
-        channel = plan.message_channel or plan.channel_id
-        try:
-            # the card shows the plan as it is now: once for a run of the request's events
-            if (
-                work.update_card
-                and plan.message_ts is not None
-                and plan.state is not RequestState.PENDING
-            ):
-                card = plan_status_card(view)
-                self.notifier.update(
-                    slack_team_id=plan.slack_team_id,
-                    channel=channel,
-                    ts=plan.message_ts,
-                    text=card.text,
-                    blocks=card.blocks,
-                )
-            reply = plan_reply(view, request, event)
-            if reply is not None and plan.message_ts is not None:
-                self.notifier.post(
-                    slack_team_id=plan.slack_team_id,
-                    channel=channel,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    thread_ts=plan.message_ts,
-                )
-        except SlackApiError as exc:
-            delivery.error = exc
-        return delivery
-
-    def _post_reply(
-        self,
-        request: BackfillRequest,
-        channel: str,
-        thread_ts: str,
-        text: str,
-        blocks: Sequence[Block],
-        marker: str,
-    ) -> None:
-        if isinstance(self.notifier, MarkedThreads):
-            self.notifier.post_marked(
-                slack_team_id=request.slack_team_id,
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                thread_ts=thread_ts,
-                marker=marker,
-            )
-            return
-        self.notifier.post(
-            slack_team_id=request.slack_team_id,
-            channel=channel,
-            text=text,
-            blocks=blocks,
-            thread_ts=thread_ts,
-        )
-
-    def _already_posted(self, request: BackfillRequest, thread_ts: str, marker: str) -> bool:
-        """Did an earlier attempt land although its answer was lost? (SlackApiError: ask
-        again next time.)"""
-        if not isinstance(self.notifier, MarkedThreads):
-            return False
-        found = self.notifier.find_marked(
-            slack_team_id=request.slack_team_id,
-            channel=request.message_channel or request.channel_id,
-            thread_ts=thread_ts,
-            marker=marker,
-        )
-        return found is not None
-
-    def _update_card(
-        self, request: BackfillRequest, event: RequestEvent, delivery: _Delivery
-    ) -> None:
-        card = render_card(request)
-        if card is None:
-            return
-        if request.message_ts is None:
-            if event.to_state is not RequestState.EXPIRED:
-                self._post_fresh_card(request, delivery)
-            return
-        try:
-            self.notifier.update(
-                slack_team_id=request.slack_team_id,
-                channel=request.message_channel or request.channel_id,
-                ts=request.message_ts,
-                text=card.text,
-                blocks=card.blocks,
-            )
-        except SlackApiError as exc:
-            if exc.error not in _CARD_GONE:
-                raise
-            if event.to_state is RequestState.EXPIRED:
-                return  # nothing to expire any more: the card itself is gone
-            log.info("card of request %s is gone (%s); posting a fresh one", request.id, exc.error)
-            self._post_fresh_card(request, delivery)
-
-    def _post_fresh_card(self, request: BackfillRequest, delivery: _Delivery) -> str:
-        """Post the card as a new message and move the thread under it; return its ts.
-
-        Stored by ``_settle`` even when a later call of this event fails, so a retry
-        does not post yet another card.
-        """
-        card = render_card(request)
-        channel = request.message_channel or request.channel_id
-        text = card.text if card else "Backfill request"
-        ts = self.notifier.post(
-            slack_team_id=request.slack_team_id,
-            channel=channel,
-            text=text,
-            blocks=card.blocks if card else (),
-        )
-        delivery.fresh_card = {"message_channel": channel, "message_ts": ts, "thread_ts": ts}
-        # the detached row, so the rest of this event's calls use the new card
-        request.message_channel, request.message_ts, request.thread_ts = channel, ts, ts
-        return ts
 
     def _cancelled_by(
         self, session: Session, request: BackfillRequest, event: RequestEvent
