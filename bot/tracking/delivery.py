@@ -64,7 +64,9 @@ class Deliverer:
             if thread_ts is None:
                 thread_ts = self._post_fresh_card(request, delivery)
             marker = f"request-{request.id}-event-{event.id}"
-            if event.announce_attempts and self._already_posted(request, thread_ts, marker):
+            if event.announce_attempts and self._already_posted(
+                request.slack_team_id, channel, thread_ts, marker
+            ):
                 log.info(
                     "event %s of request %s was posted before its answer was lost",
                     event.id,
@@ -72,12 +74,16 @@ class Deliverer:
                 )
                 return delivery
             try:
-                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
+                self._post_reply(
+                    request.slack_team_id, channel, thread_ts, reply.text, reply.blocks, marker
+                )
             except SlackApiError as exc:
                 if exc.error not in _CARD_GONE:
                     raise
                 thread_ts = self._post_fresh_card(request, delivery)
-                self._post_reply(request, channel, thread_ts, reply.text, reply.blocks, marker)
+                self._post_reply(
+                    request.slack_team_id, channel, thread_ts, reply.text, reply.blocks, marker
+                )
         except SlackApiError as exc:
             delivery.error = exc
         return delivery
@@ -104,21 +110,30 @@ class Deliverer:
                     blocks=card.blocks,
                 )
             reply = plan_reply(view, request, event)
-            if reply is not None and plan.message_ts is not None:
-                self.notifier.post(
-                    slack_team_id=plan.slack_team_id,
-                    channel=channel,
-                    text=reply.text,
-                    blocks=reply.blocks,
-                    thread_ts=plan.message_ts,
+            if reply is None or plan.message_ts is None:
+                return delivery
+            # marked like any thread reply: an earlier attempt whose answer was lost is
+            # found in the plan's thread instead of posted twice
+            marker = f"request-{request.id}-event-{event.id}"
+            if event.announce_attempts and self._already_posted(
+                plan.slack_team_id, channel, plan.message_ts, marker
+            ):
+                log.info(
+                    "event %s of plan step %s was posted before its answer was lost",
+                    event.id,
+                    request.id,
                 )
+                return delivery
+            self._post_reply(
+                plan.slack_team_id, channel, plan.message_ts, reply.text, reply.blocks, marker
+            )
         except SlackApiError as exc:
             delivery.error = exc
         return delivery
 
     def _post_reply(
         self,
-        request: BackfillRequest,
+        slack_team_id: str,
         channel: str,
         thread_ts: str,
         text: str,
@@ -127,7 +142,7 @@ class Deliverer:
     ) -> None:
         if isinstance(self.notifier, MarkedThreads):
             self.notifier.post_marked(
-                slack_team_id=request.slack_team_id,
+                slack_team_id=slack_team_id,
                 channel=channel,
                 text=text,
                 blocks=blocks,
@@ -136,21 +151,23 @@ class Deliverer:
             )
             return
         self.notifier.post(
-            slack_team_id=request.slack_team_id,
+            slack_team_id=slack_team_id,
             channel=channel,
             text=text,
             blocks=blocks,
             thread_ts=thread_ts,
         )
 
-    def _already_posted(self, request: BackfillRequest, thread_ts: str, marker: str) -> bool:
+    def _already_posted(
+        self, slack_team_id: str, channel: str, thread_ts: str, marker: str
+    ) -> bool:
         """Did an earlier attempt land although its answer was lost? (SlackApiError: ask
         again next time.)"""
         if not isinstance(self.notifier, MarkedThreads):
             return False
         found = self.notifier.find_marked(
-            slack_team_id=request.slack_team_id,
-            channel=request.message_channel or request.channel_id,
+            slack_team_id=slack_team_id,
+            channel=channel,
             thread_ts=thread_ts,
             marker=marker,
         )

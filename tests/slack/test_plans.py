@@ -171,3 +171,44 @@ def test_remove_a_step_before_confirming(bot: SlackHarness, tracker: Tracker) ->
     _run_until(bot, tracker, lambda: bot.request(plan.id).state.is_final, "the plan's end")
     assert sorted(b.transfer_id for b in bot.sim.backfills()) == [456789, 456791]
     assert bot.request(plan.id).state == RequestState.COMPLETED
+
+
+def test_a_step_reply_whose_answer_was_lost_is_posted_once(bot: SlackHarness) -> None:
+    """Issue 17 (6) for plans: a step's thread reply that reached Slack but answered after
+    the client's timeout is found in the plan's thread by its marker, not posted again."""
+    tracker = attach_recovery(
+        Tracker(
+            settings=bot.settings,
+            session_factory=bot.runtime.session_factory,
+            dts=bot.runtime.dts,
+            vault=bot.runtime.vault,
+            notifier=SlackNotifier(
+                build_web_client(bot.settings.with_overrides(slack_timeout_seconds=1))
+            ),
+            clock=bot.clock,
+            owner="test-tracker",
+        )
+    )
+    bot.command("transfers 456789 and 456790 for last week")
+    plan, _card = bot.posted_card()
+    bot.click(ids.ACTION_CONFIRM, str(plan.id), message_ts=plan.message_ts or "")
+    bot.wait(lambda: len(bot.sim.backfills()) == 2, "two creates", timeout=60)
+
+    def step_replies() -> list[str]:
+        thread = bot.fake.thread(CHANNEL, plan.message_ts or "")
+        return [m["text"] for m in thread if m["text"].startswith("Step ")]
+
+    # both "submitted" replies are the service's, posted after the creates
+    bot.wait(lambda: len(step_replies()) == 2, "both steps' submitted replies", timeout=60)
+    # the next reply lands in the thread, but its answer comes after the client's timeout
+    bot.fake.answer_late_next("chat.postMessage", 2.5)
+    _run_until(bot, tracker, lambda: bot.request(plan.id).state.is_final, "the plan's end")
+    replies = step_replies()
+    assert len(replies) == 6 and len(set(replies)) == 6, replies
+    assert bot.fake.calls_to("conversations.replies"), "the thread was read back first"
+    marked = [
+        m.get("metadata", {}).get("event_payload", {}).get("marker", "")
+        for m in bot.fake.thread(CHANNEL, plan.message_ts or "")
+        if m["text"].startswith("Step ")
+    ]
+    assert all(marker.startswith("request-") for marker in marked), marked
