@@ -7,18 +7,18 @@ its own only when it must have *left* the list (it finished or was cancelled: th
 had room, or it is newer than the oldest listed), or when it may be past the 100 newest
 and its own poll is due.
 
-Cadence: each backfill keeps its own next poll time as if polled alone (``cadence``:
-the shortest interval after a change, growing while it is quiet); the team's list comes
-at the soonest of them, so every ``poll_min_seconds`` while any backfill of the team
-changed recently, towards ``poll_max_seconds`` while all are quiet, and the backfills
-seen in it are next due with it.  A team that follows a single backfill reads it with its
-own GET: the same one call, and no second one when it finishes.
+Cadence: the team's list comes every ``poll_min_seconds`` while anything of the team
+changed (or was submitted) recently, growing towards ``poll_max_seconds`` while all of it
+is quiet (``cadence``), or sooner when a backfill it just saw change wants it; the
+backfills seen in it are next due with it.  A backfill read on its own keeps its own
+cadence.  A team that follows a single backfill reads it with its own GET: the same one
+call, and no second one when it finishes.
 
 Safety is the per-backfill tracker's: the team's lease (``team_queries``) means one
-worker polls a team at a time; what a poll saw is recorded with its events in one
-transaction that re-checks the lease first; the rate-limit pacer and a 429 make only that
-team wait.  Backfills started outside Slack seen in the list are kept as the team's
-external view (``bot.store.external_backfills``).
+worker polls a team at a time; what the polls of a tick saw is recorded with its events
+in one transaction that re-checks the leases first (``team_record``); the rate-limit
+pacer and a 429 make only that team wait.  Backfills started outside Slack seen in the
+list are kept as the team's external view (``bot.store.external_backfills``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,39 +35,16 @@ from bot.errors import BotError, DtsError, DtsRateLimitedError
 from bot.messages.blocks import error_text
 from bot.observability.logs import log_context
 from bot.store.db import session_scope
-from bot.store.external_backfills import replace_external_view
 from bot.supermetrics.client import DtsClient
-from bot.supermetrics.models import LIST_CAP, Backfill
+from bot.supermetrics.models import LIST_CAP
 from bot.supermetrics.team_client import DtsTeamClient
-from bot.tracking.cadence import RateLimitPacer, next_poll_delay
-from bot.tracking.queries import last_change_times, schedule_unscheduled
-from bot.tracking.recording import record_failure, record_observation
-from bot.tracking.team_queries import (
-    TeamClaim,
-    TrackedRow,
-    claim_team,
-    due_teams,
-    lock_team,
-    lock_tracked,
-    release_team,
-    set_next_poll_of,
-    set_next_polls,
-)
+from bot.tracking.cadence import RateLimitPacer
+from bot.tracking.queries import schedule_unscheduled
+from bot.tracking.team_queries import TeamClaim, TrackedRow, claim_teams, due_teams
+from bot.tracking.team_record import PollResult, record_polls
 from bot.tracking.tick_stats import TickStats
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Poll:
-    """What one team's poll came to, before it is recorded."""
-
-    claim: TeamClaim
-    listed: dict[int, Backfill] | None = None  # None: no list this time
-    list_full: bool = False
-    fetched: dict[int, Backfill] = field(default_factory=dict)  # request id -> own GET
-    failures: dict[int, str] = field(default_factory=dict)  # request id -> reason
-    deferred: dict[int, datetime] = field(default_factory=dict)  # request id -> retry at
 
 
 class TeamPoller:
@@ -95,42 +71,47 @@ class TeamPoller:
         ``credentials``: a workspace's (Supermetrics team id, token); raises BotError.
         """
         started = time.perf_counter()
-        claims: list[TeamClaim] = []
-        rows = 0
         with session_scope(self.session_factory) as session:
             schedule_unscheduled(session, now=now)
-            for slack_team_id in due_teams(
+            due = due_teams(
                 session, now=now, owner=self.owner, limit=self.settings.tracker_batch_size
-            ):
-                claim = claim_team(
-                    session,
-                    slack_team_id=slack_team_id,
-                    owner=self.owner,
-                    now=now,
-                    lease_seconds=self.settings.tracker_lease_seconds,
-                )
-                if claim is not None:
-                    claims.append(claim)
-                    rows += len(claim.tracked)
-                if rows >= self.settings.tracker_batch_size:
-                    # enough for one tick: the other teams wait a tick, which also
-                    # spreads teams that came due together over the following ticks
+            )
+            # enough for one tick: the other teams wait a tick, which also spreads teams
+            # that came due together over the following ticks
+            chosen: list[str] = []
+            rows = 0
+            for team in due:
+                if chosen and rows + team.due > self.settings.tracker_batch_size:
                     break
+                chosen.append(team.slack_team_id)
+                rows += team.due
+            claims = claim_teams(
+                session,
+                slack_team_ids=chosen,
+                owner=self.owner,
+                now=now,
+                lease_seconds=self.settings.tracker_lease_seconds,
+            )
         stats.db_seconds += time.perf_counter() - started
         stats.claimed = sum(len(claim.tracked) for claim in claims)
+        polls: list[PollResult] = []
         for claim in claims:
             try:
-                poll = self._poll_team(claim, now, stats, credentials)
+                polls.append(self._poll_team(claim, now, stats, credentials))
             except Exception as exc:
                 # one broken team must not stop the others; its due requests count a failure
                 log.exception("polling team %s failed unexpectedly", claim.slack_team_id)
-                poll = _Poll(claim)
+                poll = PollResult(claim)
                 poll.failures = {row.request_id: _reason(exc) for row in _due(claim.tracked, now)}
-            try:
-                self._record(poll, now, stats)
-            except Exception:
-                # the lease expires and the team is polled again then; nothing was written
-                log.exception("recording the poll of team %s failed", claim.slack_team_id)
+                polls.append(poll)
+        record_polls(
+            self.session_factory,
+            polls,
+            owner=self.owner,
+            now=now,
+            settings=self.settings,
+            stats=stats,
+        )
 
     # ------------------------------------------------------------------ calling
     def _poll_team(
@@ -139,8 +120,8 @@ class TeamPoller:
         now: datetime,
         stats: TickStats,
         credentials: Callable[[str], tuple[int, str]],
-    ) -> _Poll:
-        poll = _Poll(claim)
+    ) -> PollResult:
+        poll = PollResult(claim)
         due = _due(claim.tracked, now)
         try:
             team_id, token = credentials(claim.slack_team_id)
@@ -207,7 +188,7 @@ class TeamPoller:
 
     def _read_each(
         self,
-        poll: _Poll,
+        poll: PollResult,
         rows: list[TrackedRow],
         client: DtsTeamClient,
         team_id: int,
@@ -242,7 +223,12 @@ class TeamPoller:
         return self.pacer.available_at(team_id, now=now) <= now
 
     def _defer(
-        self, poll: _Poll, rows: list[TrackedRow], team_id: int, now: datetime, stats: TickStats
+        self,
+        poll: PollResult,
+        rows: list[TrackedRow],
+        team_id: int,
+        now: datetime,
+        stats: TickStats,
     ) -> None:
         rate = self.dts.rate_limit(team_id)
         for rank, row in enumerate(rows):
@@ -253,7 +239,7 @@ class TeamPoller:
 
     def _rate_limited(
         self,
-        poll: _Poll,
+        poll: PollResult,
         rows: list[TrackedRow],
         team_id: int,
         now: datetime,
@@ -267,145 +253,6 @@ class TeamPoller:
         for row in rows:
             poll.deferred[row.request_id] = until
         stats.deferred += len(rows)
-
-    # ---------------------------------------------------------------- recording
-    def _record(self, poll: _Poll, now: datetime, stats: TickStats) -> None:
-        started = time.perf_counter()
-        claim = poll.claim
-        listed = poll.listed or {}
-        by_backfill = {row.backfill_id: row for row in claim.tracked}
-        seen_in_list = {
-            by_backfill[backfill_id].request_id: backfill
-            for backfill_id, backfill in listed.items()
-            if backfill_id in by_backfill
-        }
-        changes = 0
-        with session_scope(self.session_factory) as session:
-            if not lock_team(session, slack_team_id=claim.slack_team_id, owner=self.owner):
-                log.info("lease of team %s was taken over; dropping a poll", claim.slack_team_id)
-                return
-            # only entries that differ from the store are locked and recorded; the rest
-            # just come due again with the team's next list
-            tracked = {row.request_id: row for row in claim.tracked}
-            same = [rid for rid, b in seen_in_list.items() if _matches(tracked[rid], b)]
-            for request_id in same:
-                del seen_in_list[request_id]
-            wanted = {*seen_in_list, *poll.fetched, *poll.failures, *poll.deferred}
-            rows = lock_tracked(session, request_ids=wanted, now=now)
-            quiet = last_change_times(session, request_ids=[*same, *seen_in_list, *poll.fetched])
-            submitted = {row.request_id: row.submitted_at for row in claim.tracked}
-            next_polls: list[tuple[int, datetime | None]] = []
-            on_list: list[int] = list(same)  # still tracked, seen in the team's next list
-            # each backfill's own next poll, as if polled alone: the team's next list is
-            # the soonest of them (the shortest interval while any changed recently)
-            soonest: datetime | None = None
-            for request_id in same:
-                since = quiet.get(request_id) or submitted.get(request_id) or now
-                delay = next_poll_delay(
-                    quiet_seconds=(now - since).total_seconds(),
-                    poll_min=self.settings.poll_min_seconds,
-                    poll_max=self.settings.poll_max_seconds,
-                )
-                own = now + timedelta(seconds=delay)
-                soonest = own if soonest is None else min(soonest, own)
-            for request_id, backfill in seen_in_list.items():
-                row = rows.get(request_id)
-                if row is None:
-                    continue
-                following, changed = record_observation(
-                    session,
-                    row=row,
-                    backfill=backfill,
-                    quiet_since=quiet.get(request_id) or submitted.get(request_id) or now,
-                    now=now,
-                    settings=self.settings,
-                )
-                changes += changed
-                if following is None:
-                    next_polls.append((request_id, None))
-                else:
-                    on_list.append(request_id)
-                    soonest = following if soonest is None else min(soonest, following)
-            for request_id, backfill in poll.fetched.items():
-                row = rows.get(request_id)
-                if row is None:
-                    continue
-                since = quiet.get(request_id) or submitted.get(request_id) or now
-                following, changed = record_observation(
-                    session,
-                    row=row,
-                    backfill=backfill,
-                    quiet_since=since,
-                    now=now,
-                    settings=self.settings,
-                )
-                changes += changed
-                next_polls.append((request_id, following))
-            for request_id, reason in poll.failures.items():
-                row = rows.get(request_id)
-                if row is not None:
-                    stats.failed += 1
-                    following = record_failure(
-                        session, row=row, reason=reason, now=now, settings=self.settings
-                    )
-                    next_polls.append((request_id, following))
-            for request_id, later in poll.deferred.items():
-                if request_id in rows:
-                    next_polls.append((request_id, later))
-            next_list_at, last_change_at, floor = self._team_cadence(
-                poll, now, changed=changes > 0, soonest=soonest
-            )
-            set_next_poll_of(session, request_ids=on_list, when=next_list_at)
-            set_next_polls(session, next_polls=next_polls)
-            if poll.listed is not None:
-                replace_external_view(
-                    session,
-                    slack_team_id=claim.slack_team_id,
-                    listed=[_external_values(b) for b in poll.listed.values()],
-                    now=now,
-                )
-            release_team(
-                session,
-                slack_team_id=claim.slack_team_id,
-                owner=self.owner,
-                next_list_at=next_list_at,
-                last_change_at=last_change_at,
-                list_floor_id=floor,
-            )
-        stats.changes += changes
-        stats.db_seconds += time.perf_counter() - started
-
-    def _team_cadence(
-        self, poll: _Poll, now: datetime, *, changed: bool, soonest: datetime | None
-    ) -> tuple[datetime, datetime | None, int | None]:
-        """(next list, last change, list floor) after this poll."""
-        claim = poll.claim
-        last_change = now if changed else claim.last_change_at
-        if poll.listed is None:
-            # no list this time: only backfills between lists were read, or it had to wait
-            next_list = claim.next_list_at or now
-            if poll.deferred and next_list <= now:
-                next_list = min(poll.deferred.values())
-            return next_list, last_change, claim.list_floor_id
-        if soonest is None:  # nothing of the team is left in the list
-            soonest = now + timedelta(seconds=self.settings.poll_max_seconds)
-        floor = min(poll.listed) if poll.list_full and poll.listed else None
-        return soonest, last_change, floor
-
-
-def _matches(row: TrackedRow, backfill: Backfill) -> bool:
-    """Whether the store already holds what the list says of this backfill."""
-    if row.unseen or not row.view:
-        return False
-    seen = (
-        backfill.status.value,
-        backfill.runs_total,
-        backfill.runs_created,
-        backfill.runs_completed,
-        backfill.runs_failed,
-        0,
-    )
-    return tuple(row.view) == seen and not backfill.status.is_final
 
 
 def _new_in_list(row: TrackedRow, floor: int | None) -> bool:
@@ -422,20 +269,6 @@ def _waiting_order(row: TrackedRow) -> tuple[datetime, int]:
 
 def _due(rows: tuple[TrackedRow, ...], now: datetime) -> list[TrackedRow]:
     return [row for row in rows if row.next_poll_at is None or row.next_poll_at <= now]
-
-
-def _external_values(backfill: Backfill) -> dict[str, object]:
-    return {
-        "backfill_id": backfill.backfill_id,
-        "transfer_id": backfill.transfer_id,
-        "range_start": backfill.range_start,
-        "range_end": backfill.range_end,
-        "status": backfill.status.value,
-        "runs_total": backfill.runs_total,
-        "runs_completed": backfill.runs_completed,
-        "runs_failed": backfill.runs_failed,
-        "created_time": backfill.created_time,
-    }
 
 
 def _reason(exc: BaseException) -> str:

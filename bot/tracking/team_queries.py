@@ -9,7 +9,7 @@ locks) the lease.  A worker that dies keeps the lease only until it expires.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -59,7 +59,13 @@ def _request_free(now: datetime) -> ColumnElement[bool]:
     return or_(BackfillRequest.lease_owner.is_(None), BackfillRequest.lease_expires_at <= now)
 
 
-def due_teams(session: Session, *, now: datetime, owner: str, limit: int) -> list[str]:
+@dataclass(frozen=True)
+class DueTeam:
+    slack_team_id: str
+    due: int  # its tracked requests due now
+
+
+def due_teams(session: Session, *, now: datetime, owner: str, limit: int) -> list[DueTeam]:
     """Workspaces with a tracked request due whose team nobody else is polling, the one
     waiting longest first."""
     held = exists().where(
@@ -69,46 +75,71 @@ def due_teams(session: Session, *, now: datetime, owner: str, limit: int) -> lis
         TeamPoll.lease_expires_at > now,
     )
     rows = session.execute(
-        select(BackfillRequest.slack_team_id, func.min(BackfillRequest.next_poll_at))
+        select(BackfillRequest.slack_team_id, func.count())
         .where(*_tracked(), BackfillRequest.next_poll_at <= now, ~held)
         .group_by(BackfillRequest.slack_team_id)
         .order_by(func.min(BackfillRequest.next_poll_at))
         .limit(limit)
     ).all()
-    return [str(row[0]) for row in rows]
+    return [DueTeam(str(row[0]), int(row[1])) for row in rows]
 
 
-def claim_team(
-    session: Session, *, slack_team_id: str, owner: str, now: datetime, lease_seconds: float
-) -> TeamClaim | None:
-    """Take the team's lease (None if another worker holds it) and read what it tracks."""
+def claim_teams(
+    session: Session,
+    *,
+    slack_team_ids: Sequence[str],
+    owner: str,
+    now: datetime,
+    lease_seconds: float,
+) -> list[TeamClaim]:
+    """Take the leases of these teams that nobody else holds and read what they track.
+
+    A handful of statements whatever the number of teams: the leases in one UPDATE, the
+    tracked requests in one SELECT.  On PostgreSQL the team rows are locked in one order
+    and those another worker is claiming at this moment are skipped, not waited for.
+    """
+    if not slack_team_ids:
+        return []
+    wanted = sorted(set(slack_team_ids))
     session.execute(
         dialect_insert(session)(TeamPoll)
-        .values(slack_team_id=slack_team_id)
+        .values([{"slack_team_id": team} for team in wanted])
         .on_conflict_do_nothing()
     )
+    free = or_(
+        TeamPoll.lease_owner.is_(None),
+        TeamPoll.lease_owner == owner,
+        TeamPoll.lease_expires_at <= now,
+    )
+    if is_postgres(session):
+        wanted = list(
+            session.scalars(
+                select(TeamPoll.slack_team_id)
+                .where(TeamPoll.slack_team_id.in_(wanted), free)
+                .order_by(TeamPoll.slack_team_id)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not wanted:
+            return []
     won = session.execute(
         update(TeamPoll)
-        .where(
-            TeamPoll.slack_team_id == slack_team_id,
-            or_(
-                TeamPoll.lease_owner.is_(None),
-                TeamPoll.lease_owner == owner,
-                TeamPoll.lease_expires_at <= now,
-            ),
-        )
+        .where(TeamPoll.slack_team_id.in_(wanted), free)
         .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(won) != 1:
-        return None
-    team = session.execute(
-        select(TeamPoll.next_list_at, TeamPoll.last_change_at, TeamPoll.list_floor_id).where(
-            TeamPoll.slack_team_id == slack_team_id
+        .returning(
+            TeamPoll.slack_team_id,
+            TeamPoll.next_list_at,
+            TeamPoll.last_change_at,
+            TeamPoll.list_floor_id,
         )
-    ).one()
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not won:
+        return []
+    tracked: dict[str, list[TrackedRow]] = {str(team[0]): [] for team in won}
     rows = session.execute(
         select(
+            BackfillRequest.slack_team_id,
             BackfillRequest.id,
             BackfillRequest.backfill_id,
             BackfillRequest.next_poll_at,
@@ -121,28 +152,39 @@ def claim_team(
             BackfillRequest.runs_failed,
             BackfillRequest.poll_failures,
         )
-        .where(BackfillRequest.slack_team_id == slack_team_id, *_tracked(), _request_free(now))
+        .where(BackfillRequest.slack_team_id.in_(list(tracked)), *_tracked(), _request_free(now))
         .order_by(BackfillRequest.id)
     ).all()
-    return TeamClaim(
-        slack_team_id=slack_team_id,
-        next_list_at=team[0],
-        last_change_at=team[1],
-        list_floor_id=team[2],
-        tracked=tuple(
-            TrackedRow(int(r[0]), r[1], r[2], r[3], r[4] is RequestState.SUBMITTED, tuple(r[5:]))
-            for r in rows
-        ),
+    for r in rows:
+        tracked[str(r[0])].append(
+            TrackedRow(int(r[1]), r[2], r[3], r[4], r[5] is RequestState.SUBMITTED, tuple(r[6:]))
+        )
+    return [
+        TeamClaim(
+            slack_team_id=str(team[0]),
+            next_list_at=team[1],
+            last_change_at=team[2],
+            list_floor_id=team[3],
+            tracked=tuple(tracked[str(team[0])]),
+        )
+        for team in sorted(won, key=lambda team: wanted.index(str(team[0])))
+    ]
+
+
+def held_teams(session: Session, *, slack_team_ids: Collection[str], owner: str) -> set[str]:
+    """Which of these teams ``owner`` still holds the lease of (the rows locked on
+    PostgreSQL, in one order, so that nobody takes them over before this transaction
+    ends)."""
+    if not slack_team_ids:
+        return set()
+    query = (
+        select(TeamPoll.slack_team_id, TeamPoll.lease_owner)
+        .where(TeamPoll.slack_team_id.in_(list(slack_team_ids)))
+        .order_by(TeamPoll.slack_team_id)
     )
-
-
-def lock_team(session: Session, *, slack_team_id: str, owner: str) -> bool:
-    """Whether ``owner`` still holds the team's lease (locking the row on PostgreSQL, so
-    that nobody takes it over before this transaction ends)."""
-    query = select(TeamPoll.lease_owner).where(TeamPoll.slack_team_id == slack_team_id)
     if is_postgres(session):
         query = query.with_for_update()
-    return session.scalar(query) == owner
+    return {str(team) for team, holder in session.execute(query) if holder == owner}
 
 
 def lock_tracked(
@@ -177,45 +219,68 @@ def set_next_polls(
     )
 
 
-def set_next_poll_of(session: Session, *, request_ids: Collection[int], when: datetime) -> None:
-    """Give these requests one next poll time (the team's next list), if still tracked.
+def follow_team_lists(session: Session, *, request_ids: Collection[int]) -> None:
+    """Make these requests next due with their team's next list (``release_teams`` wrote
+    it), if still tracked: one statement for every team of a tick.
 
     The rows are not locked: their list entries matched the store, so nothing else is
     written; a request cancelled or paused meanwhile keeps its own values.
     """
     if not request_ids:
         return
+    team_list = (
+        select(TeamPoll.next_list_at)
+        .where(TeamPoll.slack_team_id == BackfillRequest.slack_team_id)
+        .scalar_subquery()
+    )
     session.execute(
         update(BackfillRequest)
         .where(BackfillRequest.id.in_(list(request_ids)), *_tracked())
-        .values(next_poll_at=when)
+        .values(next_poll_at=team_list)
         .execution_options(synchronize_session=False)
     )
 
 
-def release_team(
-    session: Session,
-    *,
-    slack_team_id: str,
-    owner: str,
-    next_list_at: datetime | None,
-    last_change_at: datetime | None,
-    list_floor_id: int | None,
-) -> bool:
-    """Give the team's lease back with what the poll learnt, if still held."""
-    result = session.execute(
-        update(TeamPoll)
-        .where(TeamPoll.slack_team_id == slack_team_id, TeamPoll.lease_owner == owner)
+@dataclass(frozen=True)
+class TeamRelease:
+    """What a team's poll learnt, written back as its lease is given up."""
+
+    slack_team_id: str
+    next_list_at: datetime | None
+    last_change_at: datetime | None
+    list_floor_id: int | None
+
+
+def release_teams(session: Session, *, owner: str, releases: Sequence[TeamRelease]) -> None:
+    """Give the teams' leases back with what their polls learnt, where still held (one
+    statement)."""
+    if not releases:
+        return
+    table = cast(Table, TeamPoll.__table__)
+    session.execute(
+        update(table)
+        .where(
+            table.c.slack_team_id == bindparam("team"),
+            table.c.lease_owner == bindparam("owner"),
+        )
         .values(
             lease_owner=None,
             lease_expires_at=None,
-            next_list_at=next_list_at,
-            last_change_at=last_change_at,
-            list_floor_id=list_floor_id,
-        )
-        .execution_options(synchronize_session=False)
+            next_list_at=bindparam("next_list"),
+            last_change_at=bindparam("last_change"),
+            list_floor_id=bindparam("floor"),
+        ),
+        [
+            {
+                "team": release.slack_team_id,
+                "owner": owner,
+                "next_list": release.next_list_at,
+                "last_change": release.last_change_at,
+                "floor": release.list_floor_id,
+            }
+            for release in releases
+        ],
     )
-    return rowcount(result) == 1
 
 
 def release_owned_teams(session: Session, *, owner: str) -> int:

@@ -10,7 +10,7 @@ from bot.simulator.state import DEFAULT_TRANSFERS
 from bot.store.db import session_scope
 from bot.store.models import BACKFILL_FINAL_STATES, RequestState, TeamPoll
 from bot.supermetrics.models import INCOMPLETE_STATUSES
-from bot.tracking.team_queries import claim_team
+from bot.tracking.team_queries import claim_teams
 from bot.tracking.tracker import Tracker
 from tests.tracking.conftest import SM_TEAM, TrackerEnv
 
@@ -166,7 +166,9 @@ def test_a_team_lease_left_by_a_dead_worker_holds_until_it_expires(env: TrackerE
     # worker A took the team's lease and died before recording (kill -9 mid-tick)
     now = env.clock.now()
     with session_scope(env.session_factory) as session:
-        assert claim_team(session, slack_team_id="T1", owner="worker-a", now=now, lease_seconds=30)
+        assert claim_teams(
+            session, slack_team_ids=["T1"], owner="worker-a", now=now, lease_seconds=30
+        )
     before = len(env.sim.calls)
     other.run_once()
     assert env.sim.calls[before:] == []  # the team is A's until the lease runs out
