@@ -25,11 +25,11 @@ from bot.supermetrics.models import INCOMPLETE_STATUSES, LIST_CAP, Backfill, Tra
 FaultKind = Literal["429", "500", "delay", "bad_json"]
 
 DEFAULT_TRANSFERS: tuple[Transfer, ...] = (
-    Transfer(456789, "Facebook Ads - daily", "ACTIVE"),
-    Transfer(456790, "Google Ads", "ACTIVE"),
-    Transfer(456791, "LinkedIn Ads", "ACTIVE"),
-    Transfer(456792, "FB ads - daily", "ACTIVE"),
-    Transfer(456793, "TikTok Ads", "PAUSED"),
+    Transfer(456789, "Facebook Ads - daily", "active"),
+    Transfer(456790, "Google Ads", "active"),
+    Transfer(456791, "LinkedIn Ads", "active"),
+    Transfer(456792, "FB ads - daily", "active"),
+    Transfer(456793, "TikTok Ads", "paused"),
 )
 DEFAULT_USER_ID = 789
 HUB_USER_ID = 790
@@ -208,7 +208,7 @@ class DtsSimulator:
             try:
                 self._cancel(record, now, HUB_USER_ID)
             except ApiError as exc:
-                raise ValueError(exc.description) from None
+                raise ValueError(str(exc)) from None
             return record.snapshot(now)
 
     def create(
@@ -225,7 +225,7 @@ class DtsSimulator:
                     team, transfer_id, range_start, range_end, DEFAULT_USER_ID, now
                 )
             except ApiError as exc:
-                raise ValueError(exc.description) from None
+                raise ValueError(str(exc)) from None
             return record.snapshot(now)
 
     # --- assertions ---------------------------------------------------------------------
@@ -258,9 +258,7 @@ class DtsSimulator:
             if fault is None and self._list_faults:
                 fault = self._list_fault(method, path)
             if fault is not None and fault.kind == "429":
-                error = wire.too_many_requests(
-                    "Too many requests. Wait before making another request.", fault.retry_after
-                )
+                error = wire.too_many_requests(None, fault.retry_after)
                 return wire.error_response(error, request_id)
             if fault is not None and fault.kind == "500":
                 return wire.error_response(wire.internal_error(), request_id)
@@ -295,12 +293,7 @@ class DtsSimulator:
         route, params = wire.route(path[len(wire.BASE_PATH) :])
         if method not in wire.METHODS[route]:
             allowed = ", ".join(sorted(wire.METHODS[route]))
-            raise ApiError(
-                405,
-                "METHOD_NOT_ALLOWED",
-                "Method Not Allowed",
-                f"{method} is not supported here; use {allowed}.",
-            )
+            raise wire.method_not_allowed(method, allowed)
         token = self._authenticate(headers)
         self._count_request(token.team_id, now, extra)
         team_id = wire.path_id(params[0], "team_id")
@@ -310,7 +303,8 @@ class DtsSimulator:
             raise wire.forbidden()
         team = self._teams[team_id]
         if route == "transfers":
-            return [wire.transfer_json(transfer) for transfer in team.transfers.values()]
+            today = now.date()
+            return [wire.transfer_json(t, today=today) for t in team.transfers.values()]
         if route == "backfills":
             return [self._json(record, now) for record in self._open_records(team, now)]
         if route == "backfill":
@@ -377,7 +371,6 @@ class DtsSimulator:
     ) -> SimBackfill:
         if start > end:
             raise wire.unprocessable(
-                "INVALID_DATE_RANGE",
                 f"range_start ({start.isoformat()}) must be on or before range_end "
                 f"({end.isoformat()}).",
             )
@@ -397,7 +390,6 @@ class DtsSimulator:
                     else "Wait for it to finish or cancel it first."
                 )
                 raise wire.unprocessable(
-                    "BACKFILL_OVERLAP",
                     f"The date range overlaps backfill {other.backfill_id} "
                     f"({other.range_start.isoformat()} to {other.range_end.isoformat()}, "
                     f"status {status.value}) of this transfer. {advice}",
@@ -434,7 +426,6 @@ class DtsSimulator:
         status = record.status(now)
         if status not in INCOMPLETE_STATUSES:
             raise wire.unprocessable(
-                "INVALID_STATUS",
                 f"Backfill {record.backfill_id} is already {status.value}; only CREATED, "
                 "SCHEDULED, RUNNING or FAILED backfills can be cancelled.",
             )

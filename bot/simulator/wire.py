@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.supermetrics.models import Backfill, Transfer
@@ -50,17 +50,17 @@ class SimResponse:
 
 
 class ApiError(Exception):
-    """An error answer: ``{meta: {request_id}, error: {code, message, description}}``."""
+    """An error answer: ``{meta: {request_id}, error: {code, message[, description]}}``."""
 
     def __init__(
         self,
         status: int,
         code: str,
         message: str,
-        description: str,
+        description: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(description)
+        super().__init__(description or message)
         self.status = status
         self.code = code
         self.message = message
@@ -68,53 +68,77 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+# Codes and messages follow the official SDK's spec, not the reference page's examples
+# (docs/api/create-backfill-openapi.txt: INVALID_PARAMETER, API_KEY_INVALID, ACCESS_DENIED,
+# API_ROW_QUOTA_EXCEEDED), because issue 17 asks the simulator to speak as the SDK and CLI
+# parse: supermetrics-public/supermetrics-python-sdk openapi-spec.yaml (commit 06843e05),
+# components DwhBadRequest, DwhUnauthorized, Forbidden, UnprocessableEntity, the inline 404
+# examples, DwhTooManyRequests, DwhInternalServerError and schemas Error / ErrorResponse
+# (``code`` and ``message`` required, ``description`` optional). As there, a
+# ``description`` is sent only when it says something about this occurrence (which
+# field, which backfill is in the way). The client keys on the HTTP status and quotes
+# ``description`` or else ``message``, so both vocabularies read the same.
+# Copies of the SDK's shapes: tests/fixtures/sdk_shapes.json.
+SDK_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("BAD_REQUEST", "The request was invalid."),
+    401: ("UNAUTHORIZED", "Authentication is required."),
+    403: ("FORBIDDEN", "You do not have access to this resource."),
+    404: ("NOT_FOUND", "Not Found"),
+    422: ("UNPROCESSABLE_ENTITY", "Validation failed for the request parameters."),
+    429: ("TOO_MANY_REQUESTS", "Rate limit exceeded. Retry later."),
+    500: ("INTERNAL_SERVER_ERROR", "An unexpected error occurred."),
+}
+
+
+def sdk_error(
+    status: int, description: str | None = None, headers: Mapping[str, str] | None = None
+) -> ApiError:
+    code, message = SDK_ERRORS[status]
+    return ApiError(status, code, message, description, headers)
+
+
 def invalid(description: str) -> ApiError:
-    return ApiError(400, "INVALID_PARAMETER", "Invalid Parameter", description)
+    return sdk_error(400, description)
 
 
 def not_found(what: str) -> ApiError:
-    return ApiError(
-        404,
-        "NOT_FOUND",
-        "Not Found",
-        f"The requested {what} could not be found or you do not have access to it.",
+    # the SDK's inline 404 examples (create, latest) carry this description
+    return sdk_error(
+        404, f"The requested {what} could not be found or you do not have access to it."
     )
 
 
-def unprocessable(code: str, description: str) -> ApiError:
-    return ApiError(422, code, "Unprocessable Entity", description)
+def unprocessable(description: str) -> ApiError:
+    return sdk_error(422, description)
 
 
 def unauthorized() -> ApiError:
-    return ApiError(401, "API_KEY_INVALID", "Invalid API key", "Provided API key was invalid.")
+    return sdk_error(401)
 
 
 def forbidden() -> ApiError:
-    return ApiError(
+    return sdk_error(
         403,
-        "ACCESS_DENIED",
-        "Access Denied",
-        "You do not have permission to perform this operation. Requires scope "
-        "dwh_transfers_write and permission dwh.transfer.edit.",
+        "This operation requires the scope dwh_transfers_write and the permission "
+        "dwh.transfer.edit.",
     )
 
 
-def too_many_requests(description: str, retry_after: int) -> ApiError:
-    return ApiError(
-        429,
-        "RATE_LIMIT_EXCEEDED",
-        "Too Many Requests",
-        description,
-        {"Retry-After": str(max(1, retry_after))},
-    )
+def too_many_requests(description: str | None, retry_after: int) -> ApiError:
+    return sdk_error(429, description, {"Retry-After": str(max(1, retry_after))})
 
 
 def internal_error() -> ApiError:
+    return sdk_error(500)
+
+
+def method_not_allowed(method: str, allowed: str) -> ApiError:
+    # the SDK documents no 405; its Error schema allows codes a domain adds
     return ApiError(
-        500,
-        "INTERNAL_SERVER_ERROR",
-        "Internal Server Error",
-        "An unexpected error occurred. Please try again later or contact support.",
+        405,
+        "METHOD_NOT_ALLOWED",
+        "Method Not Allowed",
+        f"{method} is not supported here; use {allowed}.",
     )
 
 
@@ -201,12 +225,23 @@ def backfill_json(snap: Backfill, *, removed_user_id: int | None) -> dict[str, A
     return data
 
 
-def transfer_json(transfer: Transfer) -> dict[str, Any]:
+def transfer_json(transfer: Transfer, *, today: date) -> dict[str, Any]:
+    """A transfer list item with every key of the SDK's ``TransferInfoResponse`` (its
+    example: ``schedule`` a string, ``state`` and ``status`` lower-case, ``accounts`` a
+    list of strings, the objects null)."""
+    state = (transfer.state or "active").lower()
     return {
         "dwh_transfer_id": transfer.transfer_id,
         "display_name": transfer.display_name,
-        "state": transfer.state,
-        "schedule": {"frequency": "DAILY", "time_of_day": "03:00", "timezone": "UTC"},
+        "external_transfer_id": f"ext-{transfer.transfer_id}",
+        "status": state,
+        "state": state,
+        "schedule": "daily",
+        "run_date": (today - timedelta(days=1)).isoformat(),
+        "data_source": None,
+        "destination": None,
+        "accounts": [],
+        "backfill": None,
     }
 
 
@@ -230,8 +265,9 @@ def json_response(
 
 
 def error_response(error: ApiError, request_id: str) -> SimResponse:
-    payload = {
-        "meta": {"request_id": request_id},
-        "error": {"code": error.code, "message": error.message, "description": error.description},
-    }
-    return json_response(error.status, payload, error.headers)
+    body: dict[str, str] = {"code": error.code, "message": error.message}
+    if error.description:
+        body["description"] = error.description
+    return json_response(
+        error.status, {"meta": {"request_id": request_id}, "error": body}, error.headers
+    )

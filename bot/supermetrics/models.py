@@ -93,7 +93,7 @@ class Backfill:
 class Transfer:
     transfer_id: int
     display_name: str
-    state: str | None = None
+    state: str | None = None  # lower-case, as the SDK's spec has it: "active", "paused"
 
 
 @dataclass(frozen=True)
@@ -214,14 +214,21 @@ def parse_backfill_list(value: Any) -> list[Backfill]:
 
 
 def parse_transfer(value: Any) -> Transfer:
+    """Build a ``Transfer`` from a list item.
+
+    The SDK's spec (``TransferInfoResponse``) sends ``state`` lower-case and ``schedule``
+    as a string; older shapes sent ``ACTIVE`` and a schedule object. ``state`` is read
+    in either case (kept lower-case), ``schedule`` and the other keys are not needed.
+    """
     data = _object(value, "transfer")
     raw_id = data.get("dwh_transfer_id", data.get("transfer_id"))
     name = data.get("display_name")
-    state = data.get("state")
+    raw_state = data.get("state")
+    state = str(raw_state).strip().lower() if raw_state is not None else ""
     return Transfer(
         transfer_id=read_int(raw_id, "dwh_transfer_id"),
         display_name=str(name) if name is not None else "",
-        state=str(state) if state is not None else None,
+        state=state or None,
     )
 
 

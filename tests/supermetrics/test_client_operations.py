@@ -90,7 +90,7 @@ def test_cancel_returns_the_cancelled_backfill(team: DtsTeamClient, clock: Froze
 def test_list_transfers_names_the_defaults(team: DtsTeamClient) -> None:
     transfers = team.list_transfers()
 
-    assert Transfer(FB, "Facebook Ads - daily", "ACTIVE") in transfers
+    assert Transfer(FB, "Facebook Ads - daily", "active") in transfers
     names = {t.display_name for t in transfers}
     assert {"Google Ads", "LinkedIn Ads", "FB ads - daily", "TikTok Ads"} <= names
     assert len({t.transfer_id for t in transfers}) == len(transfers)

@@ -106,14 +106,16 @@ def test_transfers_read_quoted_ids_and_missing_state() -> None:
             {
                 "dwh_transfer_id": "456789",
                 "display_name": "Facebook Ads - daily",
-                "state": "ACTIVE",
+                "state": "ACTIVE",  # the older shape: upper-case, kept lower-case
             },
             {"dwh_transfer_id": 2, "display_name": "Google Ads", "schedule": {}},
+            {"dwh_transfer_id": 3, "display_name": "TikTok Ads", "state": "paused"},
         ]
     )
     assert transfers == [
-        Transfer(456789, "Facebook Ads - daily", "ACTIVE"),
+        Transfer(456789, "Facebook Ads - daily", "active"),
         Transfer(2, "Google Ads", None),
+        Transfer(3, "TikTok Ads", "paused"),
     ]
     with pytest.raises(DtsProtocolError):
         parse_transfer_list({"data": []})

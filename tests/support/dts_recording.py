@@ -7,6 +7,7 @@ import re
 import threading
 from datetime import date, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +39,14 @@ def load_openapi() -> dict[str, Any]:
     text = resources.files("bot.supermetrics").joinpath("openapi.json").read_text("utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc
+
+
+def load_sdk_shapes() -> dict[str, Any]:
+    """``tests/fixtures/sdk_shapes.json``: the official SDK's schemas and pinned examples
+    the simulator and the client are checked against (its ``_source`` says where from)."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_shapes.json"
+    shapes: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return shapes
 
 
 def _resolve(doc: dict[str, Any], ref: str) -> Any:
