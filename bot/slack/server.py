@@ -159,13 +159,17 @@ class RunningServer:
         if self.stopped.is_set():
             return
         self.stopped.set()
-        # close from inside the server's own loop (via its wake-up pipe), so the loop
-        # sees an empty socket map at once instead of after its 1 s select timeout
-        self.server.trigger.pull_trigger(self.server.close)
+        from waitress import wasyncore
+
+        socket_map = self.server._map
+        # close every socket, the open connections too, from inside the server's own loop
+        # (via its wake-up pipe): the loop sees an empty map at once and ends, and no
+        # socket is closed from this thread while the loop may still select on it (that
+        # raced into EBADF when a slow machine let the first join time out)
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
         self.thread.join(timeout)
         if self.thread.is_alive():
-            self.server.close()
-            self.thread.join(timeout)
+            self.thread.join(timeout * 4)
         self.server.task_dispatcher.shutdown()
 
 

@@ -177,13 +177,20 @@ def test_731_days_in_two_chunks_survive_kill_9_of_serve(world: World, tmp_path: 
             (date(2024, 1, 1), date(2024, 12, 30)),
             (date(2024, 12, 31), date(2025, 12, 31)),
         ]
+        slack = world.slack
+
+        def ends() -> list[str]:
+            thread = slack.thread(CHANNEL, plan.message_ts or "")
+            return [m["text"] for m in thread if f"<@{REQUESTER.user_id}> plan" in m["text"]]
+
+        # the plan's end is announced after it is recorded (the announcer's turn of the
+        # tick, or the next): wait for the post, not for the row
+        wait_for(lambda: ends(), timeout=60, what="the plan's end in its thread")
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=30) == 0
         text = log.read_text()
         assert "Traceback" not in text, text
-        thread = world.slack.thread(CHANNEL, plan.message_ts or "")
-        ends = [m["text"] for m in thread if f"<@{REQUESTER.user_id}> plan" in m["text"]]
-        assert len(ends) == 1, [m["text"] for m in thread]
+        assert len(ends()) == 1, [m["text"] for m in slack.thread(CHANNEL, plan.message_ts or "")]
     finally:
         for proc in procs:
             if proc.poll() is None:
