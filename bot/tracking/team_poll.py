@@ -38,7 +38,7 @@ from bot.store.db import session_scope
 from bot.supermetrics.client import DtsClient
 from bot.supermetrics.models import LIST_CAP
 from bot.supermetrics.team_client import DtsTeamClient
-from bot.tracking.cadence import RateLimitPacer
+from bot.tracking.cadence import RateLimitPacer, failure_delay
 from bot.tracking.queries import schedule_unscheduled
 from bot.tracking.team_queries import TeamClaim, TrackedRow, claim_teams, due_teams
 from bot.tracking.team_record import PollResult, record_polls
@@ -123,10 +123,24 @@ class TeamPoller:
     ) -> PollResult:
         poll = PollResult(claim)
         due = _due(claim.tracked, now)
+        # The list comes on the team's cadence, or at once for new backfills (one call
+        # sees them all); backfills due between lists (they left it, or may be past its
+        # 100) are read on their own.  A team following one backfill reads it on its own:
+        # the same one call, and none more when it finishes.
+        listable = [row for row in claim.tracked if row.backfill_id is not None]
+        poll.lists = len(listable) >= 2
+        list_due = poll.lists and (
+            claim.next_list_at is None
+            or claim.next_list_at <= now
+            or any(_new_in_list(row, claim.list_floor_id) for row in due)
+        )
+        # what a failed list leaves unseen: everything the list would have shown
+        affected = listable if list_due else due
         try:
             team_id, token = credentials(claim.slack_team_id)
         except BotError as exc:
-            poll.failures = {row.request_id: error_text(exc) for row in due}
+            poll.failures = {row.request_id: error_text(exc) for row in affected}
+            poll.list_retry_at = self._after_failure(affected, now) if list_due else None
             return poll
         client = self.dts.team(team_id=team_id, token=token)
         for row in due:
@@ -134,20 +148,11 @@ class TeamPoller:
                 poll.failures[row.request_id] = (
                     "The request has no Supermetrics backfill id, so it can't be tracked."
                 )
-        # The list comes on the team's cadence, or at once for new backfills (one call
-        # sees them all); backfills due between lists (they left it, or may be past its
-        # 100) are read on their own.  A team following one backfill reads it on its own:
-        # the same one call, and none more when it finishes.
-        listable = sum(1 for row in claim.tracked if row.backfill_id is not None)
-        list_due = listable >= 2 and (
-            claim.next_list_at is None
-            or claim.next_list_at <= now
-            or any(_new_in_list(row, claim.list_floor_id) for row in due)
-        )
         to_read: list[TrackedRow] = []
         if list_due:
             if not self._may_call(team_id, now):
                 self._defer(poll, due, team_id, now, stats)
+                poll.list_retry_at = self.pacer.available_at(team_id, now=now)
                 return poll
             try:
                 with log_context(slack_team=claim.slack_team_id):
@@ -157,8 +162,9 @@ class TeamPoller:
                 return poll
             except DtsError as exc:
                 self.pacer.record_call(team_id, now=now, rate=self.dts.rate_limit(team_id))
-                for row in due:
+                for row in affected:
                     poll.failures.setdefault(row.request_id, error_text(exc))
+                poll.list_retry_at = self._after_failure(affected, now)
                 return poll
             self.pacer.record_call(team_id, now=now, rate=self.dts.rate_limit(team_id))
             poll.listed = {backfill.backfill_id: backfill for backfill in listed}
@@ -175,7 +181,7 @@ class TeamPoller:
                 # first); an older one may just not fit in the 100
                 if oldest is None or row.backfill_id > oldest:
                     left.append(row)
-                elif row.request_id in due_ids:
+                elif row.request_id in due_ids or _fell_off(row, claim):
                     to_read.append(row)
             # those that left first (they changed), then the longest waiting
             to_read = left + sorted(to_read, key=_waiting_order)
@@ -219,6 +225,16 @@ class TeamPoller:
             poll.fetched[row.request_id] = backfill
             stats.polled += 1
 
+    def _after_failure(self, rows: list[TrackedRow], now: datetime) -> datetime:
+        """When to try the team's list again after it failed: the backoff of a poll."""
+        failures = 1 + max((int(str(row.view[5])) for row in rows if row.view), default=0)
+        delay = failure_delay(
+            failures=failures,
+            poll_min=self.settings.poll_min_seconds,
+            poll_max=self.settings.poll_max_seconds,
+        )
+        return now + timedelta(seconds=delay)
+
     def _may_call(self, team_id: int, now: datetime) -> bool:
         return self.pacer.available_at(team_id, now=now) <= now
 
@@ -249,6 +265,7 @@ class TeamPoller:
         wait = exc.retry_after if exc.retry_after is not None else self.settings.poll_min_seconds
         until = now + timedelta(seconds=max(wait, 0.0))
         self.pacer.block(team_id, until=until)
+        poll.list_retry_at = until
         log.info("team %s rate limited; waiting %.0fs", team_id, wait)
         for row in rows:
             poll.deferred[row.request_id] = until
@@ -261,6 +278,15 @@ def _new_in_list(row: TrackedRow, floor: int | None) -> bool:
     if not row.unseen or row.backfill_id is None:
         return False
     return floor is None or row.backfill_id >= floor
+
+
+def _fell_off(row: TrackedRow, claim: TeamClaim) -> bool:
+    """Older than the oldest of this full list, but the team's last list showed it (that
+    one had room, or it was not older than its oldest): newer backfills pushed it past
+    the 100, or it finished; either way it is read now, not at its own later time."""
+    if row.unseen or claim.next_list_at is None or row.backfill_id is None:
+        return False
+    return claim.list_floor_id is None or row.backfill_id >= claim.list_floor_id
 
 
 def _waiting_order(row: TrackedRow) -> tuple[datetime, int]:

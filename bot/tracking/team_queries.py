@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, func, or_, select, update
@@ -66,22 +66,59 @@ class DueTeam:
 
 
 def due_teams(session: Session, *, now: datetime, owner: str, limit: int) -> list[DueTeam]:
-    """Workspaces with a tracked request due whose team nobody else is polling, the one
-    waiting longest first."""
+    """Workspaces whose team nobody else is polling with a tracked request due, or whose
+    list is due, the one waiting longest first.
+
+    The backfills a team's list saw are next looked at with the team's next list
+    (``team_polls.next_list_at``), not by their own times, which sit further out as a
+    safety net: that way a list rewrites none of the rows it found unchanged.
+    """
     held = exists().where(
         TeamPoll.slack_team_id == BackfillRequest.slack_team_id,
         TeamPoll.lease_owner.is_not(None),
         TeamPoll.lease_owner != owner,
         TeamPoll.lease_expires_at > now,
     )
-    rows = session.execute(
-        select(BackfillRequest.slack_team_id, func.count())
+    rows_due = session.execute(
+        select(BackfillRequest.slack_team_id, func.count(), func.min(BackfillRequest.next_poll_at))
         .where(*_tracked(), BackfillRequest.next_poll_at <= now, ~held)
         .group_by(BackfillRequest.slack_team_id)
         .order_by(func.min(BackfillRequest.next_poll_at))
         .limit(limit)
     ).all()
-    return [DueTeam(str(row[0]), int(row[1])) for row in rows]
+    lists_due = session.execute(
+        select(TeamPoll.slack_team_id, func.count(), func.min(TeamPoll.next_list_at))
+        .join(BackfillRequest, BackfillRequest.slack_team_id == TeamPoll.slack_team_id)
+        .where(
+            TeamPoll.next_list_at <= now,
+            or_(
+                TeamPoll.lease_owner.is_(None),
+                TeamPoll.lease_owner == owner,
+                TeamPoll.lease_expires_at <= now,
+            ),
+            *_tracked(),
+        )
+        .group_by(TeamPoll.slack_team_id)
+        .order_by(func.min(TeamPoll.next_list_at))
+        .limit(limit)
+    ).all()
+    teams: dict[str, tuple[datetime, int]] = {}
+    for team, count, since in [*rows_due, *lists_due]:
+        moment = _as_utc(since)
+        earlier = teams.get(str(team))
+        # a team due both ways: its list reads all it tracks
+        teams[str(team)] = (
+            min(moment, earlier[0]) if earlier else moment,
+            max(int(count), earlier[1]) if earlier else int(count),
+        )
+    ordered = sorted(teams.items(), key=lambda item: (item[1][0], item[0]))
+    return [DueTeam(team, count) for team, (_since, count) in ordered[:limit]]
+
+
+def _as_utc(moment: datetime | str) -> datetime:
+    # an aggregate loses the column type: SQLite hands back naive text
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def claim_teams(
@@ -219,24 +256,18 @@ def set_next_polls(
     )
 
 
-def follow_team_lists(session: Session, *, request_ids: Collection[int]) -> None:
-    """Make these requests next due with their team's next list (``release_teams`` wrote
-    it), if still tracked: one statement for every team of a tick.
+def set_next_poll_of(session: Session, *, request_ids: Collection[int], when: datetime) -> None:
+    """Give these requests one next poll time, if still tracked (one statement).
 
     The rows are not locked: their list entries matched the store, so nothing else is
     written; a request cancelled or paused meanwhile keeps its own values.
     """
     if not request_ids:
         return
-    team_list = (
-        select(TeamPoll.next_list_at)
-        .where(TeamPoll.slack_team_id == BackfillRequest.slack_team_id)
-        .scalar_subquery()
-    )
     session.execute(
         update(BackfillRequest)
         .where(BackfillRequest.id.in_(list(request_ids)), *_tracked())
-        .values(next_poll_at=team_list)
+        .values(next_poll_at=when)
         .execution_options(synchronize_session=False)
     )
 

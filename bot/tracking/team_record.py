@@ -33,10 +33,10 @@ from bot.tracking.team_queries import (
     TeamClaim,
     TeamRelease,
     TrackedRow,
-    follow_team_lists,
     held_teams,
     lock_tracked,
     release_teams,
+    set_next_poll_of,
     set_next_polls,
 )
 from bot.tracking.tick_stats import TickStats
@@ -54,6 +54,8 @@ class PollResult:
     fetched: dict[int, Backfill] = field(default_factory=dict)  # request id -> own GET
     failures: dict[int, str] = field(default_factory=dict)  # request id -> reason
     deferred: dict[int, datetime] = field(default_factory=dict)  # request id -> retry at
+    lists: bool = False  # the team follows two backfills or more: it reads the list
+    list_retry_at: datetime | None = None  # the list was due but failed or had to wait
 
 
 @dataclass
@@ -128,7 +130,7 @@ def _record(
     )
     changes = failed = 0
     next_polls: list[tuple[int, datetime | None]] = []
-    on_list: list[int] = []
+    pushed: list[int] = []
     releases: list[TeamRelease] = []
     listed: dict[str, list[dict[str, object]]] = {}
     known: dict[str, set[int]] = {}
@@ -137,7 +139,7 @@ def _record(
         submitted = {row.request_id: row.submitted_at for row in claim.tracked}
         team_changes = 0
         soonest: datetime | None = None
-        on_list.extend(plan.same)
+        on_list: list[int] = list(plan.same)
         for request_id, backfill in plan.changed.items():
             row = rows.get(request_id)
             if row is None:
@@ -185,18 +187,33 @@ def _record(
         cadence = _team_cadence(plan, now, settings, changed=team_changes > 0)
         if cadence is not None:
             soonest = cadence if soonest is None else min(soonest, cadence)
-        releases.append(_release(poll, now, settings, changed=team_changes > 0, soonest=soonest))
+        release = _release(poll, now, settings, changed=team_changes > 0, soonest=soonest)
+        releases.append(release)
+        # the team's next list looks at what it saw; their own times only move when the
+        # list would come after them, so an unchanged entry costs no write most lists
+        horizon = release.next_list_at or now
+        stored = {row.request_id: row.next_poll_at for row in claim.tracked}
+        for rid in on_list:
+            own = stored.get(rid)
+            if own is None or own <= horizon:
+                pushed.append(rid)
         if poll.listed is not None:
             listed[claim.slack_team_id] = [_external_values(b) for b in poll.listed.values()]
             known[claim.slack_team_id] = {
                 row.backfill_id for row in claim.tracked if row.backfill_id is not None
             }
     set_next_polls(session, next_polls=next_polls)
+    set_next_poll_of(session, request_ids=pushed, when=now + safety_net(settings))
     release_teams(session, owner=owner, releases=releases)
-    # after the release: the requests seen in a list follow their team's next list
-    follow_team_lists(session, request_ids=on_list)
     replace_external_views(session, listed=listed, known=known, now=now)
     return changes, failed
+
+
+def safety_net(settings: Settings) -> timedelta:
+    """How far out the own poll time of a backfill a list saw is put: past any next list
+    (at most ``poll_max_seconds`` away), so the list, not this time, looks at it next; it
+    comes due by itself only if the team's lists stop."""
+    return timedelta(seconds=2 * settings.poll_max_seconds)
 
 
 def _sort_out(poll: PollResult) -> _Plan:
@@ -241,11 +258,13 @@ def _release(
     """The team's next list, last change and list floor after this poll."""
     claim = poll.claim
     last_change = now if changed else claim.last_change_at
+    if not poll.lists:
+        # one backfill or none: it is read on its own, the team has no list to come due
+        return TeamRelease(claim.slack_team_id, None, last_change, None)
     if poll.listed is None:
-        # no list this time: only backfills between lists were read, or it had to wait
-        next_list = claim.next_list_at or now
-        if poll.deferred and next_list <= now:
-            next_list = min(poll.deferred.values())
+        # no list this time: it failed or had to wait (try again then), or only
+        # backfills between lists were read (the list stays when it was)
+        next_list = poll.list_retry_at or claim.next_list_at or now
         return TeamRelease(claim.slack_team_id, next_list, last_change, claim.list_floor_id)
     if soonest is None:  # nothing of the team is left in the list
         soonest = now + timedelta(seconds=settings.poll_max_seconds)

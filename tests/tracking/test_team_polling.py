@@ -182,3 +182,98 @@ def test_a_team_lease_left_by_a_dead_worker_holds_until_it_expires(env: TrackerE
     replies = env.replies(sub)
     assert len(replies) == len(set(replies)), replies  # nothing said twice
     assert sum(":white_check_mark:" in reply for reply in replies) == 1, replies
+
+
+def _next_polls(env: TrackerEnv, request_ids: list[int]) -> dict[int, object]:
+    return {rid: env.request(rid).next_poll_at for rid in request_ids}
+
+
+def test_a_list_that_finds_nothing_new_rewrites_no_row(env: TrackerEnv) -> None:
+    """The team's next list looks at what the list saw: unchanged entries keep their own
+    (later) poll time instead of being rewritten every list."""
+    env.sim.schedule_delay = 3600.0  # they stay CREATED: every list finds them unchanged
+    subs = [
+        env.submit(
+            date(2025, 1, 1) + timedelta(days=4 * n), date(2025, 1, 2) + timedelta(days=4 * n)
+        )
+        for n in range(5)
+    ]
+    ids = [sub.request_id for sub in subs]
+    env.clock.advance(5)
+    env.tracker.run_once()  # the first list sees them all
+    assert all(env.state(rid) is RequestState.CREATED for rid in ids)
+    first = _next_polls(env, ids)
+    lists = 0
+    for _ in range(6):
+        env.clock.advance(5)
+        before = len(env.sim.calls)
+        env.tracker.run_once()
+        lists += _list_calls(env.sim.calls[before:])
+        assert _single_gets(env.sim.calls[before:]) == []
+    assert lists >= 3, "the team's list kept coming"
+    assert _next_polls(env, ids) == first, "unchanged entries were rewritten"
+    with session_scope(env.session_factory) as session:
+        team = session.get(TeamPoll, "T1")
+        assert team is not None and team.next_list_at is not None
+        # the team's list comes before any of their own times
+        assert all(team.next_list_at < when for when in first.values())  # type: ignore[operator]
+
+
+def test_backfills_pushed_past_the_100_by_newer_ones_are_read_at_once(env: TrackerEnv) -> None:
+    env.sim.rate_limit = 10**9
+    env.sim.schedule_delay = 3600.0
+    subs = [
+        env.submit(
+            date(2025, 1, 1) + timedelta(days=4 * (n // len(TRANSFERS))),
+            date(2025, 1, 1) + timedelta(days=4 * (n // len(TRANSFERS))),
+            transfer_id=TRANSFERS[n % len(TRANSFERS)],
+            transfer_name=None,
+            flush=False,
+        )
+        for n in range(100)
+    ]
+    env.clock.advance(5)
+    env.tracker.run_once()
+    assert all(env.state(sub.request_id) is RequestState.CREATED for sub in subs)
+    # five started in the Hub: the list's 100 newest now leave out our five oldest
+    for n in range(5):
+        env.sim.create(
+            team_id=SM_TEAM,
+            transfer_id=TRANSFERS[0],
+            range_start=date(2020, 1, 1) + timedelta(days=n),
+            range_end=date(2020, 1, 1) + timedelta(days=n),
+        )
+    oldest = sorted(sub.backfill_id for sub in subs)[:5]
+    seen: list[int] = []
+    for _ in range(4):
+        env.clock.advance(5)
+        before = len(env.sim.calls)
+        env.tracker.run_once()
+        seen += _single_gets(env.sim.calls[before:])
+        if seen:
+            break
+    assert sorted(seen) == oldest
+
+
+def test_a_failing_list_is_tried_again_with_a_backoff_not_every_tick(env: TrackerEnv) -> None:
+    subs = [
+        env.submit(
+            date(2025, 1, 1) + timedelta(days=4 * n), date(2025, 1, 2) + timedelta(days=4 * n)
+        )
+        for n in range(3)
+    ]
+    env.clock.advance(5)
+    env.tracker.run_once()
+    env.sim.list_failing("500", team_id=SM_TEAM)
+    lists = 0
+    for _ in range(60):  # one simulated minute, a tick a second
+        env.clock.advance(1)
+        before = len(env.sim.calls)
+        env.tracker.run_once()
+        lists += _list_calls(env.sim.calls[before:])
+    # poll_min 5 s doubling per failure (5, 10, 20, 40): a handful, not sixty
+    assert 2 <= lists <= 5, lists
+    # every backfill the list would have shown counts the failures: tracking paused
+    assert all(env.request(sub.request_id).tracking_paused for sub in subs)
+    env.sim.list_failing(None, team_id=SM_TEAM)
+    env.run_until(lambda: all(env.state(sub.request_id) is RequestState.COMPLETED for sub in subs))
