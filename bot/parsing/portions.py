@@ -12,7 +12,10 @@ says which days were taken.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Generic, TypeVar
 
 from bot.errors import CommandError, InvalidDateError, MissingRangeError, RangeTooLongError
 
@@ -43,6 +46,18 @@ _EDGES: tuple[tuple[tuple[str, ...], bool, bool], ...] = (
 )
 
 Interval = tuple[date, date]
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class PartOf(Generic[U]):
+    """``(last|final|<ordinal>) <what> (of|in) <period>``, scanned."""
+
+    from_end: bool  # "last"/"final": counted back from the period's end
+    nth: int  # the ordinal (1 for "last")
+    what: U  # what ``read_what`` read between the ordinal and "of"
+    period: Interval | Invalid
+    end: int
 
 
 class PortionPhrases(TokenReader):
@@ -100,32 +115,40 @@ class PortionPhrases(TokenReader):
 
     # --- "the first 10 days of March", "the second half of last month" ----------------
 
-    def _portion(self, i: int) -> Parsed | None:
-        """``(first|last|Nth) [count] (days|weeks|months|quarters|half) of <period>``."""
-        word = self.word(i)
-        if word in {"last", "final"}:
+    def _part_of(
+        self, i: int, read_what: Callable[[bool, int, int], tuple[U, int] | None]
+    ) -> PartOf[U] | None:
+        """The scan shared by "the first 10 days of March" and "the last Friday of
+        October": ``read_what(from_end, nth, j)`` reads what stands between the ordinal
+        and "of" from ``j`` (what it is and the next index), or None if it is not there."""
+        if self.word(i) in {"last", "final"}:
             from_end, nth, j = True, 1, i + 1
         else:
             day = self.day_number(i)
             if day is None or not day[2]:
                 return None
             from_end, nth, j = False, day[0], day[1]
-        count = 1
-        if nth == 1 and self.word(j) not in UNITS and self.word(j) not in _HALF_WORDS:
-            number = self.number(j)
-            if number is None:
-                return None
-            count, j = number
-        unit_word = self.word(j) or ""
-        unit = "half" if unit_word in _HALF_WORDS else UNITS.get(unit_word)
-        if unit is None or self.word(j + 1) not in {"of", "in"}:
+        read = read_what(from_end, nth, j)
+        if read is None:
             return None
-        found = self._period_at(j + 2)
+        what, j = read
+        if self.word(j) not in {"of", "in"}:
+            return None
+        found = self._period_at(j + 1)
         if found is None:
             return None
         period, end = found
+        return PartOf(from_end, nth, what, period, end)
+
+    def _portion(self, i: int) -> Parsed | None:
+        """``(first|last|Nth) [count] (days|weeks|months|quarters|half) of <period>``."""
+        part = self._part_of(i, self._counted_unit)
+        if part is None:
+            return None
+        period, end = part.period, part.end
         if isinstance(period, Invalid):
             return period, end
+        from_end, nth, (count, unit) = part.from_end, part.nth, part.what
         phrase = self.text(i, end)
         if count < 1:
             return Invalid(MissingRangeError, messages.empty_phrase(phrase)), end
@@ -136,6 +159,21 @@ class PortionPhrases(TokenReader):
         if unit in _FIXED_DAYS:
             return _days_part(period, nth, from_end, count, _FIXED_DAYS[unit], phrase), end
         return _months_part(period, nth, from_end, count, _MONTHS_PER[unit], phrase), end
+
+    def _counted_unit(self, from_end: bool, nth: int, j: int) -> tuple[tuple[int, str], int] | None:
+        """``10 days``, ``days``, ``half``: (count, unit) and the next index; a count
+        only after "first" or "last" ("the second 10 days" is not a phrase)."""
+        count = 1
+        if nth == 1 and self.word(j) not in UNITS and self.word(j) not in _HALF_WORDS:
+            number = self.number(j)
+            if number is None:
+                return None
+            count, j = number
+        unit_word = self.word(j) or ""
+        unit = "half" if unit_word in _HALF_WORDS else UNITS.get(unit_word)
+        if unit is None:
+            return None
+        return (count, unit), j + 1
 
     # --- "the week starting March 2", "10 days from March 5", "7 days ending May 3" ------
 

@@ -61,29 +61,19 @@ class ShapePhrases(PortionPhrases, CalendarPhrases):
     # --- "the first Monday of March", "the last Friday of October 2025" -----------------
 
     def _nth_weekday(self, i: int) -> Parsed | None:
-        word = self.word(i)
-        if word in {"last", "final"}:
-            nth, j = -1, i + 1
-        else:
-            number = self.day_number(i)
-            if number is None or not number[2] or number[0] > 5:
-                return None
-            nth, j = number[0], number[1]
-        weekday = WEEKDAYS.get(self.word(j) or "")
-        if weekday is None or self.word(j + 1) not in {"of", "in"}:
+        part = self._part_of(i, self._weekday_of)
+        if part is None:
             return None
-        found = self._period_at(j + 2)
-        if found is None:
-            return None
-        period, end = found
+        period, end = part.period, part.end
         if isinstance(period, Invalid):
             return period, end
+        weekday = part.what
         first, last = period
         phrase = self.text(i, end)
-        if nth < 0:
+        if part.from_end:
             day = last - timedelta(days=(last.weekday() - weekday) % 7)
         else:
-            day = first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+            day = first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (part.nth - 1))
         if not first <= day <= last:
             name = WEEKDAY_NAMES[weekday]
             return Invalid(
@@ -93,6 +83,13 @@ class ShapePhrases(PortionPhrases, CalendarPhrases):
                 f'{MONTH_NAMES[first.month]} {first.year}".',
             ), end
         return Fixed(day, day), end
+
+    def _weekday_of(self, from_end: bool, nth: int, j: int) -> tuple[int, int] | None:
+        """The weekday after "last" or "first" to "fifth" (a month has at most five)."""
+        if not from_end and nth > 5:
+            return None
+        weekday = WEEKDAYS.get(self.word(j) or "")
+        return None if weekday is None else (weekday, j + 1)
 
     # --- "w/c 4 Feb", "the rest of the month", "the weekend" -----------------------------
 

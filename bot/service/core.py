@@ -29,6 +29,7 @@ from bot.observability.logs import log_context
 from bot.service.changes import Changes
 from bot.service.deps import Deps, Flusher, log
 from bot.service.directory import Directory, NoDirectory
+from bot.service.failed_day_retries import FailedDayRetries
 from bot.service.history import history
 from bot.service.home import Home, RangePreview
 from bot.service.intake import Intake
@@ -163,8 +164,9 @@ class BackfillService:
         )
         self._submission = Submission(self.deps)
         self._intake = Intake(self.deps)
-        self._plans = Plans(self.deps, self._submission, post_card=self._intake.post_card)
+        self._plans = Plans(self.deps, self._submission, post_card=self._intake.cards.post_card)
         self._intake.plans = self._plans.request
+        self._retries = FailedDayRetries(self.deps, self._intake.cards, self._intake.checks)
         self._changes = Changes(self.deps)
         self._lookups = Lookups(self.deps)
         self._setup = Setup(self.deps)
@@ -305,11 +307,11 @@ class BackfillService:
         if self._plans.is_plan(request_id):
             # one Retry for the whole plan: the failed days of every step
             texts = [
-                self._intake.retry_failed_days(actor, step_id).text
+                self._retries.retry_failed_days(actor, step_id).text
                 for step_id in self._plans.steps_with_failures(request_id)
             ]
             return Reply(text=" ".join(texts) or "No step of this plan has failed days.")
-        return self._intake.retry_failed_days(actor, request_id)
+        return self._retries.retry_failed_days(actor, request_id)
 
     @_guarded
     def set_token(self, *, actor: Actor, supermetrics_team_id: int, token: str) -> Reply:

@@ -111,16 +111,7 @@ class SlackNotifier:
         blocks: Sequence[Block] = (),
         thread_ts: str | None = None,
     ) -> str:
-        kwargs: dict[str, Any] = {"channel": channel, "text": text}
-        if blocks:
-            kwargs["blocks"] = list(blocks)
-        if thread_ts:
-            kwargs["thread_ts"] = thread_ts
-        data = self._call(slack_team_id, "chat.postMessage", kwargs)
-        ts = data.get("ts")
-        if not isinstance(ts, str) or not ts:
-            raise slack_error("missing_ts")
-        return ts
+        return self._post(slack_team_id, channel, text, blocks, thread_ts)
 
     def post_marked(
         self,
@@ -132,16 +123,28 @@ class SlackNotifier:
         thread_ts: str | None,
         marker: str,
     ) -> str:
-        kwargs: dict[str, Any] = {
-            "channel": channel,
-            "text": text,
-            "metadata": {"event_type": MARKER_EVENT_TYPE, "event_payload": {"marker": marker}},
-        }
-        if thread_ts:
-            kwargs["thread_ts"] = thread_ts
+        metadata = {"event_type": MARKER_EVENT_TYPE, "event_payload": {"marker": marker}}
+        return self._post(slack_team_id, channel, text, blocks, thread_ts, metadata=metadata)
+
+    def _post(
+        self,
+        team_id: str,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block],
+        thread_ts: str | None,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """``chat.postMessage``; the message's ts, which Slack must return."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": text}
+        if metadata is not None:
+            kwargs["metadata"] = metadata
         if blocks:
             kwargs["blocks"] = list(blocks)
-        data = self._call(slack_team_id, "chat.postMessage", kwargs)
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        data = self._call(team_id, "chat.postMessage", kwargs)
         ts = data.get("ts")
         if not isinstance(ts, str) or not ts:
             raise slack_error("missing_ts")

@@ -20,14 +20,17 @@ def _env_name(node: ast.AST | None) -> str | None:
 
 
 def config_variables() -> set[str]:
-    """Return every environment variable name bot/config.py reads (parsed from its source).
+    """Return every environment variable name bot/config/ reads (parsed from its source).
 
     A name counts when it is looked up (``env.get("X")``, ``env["X"]``, ``"X" in env``)
     or is a key of a name → setting table (``{"X": ...}``).
     """
-    tree = ast.parse((ROOT / "bot" / "config.py").read_text(encoding="utf-8"))
+    trees = [
+        ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "bot" / "config").glob("*.py"))
+    ]
     candidates: list[ast.AST | None] = []
-    for node in ast.walk(tree):
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -70,20 +73,20 @@ def test_configuration_table_lists_every_variable_config_reads() -> None:
     table = section(README.read_text(encoding="utf-8"), "Configuration")
     documented = set(re.findall(r"^\|\s*`([A-Z0-9_]+)`\s*\|", table, re.M))
     read = config_variables()
-    assert read, "found no variable names in bot/config.py"
+    assert read, "found no variable names in bot/config/"
     assert read - documented == set(), f"undocumented: {sorted(read - documented)}"
     assert documented - read == set(), f"documented but not read: {sorted(documented - read)}"
 
 
 def test_configuration_defaults_match_the_settings() -> None:
-    from bot import config
+    from bot.config import environment, load_settings
 
-    settings = config.load_settings({})
+    settings = load_settings({})
     table = section(README.read_text(encoding="utf-8"), "Configuration")
     rows = dict(re.findall(r"^\|\s*`([A-Z0-9_]+)`\s*\|\s*([^|]*)\|", table, re.M))
-    for name, (attr, _kind, _minimum) in config._NUMBERS.items():
+    for name, (attr, _kind, _minimum) in environment._NUMBERS.items():
         assert float(rows[name].strip().strip("`")) == float(getattr(settings, attr)), name
-    for name, attr in config._STRINGS.items():
+    for name, attr in environment._STRINGS.items():
         value = getattr(settings, attr)
         shown = rows[name].strip()
         if value:

@@ -3,69 +3,39 @@ submits the second chunk when the first completes, and nothing is created twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.service.core import BackfillService
 from bot.service.types import Actor
-from bot.simulator.server import DtsSimulator, start_simulator
 from bot.store.db import session_scope
 from bot.store.models import RequestState
 from bot.store.plans import load_plan
-from tests.support.fake_slack import FakeSlack, FakeUser
-from tests.tracking.conftest import CHANNEL, SM_TEAM, SM_TOKEN, TEAM, USER
-from tests.tracking.workers import (
-    Gate,
-    kill,
-    service_side,
-    start_worker,
-    stop,
-    wait_for,
-    wait_started,
-)
+from tests.tracking.conftest import CHANNEL, TEAM, USER
+from tests.tracking.workers import kill, running_workers, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_plan_resumes_after_kill_9_between_its_steps(tmp_path: Path) -> None:
     # real time, 10x: a day's run takes 1 s, a 10-day chunk about 11 s
-    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=10)
-    gate = Gate(sim)
-    running = start_simulator(gate)  # type: ignore[arg-type]
-    slack = FakeSlack(users=[FakeUser(USER)]).start()
-    workers = []
-    cleanups: list[Callable[[], None]] = []
-    try:
-        env, worker_env = service_side(
-            tmp_path,
-            sim=sim,
-            api_url=running.base_url,
-            slack=slack,
-            poll_min_seconds=0.3,
-            poll_max_seconds=1.0,
-            tracker_lease_seconds=2.0,
-            tracker_tick_seconds=0.1,
-            max_backfill_days=10,
-        )
-        cleanups += env.cleanups
-        service = BackfillService(
-            settings=env.settings,
-            session_factory=env.session_factory,
-            dts=env.dts,
-            vault=env.vault,
-            notifier=env.notifier,
-            clock=SystemClock(),
-        )
+    with running_workers(
+        tmp_path,
+        speed=10,
+        poll_min_seconds=0.3,
+        poll_max_seconds=1.0,
+        tracker_lease_seconds=2.0,
+        tracker_tick_seconds=0.1,
+        max_backfill_days=10,
+    ) as workers:
+        env, sim = workers.env, workers.sim
+        service = workers.service()
         actor = Actor(slack_team_id=TEAM, user_id=USER, channel_id=CHANNEL, tz="UTC")
         # the worker ticks before the chunk starts its real-time run (a slow start on a
         # loaded machine would otherwise find it finished)
-        first = start_worker(worker_env, tmp_path / "worker-a.log")
-        workers.append(first)
-        wait_started(tmp_path / "worker-a.log")
+        first = workers.start("worker-a.log")
+        workers.wait_started("worker-a.log")
         service.handle_text(actor=actor, text="transfer 456789 from 2026-01-01 to 2026-01-20")
         with session_scope(env.session_factory) as session:
             rows = load_plan(session, plan_request_id=1)
@@ -94,8 +64,7 @@ def test_a_plan_resumes_after_kill_9_between_its_steps(tmp_path: Path) -> None:
         )
         assert len(sim.backfills()) == 1  # nobody submitted the second while no one ran
 
-        second = start_worker(worker_env, tmp_path / "worker-b.log")
-        workers.append(second)
+        second = workers.start("worker-b.log")
         wait_for(
             lambda: env.state(1) is RequestState.COMPLETED,
             timeout=60,
@@ -106,15 +75,5 @@ def test_a_plan_resumes_after_kill_9_between_its_steps(tmp_path: Path) -> None:
             (date(2026, 1, 1), date(2026, 1, 10)),
             (date(2026, 1, 11), date(2026, 1, 20)),
         ]
-        log = (tmp_path / "worker-b.log").read_text()
+        log = workers.log("worker-b.log")
         assert "Traceback" not in log, log
-    finally:
-        for process in workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=5)
-        gate.open()
-        for cleanup in cleanups:
-            cleanup()
-        slack.stop()
-        running.stop()

@@ -4,22 +4,17 @@ submitted exactly once (the guarded QUEUED → SUBMITTING transition), chunks in
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.service.core import BackfillService
 from bot.service.types import Actor
-from bot.simulator.server import DtsSimulator, start_simulator
 from bot.store.db import session_scope
 from bot.store.models import RequestState
 from bot.store.plans import load_plan
-from tests.support.fake_slack import FakeSlack, FakeUser
-from tests.tracking.conftest import CHANNEL, SM_TEAM, SM_TOKEN, TEAM, USER
-from tests.tracking.workers import Gate, service_side, start_worker, stop, wait_for, wait_started
+from tests.tracking.conftest import CHANNEL, TEAM, USER
+from tests.tracking.workers import running_workers, stop, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -30,43 +25,26 @@ def test_two_workers_on_postgres_never_submit_a_step_twice(
     tmp_path: Path, postgres_url: str
 ) -> None:
     # real time, 20x: a 2-day chunk takes about 1.5 s
-    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=20)
-    sim.rate_limit = 10**9
-    gates = [Gate(sim), Gate(sim)]
-    fronts = [start_simulator(gate) for gate in gates]  # type: ignore[arg-type]
-    slack = FakeSlack(users=[FakeUser(USER)]).start()
-    processes = []
-    cleanups: list[Callable[[], None]] = []
-    try:
-        env, worker_env = service_side(
-            tmp_path,
-            sim=sim,
-            api_url=fronts[0].base_url,
-            slack=slack,
-            database_url=postgres_url,
-            poll_min_seconds=0.2,
-            poll_max_seconds=0.5,
-            tracker_lease_seconds=3.0,
-            tracker_tick_seconds=0.05,
-            max_backfill_days=2,
-        )
-        cleanups += env.cleanups
-        service = BackfillService(
-            settings=env.settings,
-            session_factory=env.session_factory,
-            dts=env.dts,
-            vault=env.vault,
-            notifier=env.notifier,
-            clock=SystemClock(),
-        )
+    with running_workers(
+        tmp_path,
+        speed=20,
+        fronts=2,
+        database_url=postgres_url,
+        poll_min_seconds=0.2,
+        poll_max_seconds=0.5,
+        tracker_lease_seconds=3.0,
+        tracker_tick_seconds=0.05,
+        max_backfill_days=2,
+    ) as workers:
+        env, sim = workers.env, workers.sim
+        sim.rate_limit = 10**9
+        service = workers.service()
         actor = Actor(slack_team_id=TEAM, user_id=USER, channel_id=CHANNEL, tz="UTC")
-        envs = [{**worker_env, "SUPERMETRICS_API_URL": front.base_url} for front in fronts]
         processes = [
-            start_worker(envs[0], tmp_path / "worker-a.log"),
-            start_worker(envs[1], tmp_path / "worker-b.log"),
+            workers.start("worker-a.log", front=0),
+            workers.start("worker-b.log", front=1),
         ]
-        for name in ("worker-a.log", "worker-b.log"):
-            wait_started(tmp_path / name)
+        workers.wait_started("worker-a.log", "worker-b.log")
         plan_ids = []
         for n in range(PLANS):
             first = date(2025, 1, 1) + timedelta(days=10 * n)
@@ -105,13 +83,3 @@ def test_two_workers_on_postgres_never_submit_a_step_twice(
                     assert step.submitted_at >= before.finished_at
         for process in processes:
             assert stop(process) == 0
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=5)
-        for cleanup in cleanups:
-            cleanup()
-        slack.stop()
-        for front in fronts:
-            front.stop()

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.simulator.server import DtsSimulator, start_simulator
 from bot.store.db import session_scope
 from bot.store.models import FINAL_STATES, RequestState
 from bot.store.queries import list_requests
-from tests.support.fake_slack import FakeSlack, FakeUser
-from tests.tracking.conftest import SM_TEAM, SM_TOKEN, TEAM, USER
+from tests.tracking.conftest import TEAM
 from tests.tracking.test_worker_restart import check_threads, settled
-from tests.tracking.workers import (
-    Gate,
-    kill,
-    service_side,
-    start_worker,
-    stop,
-    wait_for,
-    wait_started,
-)
+from tests.tracking.workers import kill, running_workers, stop, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -35,38 +23,28 @@ BACKFILLS = 200
 def test_two_workers_share_200_backfills_and_survive_losing_one(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    # real time, 10x: a 3-day backfill takes 4 s (CREATED 0.5 s, SCHEDULED 0.5 s, 1 s a day)
-    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=10)
-    sim.rate_limit = 10**9  # this test is about sharing work, not about budgets
-    sim.fail_dates(456792, [date(2025, 1, 2)], error="Source API quota exceeded")
+    # real time, 10x: a 3-day backfill takes 4 s (CREATED 0.5 s, SCHEDULED 0.5 s, 1 s a day);
     # one API front per worker over the same simulated state: each can be held alone
-    gates = [Gate(sim), Gate(sim)]
-    fronts = [start_simulator(gate) for gate in gates]  # type: ignore[arg-type]
-    slack = FakeSlack(users=[FakeUser(USER)]).start()
-    processes = []
-    cleanups: list[Callable[[], None]] = []
-    try:
-        env, worker_env = service_side(
-            tmp_path,
-            sim=sim,
-            api_url=fronts[0].base_url,
-            slack=slack,
-            database_url=postgres_url,
-            poll_min_seconds=0.5,
-            poll_max_seconds=2.0,
-            progress_reply_interval_seconds=1.0,
-            tracker_lease_seconds=3.0,
-            tracker_tick_seconds=0.2,
-            tracker_batch_size=40,
-        )
-        cleanups += env.cleanups
-        envs = [{**worker_env, "SUPERMETRICS_API_URL": front.base_url} for front in fronts]
+    with running_workers(
+        tmp_path,
+        speed=10,
+        fronts=2,
+        database_url=postgres_url,
+        poll_min_seconds=0.5,
+        poll_max_seconds=2.0,
+        progress_reply_interval_seconds=1.0,
+        tracker_lease_seconds=3.0,
+        tracker_tick_seconds=0.2,
+        tracker_batch_size=40,
+    ) as workers:
+        env, sim, gates = workers.env, workers.sim, workers.gates
+        sim.rate_limit = 10**9  # this test is about sharing work, not about budgets
+        sim.fail_dates(456792, [date(2025, 1, 2)], error="Source API quota exceeded")
         processes = [
-            start_worker(envs[0], tmp_path / "worker-a.log"),
-            start_worker(envs[1], tmp_path / "worker-b.log"),
+            workers.start("worker-a.log", front=0),
+            workers.start("worker-b.log", front=1),
         ]
-        for name in ("worker-a.log", "worker-b.log"):
-            wait_started(tmp_path / name)
+        workers.wait_started("worker-a.log", "worker-b.log")
         for n in range(BACKFILLS):
             transfer = TRANSFERS[n % len(TRANSFERS)]
             first = date(2025, 1, 1) + timedelta(days=3 * (n // len(TRANSFERS)))
@@ -100,16 +78,4 @@ def test_two_workers_share_200_backfills_and_survive_losing_one(
         assert states == {RequestState.COMPLETED, RequestState.FAILED}
         check_threads(env, [request_id for request_id, _ in rows])
         for name in ("worker-a.log", "worker-b.log"):
-            assert "Traceback" not in (tmp_path / name).read_text()
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=5)
-        for gate in gates:
-            gate.open()
-        for cleanup in cleanups:
-            cleanup()
-        slack.stop()
-        for front in fronts:
-            front.stop()
+            assert "Traceback" not in workers.log(name)

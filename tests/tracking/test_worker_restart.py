@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.simulator.server import DtsSimulator, start_simulator
 from bot.store.db import session_scope
 from bot.store.models import FINAL_STATES, RequestState
 from bot.store.queries import list_events, pending_announcements
-from tests.support.fake_slack import FakeSlack, FakeUser
-from tests.tracking.conftest import SM_TEAM, SM_TOKEN, USER, TrackerEnv
-from tests.tracking.workers import (
-    Gate,
-    kill,
-    service_side,
-    start_worker,
-    stop,
-    wait_for,
-    wait_started,
-)
+from tests.tracking.conftest import TrackerEnv
+from tests.tracking.workers import kill, running_workers, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -88,28 +76,18 @@ def test_a_killed_worker_is_replaced_and_every_status_is_announced_once(
     tmp_path: Path,
 ) -> None:
     # real time, 20x: a day's run takes 0.5 s, CREATED/SCHEDULED 0.25 s each
-    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=20)
-    gate = Gate(sim)
-    running = start_simulator(gate)  # type: ignore[arg-type]
-    slack = FakeSlack(users=[FakeUser(USER)]).start()
-    workers = []
-    cleanups: list[Callable[[], None]] = []
-    try:
-        env, worker_env = service_side(
-            tmp_path,
-            sim=sim,
-            api_url=running.base_url,
-            slack=slack,
-            poll_min_seconds=0.3,
-            poll_max_seconds=1.0,
-            progress_reply_interval_seconds=1.0,
-            tracker_lease_seconds=2.0,
-            tracker_tick_seconds=0.1,
-        )
-        cleanups += env.cleanups
-        first = start_worker(worker_env, tmp_path / "worker-a.log")
-        workers.append(first)
-        wait_started(tmp_path / "worker-a.log")
+    with running_workers(
+        tmp_path,
+        speed=20,
+        poll_min_seconds=0.3,
+        poll_max_seconds=1.0,
+        progress_reply_interval_seconds=1.0,
+        tracker_lease_seconds=2.0,
+        tracker_tick_seconds=0.1,
+    ) as workers:
+        env, gate = workers.env, workers.gates[0]
+        first = workers.start("worker-a.log")
+        workers.wait_started("worker-a.log")
         # SQLite is for one process: the worker announces everything, SUBMITTED included
         subs = [
             env.submit(
@@ -136,8 +114,7 @@ def test_a_killed_worker_is_replaced_and_every_status_is_announced_once(
         gate.open()
         assert not all(state in FINAL_STATES for state in states()), "killed too late"
 
-        second = start_worker(worker_env, tmp_path / "worker-b.log")
-        workers.append(second)
+        second = workers.start("worker-b.log")
         wait_for(
             lambda: all(state is RequestState.COMPLETED for state in states()),
             timeout=45,
@@ -146,18 +123,8 @@ def test_a_killed_worker_is_replaced_and_every_status_is_announced_once(
         wait_for(lambda: settled(env), timeout=15, what="every announcement")
         assert stop(second) == 0  # SIGTERM: a clean exit
         check_threads(env, ids)
-        log = (tmp_path / "worker-b.log").read_text()
+        log = workers.log("worker-b.log")
         assert "Traceback" not in log, log
-    finally:
-        for process in workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=5)
-        gate.open()
-        for cleanup in cleanups:
-            cleanup()
-        slack.stop()
-        running.stop()
 
 
 def settled(env: TrackerEnv) -> bool:

@@ -9,20 +9,23 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.clock import SystemClock
 from bot.service.background import attach_recovery
-from bot.simulator.server import DtsSimulator
+from bot.service.core import BackfillService
+from bot.simulator.server import DtsSimulator, RunningSimulator, start_simulator
 from bot.slack.slack_notifier import SlackNotifier, build_web_client
 from bot.store.db import make_engine, make_session_factory, upgrade_to_head
 from bot.tracking.polling_client import build_polling_client
 from bot.tracking.tracker import Tracker
 from bot.vault import TokenVault
-from tests.support.fake_slack import FakeSlack
-from tests.tracking.conftest import SM_TEAM, SM_TOKEN, TEAM, TrackerEnv, make_settings
+from tests.support.fake_slack import FakeSlack, FakeUser
+from tests.tracking.conftest import SM_TEAM, SM_TOKEN, TEAM, USER, TrackerEnv, make_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -176,3 +179,97 @@ def service_side(
         "TRACKER_BATCH_SIZE": str(settings.tracker_batch_size),
     }
     return env, worker_env
+
+
+@dataclass
+class Workers:
+    """Worker processes over one shared DTS simulator, each behind its own gated API front
+    (so one can be held alone), with the fake Slack and the test's own service side."""
+
+    tmp_path: Path
+    sim: DtsSimulator
+    gates: list[Gate]
+    fronts: list[RunningSimulator]
+    slack: FakeSlack
+    env: TrackerEnv
+    worker_env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, log_name: str, *, front: int = 0) -> subprocess.Popen[bytes]:
+        """Start a worker talking to API front ``front``, logging to ``log_name``."""
+        env = {**self.worker_env, "SUPERMETRICS_API_URL": self.fronts[front].base_url}
+        process = start_worker(env, self.log_path(log_name))
+        self.processes.append(process)
+        return process
+
+    def wait_started(self, *log_names: str) -> None:
+        for name in log_names:
+            wait_started(self.log_path(name))
+
+    def log_path(self, log_name: str) -> Path:
+        return self.tmp_path / log_name
+
+    def log(self, log_name: str) -> str:
+        return self.log_path(log_name).read_text()
+
+    def service(self) -> BackfillService:
+        """The service as the Slack side would run it, on the test's side of the database."""
+        return BackfillService(
+            settings=self.env.settings,
+            session_factory=self.env.session_factory,
+            dts=self.env.dts,
+            vault=self.env.vault,
+            notifier=self.env.notifier,
+            clock=SystemClock(),
+        )
+
+
+@contextmanager
+def running_workers(
+    tmp_path: Path,
+    *,
+    speed: float,
+    fronts: int = 1,
+    database_url: str | None = None,
+    **overrides: Any,
+) -> Iterator[Workers]:
+    """A simulator in real time at ``speed``, ``fronts`` gated API fronts, the fake Slack and
+    the service side; on exit every worker still alive is killed and everything stopped."""
+    sim = DtsSimulator(clock=SystemClock(), token=SM_TOKEN, team_id=SM_TEAM, speed=speed)
+    gates = [Gate(sim) for _ in range(fronts)]
+    running = [start_simulator(gate) for gate in gates]  # type: ignore[arg-type]
+    slack = FakeSlack(users=[FakeUser(USER)]).start()
+    processes: list[subprocess.Popen[bytes]] = []
+    cleanups: list[Callable[[], None]] = []
+    try:
+        env, worker_env = service_side(
+            tmp_path,
+            sim=sim,
+            api_url=running[0].base_url,
+            slack=slack,
+            database_url=database_url,
+            **overrides,
+        )
+        cleanups += env.cleanups
+        yield Workers(
+            tmp_path=tmp_path,
+            sim=sim,
+            gates=gates,
+            fronts=running,
+            slack=slack,
+            env=env,
+            worker_env=worker_env,
+            processes=processes,
+        )
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=5)
+        for gate in gates:
+            gate.open()
+        for cleanup in cleanups:
+            cleanup()
+        slack.stop()
+        for front in running:
+            front.stop()
