@@ -25,7 +25,8 @@ def add_event(
     to_state: RequestState | None = None,
     needs_announcement: bool = False,
 ) -> RequestEvent:
-    """Append an event to a request's trail."""
+    """Append an event to a request's trail (written with the session's next flush: any
+    ORM query or the commit; so the events of many changes go in one INSERT)."""
     event = RequestEvent(
         request_id=request_id,
         kind=kind,
@@ -39,7 +40,6 @@ def add_event(
         announce_attempts=0,
     )
     session.add(event)
-    session.flush()
     return event
 
 

@@ -26,7 +26,12 @@ from bot.store.request_reads import (
     refresh_request,
     team_events,
 )
-from bot.store.request_writes import create_request, transition, update_request
+from bot.store.request_writes import (
+    RequestUpdates,
+    create_request,
+    transition,
+    update_request,
+)
 from bot.store.workspaces import (
     configure_workspace,
     ensure_workspace,
@@ -37,6 +42,7 @@ from bot.store.workspaces import (
 )
 
 __all__ = [
+    "RequestUpdates",
     "add_event",
     "claim_due",
     "configure_workspace",

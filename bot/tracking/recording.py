@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.store.models import TRACKED_STATES, BackfillRequest, RequestState
-from bot.store.queries import add_event, transition, update_request
+from bot.store.queries import RequestUpdates, add_event, transition, update_request
 from bot.supermetrics.models import Backfill
 from bot.tracking.cadence import failure_delay, next_poll_delay
 from bot.tracking.observe import needs_write, observe
@@ -32,8 +32,21 @@ def record_observation(
     quiet_since: datetime,
     now: datetime,
     settings: Settings,
+    updates: RequestUpdates | None = None,
 ) -> tuple[datetime | None, bool]:
-    """Store what the API said; return (next poll time, whether anything changed)."""
+    """Store what the API said; return (next poll time, whether anything changed).
+
+    ``updates``: collect the writes that are not state changes there (the caller writes
+    them together) instead of one UPDATE each; a state change is always written at once,
+    by its guarded ``transition``.
+    """
+
+    def write(values: dict[str, object]) -> None:
+        if updates is None:
+            update_request(session, request_id=row.id, now=now, values=values)
+        else:
+            updates.add(request_id=row.id, now=now, values=values)
+
     if row.state not in TRACKED_STATES:
         return None, False  # cancelled through Slack meanwhile
     seen = observe(row, backfill, now=now)
@@ -86,7 +99,7 @@ def record_observation(
         reply = progress_reply_due(row, now=now, interval=settings.progress_reply_interval_seconds)
         if reply:
             values["last_progress_reply_at"] = now
-        update_request(session, request_id=row.id, now=now, values=values)
+        write(values)
         add_event(
             session,
             request_id=row.id,
@@ -98,7 +111,7 @@ def record_observation(
         )
         return next_poll, True
     if needs_write(row, values):
-        update_request(session, request_id=row.id, now=now, values=values)
+        write(values)
     return next_poll, False
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.store.db import session_scope
 from bot.store.external_backfills import replace_external_views
+from bot.store.queries import RequestUpdates
 from bot.supermetrics.models import Backfill
 from bot.tracking.cadence import next_poll_delay
 from bot.tracking.queries import last_change_times
@@ -125,10 +126,13 @@ def _record(
     for plan in plans:
         wanted.update(plan.changed, plan.poll.fetched, plan.poll.failures, plan.poll.deferred)
     rows = lock_tracked(session, request_ids=wanted, now=now)
+    # a backfill read on its own keeps its own cadence, which grows from its last change;
+    # one seen in a list follows the team's, which a change just brought back to poll_min
     quiet = last_change_times(
-        session, request_ids=[rid for plan in plans for rid in (*plan.changed, *plan.poll.fetched)]
+        session, request_ids=[rid for plan in plans for rid in plan.poll.fetched]
     )
     changes = failed = 0
+    updates = RequestUpdates()  # progress and counts of every team: one executemany
     next_polls: list[tuple[int, datetime | None]] = []
     pushed: list[int] = []
     releases: list[TeamRelease] = []
@@ -148,9 +152,10 @@ def _record(
                 session,
                 row=row,
                 backfill=backfill,
-                quiet_since=quiet.get(request_id) or submitted.get(request_id) or now,
+                quiet_since=now,  # the team's cadence decides (``_team_cadence``)
                 now=now,
                 settings=settings,
+                updates=updates,
             )
             team_changes += changed
             if following is None:
@@ -169,6 +174,7 @@ def _record(
                 quiet_since=quiet.get(request_id) or submitted.get(request_id) or now,
                 now=now,
                 settings=settings,
+                updates=updates,
             )
             team_changes += changed
             next_polls.append((request_id, following))
@@ -202,6 +208,7 @@ def _record(
             known[claim.slack_team_id] = {
                 row.backfill_id for row in claim.tracked if row.backfill_id is not None
             }
+    updates.write(session)
     set_next_polls(session, next_polls=next_polls)
     set_next_poll_of(session, request_ids=pushed, when=now + safety_net(settings))
     release_teams(session, owner=owner, releases=releases)
@@ -234,10 +241,10 @@ def _sort_out(poll: PollResult) -> _Plan:
 def _team_cadence(
     plan: _Plan, now: datetime, settings: Settings, *, changed: bool
 ) -> datetime | None:
-    """When the team's unchanged list entries want looking at again: the shortest
-    interval while anything of the team changed recently (or was just submitted), growing
-    while all of it is quiet."""
-    if not plan.same:
+    """When the team's list entries want looking at again: the shortest interval while
+    anything of the team changed recently (or was just submitted), growing while all of it
+    is quiet."""
+    if not plan.same and not changed:
         return None
     claim = plan.poll.claim
     same = set(plan.same)

@@ -282,6 +282,7 @@ def test_announcements_are_pending_until_marked_once(db: Database) -> None:
             payload={"runs_completed": 3, "runs_failed": 0, "runs_total": 31},
             needs_announcement=True,
         )
+        session.flush()  # events are written with the session's next flush
         progress_id = progress.id
     with session_scope(db.factory) as session:
         pending = pending_announcements(session)
