@@ -241,6 +241,7 @@ class Result:
     calls: int
     calls_per_backfill_hour: float
     steady_per_backfill_hour: float
+    steady_lists_per_backfill_hour: float
     calls_per_team_hour: float
     lag_p50: float
     lag_p99: float
@@ -285,6 +286,8 @@ def run_case(
             tracker_batch_size=args.batch,
             tracker_tick_seconds=args.tick,
             tracker_polling=mode,
+            poll_min_seconds=args.poll_min,
+            poll_max_seconds=args.poll_max,
         )
         upgrade_to_head(url)
         engine = make_engine(url)
@@ -338,6 +341,12 @@ def run_case(
         wall = time.perf_counter() - wall_started
         calls = len(sim.calls) - calls_before
         steady_calls = len(sim.calls) - calls_at_warmup
+        # the team lists among them: GET /teams/{id}/backfills (the rest are single reads)
+        steady_lists = sum(
+            1
+            for method, path in sim.calls[calls_at_warmup:]
+            if method == "GET" and path.endswith("/backfills")
+        )
 
         # lag: from the simulator's own change time to the reply in the thread
         all_lags: list[float] = []
@@ -376,6 +385,9 @@ def run_case(
             calls_per_backfill_hour=calls / backfills / hours,
             steady_per_backfill_hour=(
                 steady_calls / active / steady_hours if steady_hours > 0 else float("nan")
+            ),
+            steady_lists_per_backfill_hour=(
+                steady_lists / active / steady_hours if steady_hours > 0 else float("nan")
             ),
             calls_per_team_hour=calls / teams / hours,
             lag_p50=percentile(all_lags, 0.5),
@@ -416,7 +428,8 @@ def print_table(results: Sequence[Result], args: argparse.Namespace) -> None:
     print()
     print(
         f"{args.minutes:g} simulated minutes, {args.warmup:g} of warm-up, ticks of "
-        f"{args.tick:g} s, POLL_MIN_SECONDS 15, POLL_MAX_SECONDS 300, budget "
+        f"{args.tick:g} s, POLL_MIN_SECONDS {args.poll_min:g}, POLL_MAX_SECONDS {args.poll_max:g}, "
+        "budget "
         f"{args.rate_limit} calls per hour per team, TRACKER_BATCH_SIZE {args.batch}"
     )
     print()
@@ -425,7 +438,8 @@ def print_table(results: Sequence[Result], args: argparse.Namespace) -> None:
     for r in results:
         print(
             f"| {r.database} | {r.backfills} / {r.teams} | {r.mode} | "
-            f"{r.calls_per_backfill_hour:.1f} ({r.steady_per_backfill_hour:.1f}) | "
+            f"{r.calls_per_backfill_hour:.1f} ({r.steady_per_backfill_hour:.1f}, of which "
+            f"lists {r.steady_lists_per_backfill_hour:.1f}) | "
             f"{r.calls_per_team_hour:.0f} | "
             f"{r.lag_p50:.1f} / {r.lag_p99:.1f} s ({r.steady_lag_p50:.1f} / "
             f"{r.steady_lag_p99:.1f} s, n={r.lags}) | "
@@ -452,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--batch", type=int, default=500, help="TRACKER_BATCH_SIZE")
     parser.add_argument("--tick", type=float, default=1.0, help="TRACKER_TICK_SECONDS")
+    parser.add_argument("--poll-min", type=float, default=15.0, help="POLL_MIN_SECONDS")
+    parser.add_argument("--poll-max", type=float, default=300.0, help="POLL_MAX_SECONDS")
     parser.add_argument(
         "--rate-limit", type=int, default=5000, help="the API's budget per team and hour"
     )
