@@ -22,13 +22,15 @@ nothing here and the figures are the tracker's and the database's own.
 from __future__ import annotations
 
 import argparse
+import heapq
+import json
 import random
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -71,6 +73,7 @@ from bot.tracking.tracker import Tracker  # noqa: E402
 from bot.vault import TokenVault  # noqa: E402
 from tests.support.world import RecordingNotifier  # noqa: E402
 
+CORPUS = ROOT / "tests" / "fixtures" / "commands.jsonl"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "bench-token"
@@ -132,6 +135,236 @@ def build_simulator(
     return sim
 
 
+def corpus_days(path: Path = CORPUS) -> list[int]:
+    """The lengths (in days) of the ranges the parser's corpus resolves to: what people
+    ask for, so the benchmark's backfills last as long as real ones would."""
+    lengths: list[int] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        case = json.loads(line) if line.strip() else {}
+        if case.get("range_start") and case.get("range_end"):
+            first = date.fromisoformat(case["range_start"])
+            last = date.fromisoformat(case["range_end"])
+            lengths.append((last - first).days + 1)
+    return lengths
+
+
+@dataclass(frozen=True)
+class Days:
+    """How long the submitted ranges are: ``draw`` one length; ``longest`` bounds them."""
+
+    draw: Callable[[random.Random], int]
+    longest: int
+
+
+def day_sampler(spec: str) -> Days:
+    """``corpus`` (the corpus's range lengths) or ``A-B`` (uniform, inclusive)."""
+    if spec == "corpus":
+        lengths = corpus_days()
+        return Days(lambda rng: rng.choice(lengths), max(lengths))
+    low, _, high = spec.partition("-")
+    first, last = int(low), int(high or low)
+    return Days(lambda rng: rng.randint(first, last), last)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """One backfill's timetable in the simulator: runs of 1-10 minutes, queues of
+    0.5-2.5 minutes each before it is scheduled and before it starts."""
+
+    days: int
+    seconds_per_run: float
+    schedule_delay: float
+    start_delay: float
+
+    @property
+    def lifetime(self) -> float:
+        return self.schedule_delay + self.start_delay + self.days * self.seconds_per_run
+
+
+LONGEST_RUN = 600.0
+LONGEST_QUEUES = 300.0
+
+
+def draw_pace(rng: random.Random, days: Days) -> Pace:
+    return Pace(
+        days=days.draw(rng),
+        seconds_per_run=rng.uniform(60, LONGEST_RUN),
+        schedule_delay=rng.uniform(30, 150),
+        start_delay=rng.uniform(30, 150),
+    )
+
+
+class Submitter:
+    """Backfills submitted through the bot, as the service leaves them: a request row in
+    SUBMITTED with its backfill id, and the backfill in the simulator.  Every backfill has
+    its own pace (runs of 1-10 minutes, queues of 0.5-5 minutes).  With ``hold``, each
+    backfill is followed by a new one of its team when the simulator's timetable ends it,
+    so the tracker follows the same number throughout (people keep submitting)."""
+
+    def __init__(
+        self,
+        factory: Any,
+        sim: DtsSimulator,
+        vault: TokenVault,
+        clock: FrozenClock,
+        *,
+        teams: int,
+        per_team: int,
+        rng: random.Random,
+        days: Days,
+        poll_min: float = 15.0,
+    ) -> None:
+        self.factory = factory
+        self.sim = sim
+        self.vault = vault
+        self.clock = clock
+        self.teams = teams
+        self.transfers = max(1, per_team // 20)
+        self.rng = rng
+        self.days = days
+        self.poll_min = poll_min
+        self.cards: dict[str, dict[str, Any]] = {}
+        self.submitted = 0
+        # ranges of one transfer never overlap: each transfer's next free first day
+        self._cursor: dict[tuple[int, int], date] = {}
+        self._per_team: dict[int, int] = {}
+        self._ends: list[tuple[datetime, int, int]] = []  # (end, number, team)
+        self.holding = False
+
+    def store_tokens(self) -> None:
+        now = self.clock.now()
+        with session_scope(self.factory) as session:
+            for team in range(1, self.teams + 1):
+                set_workspace_token(
+                    session,
+                    slack_team_id=f"T{team}",
+                    supermetrics_team_id=team,
+                    token_ciphertext=self.vault.encrypt(team_token(team)),
+                    set_by="U1",
+                    now=now,
+                )
+
+    def seed(self, count: int, *, steady: bool) -> None:
+        """``count`` backfills in every phase.  ``steady``: as if people had been submitting
+        at a constant rate for ever (a backfill is among those running now in proportion to
+        how long it runs, and is anywhere in its run); otherwise submitted up to 40 minutes
+        before now, whatever their length."""
+        now = self.clock.now()
+        longest = self.days.longest * LONGEST_RUN + LONGEST_QUEUES
+        for chunk_start in range(0, count, 500):
+            with session_scope(self.factory) as session:
+                for n in range(chunk_start, min(count, chunk_start + 500)):
+                    pace = draw_pace(self.rng, self.days)
+                    if steady:
+                        while self.rng.random() * longest > pace.lifetime:
+                            pace = draw_pace(self.rng, self.days)
+                        age = self.rng.uniform(0, pace.lifetime)
+                    else:
+                        age = self.rng.uniform(0, 2400)
+                    next_poll = now + timedelta(seconds=self.rng.uniform(0, 15))
+                    self.submit(
+                        session,
+                        team=1 + n % self.teams,
+                        at=now - timedelta(seconds=age),
+                        poll=next_poll,
+                        pace=pace,
+                    )
+
+    def replace_finished(self) -> int:
+        """Submit, now, one backfill for each whose timetable ended since the last call."""
+        now = self.clock.now()
+        teams: list[int] = []
+        while self._ends and self._ends[0][0] <= now:
+            teams.append(heapq.heappop(self._ends)[2])
+        if teams:
+            with session_scope(self.factory) as session:
+                for team in teams:
+                    # the service polls a new backfill first after poll_min
+                    poll = now + timedelta(seconds=self.poll_min)
+                    pace = draw_pace(self.rng, self.days)
+                    self.submit(session, team=team, at=now, poll=poll, pace=pace)
+        return len(teams)
+
+    def hold(self) -> None:
+        """From now on, replace every backfill whose timetable ends."""
+        self.holding = True
+        for info in self.cards.values():
+            heapq.heappush(self._ends, (info["end"], info["number"], info["team"]))
+
+    def submit(self, session: Any, *, team: int, at: datetime, poll: datetime, pace: Pace) -> None:
+        now = self.clock.now()
+        number = self.submitted
+        self.submitted += 1
+        k = self._per_team.get(team, 0)  # the backfill's number within its team
+        self._per_team[team] = k + 1
+        transfer_id = 500000 + k % self.transfers
+        days = pace.days
+        first = self._cursor.get((team, transfer_id), date(2015, 1, 1))
+        last = first + timedelta(days=days - 1)
+        self._cursor[(team, transfer_id)] = last + timedelta(days=1)
+        self.sim.seconds_per_run = pace.seconds_per_run
+        self.sim.schedule_delay = pace.schedule_delay
+        self.sim.start_delay = pace.start_delay
+        self.clock.set(at)
+        backfill = self.sim.create(transfer_id, first, last, team_id=team)
+        self.clock.set(now)
+        row = create_request(
+            session,
+            slack_team_id=f"T{team}",
+            channel_id="C1",
+            user_id="U1",
+            user_tz="UTC",
+            text=f"transfer {transfer_id} from {first} to {last}",
+            transfer_id=transfer_id,
+            transfer_name=None,
+            range_start=first,
+            range_end=last,
+            days=days,
+            notes=[],
+            now=now,
+            expires_at=now + timedelta(hours=24),
+        )
+        ts = f"1{number:09d}.000100"
+        update_request(
+            session,
+            request_id=row.id,
+            now=now,
+            values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
+        )
+        transition(
+            session,
+            request_id=row.id,
+            expected=RequestState.PENDING,
+            to=RequestState.SUBMITTED,
+            actor="U1",
+            now=now,
+            # its first reply was the service's, at submission
+            announce=False,
+            values={
+                "submitted_at": at,
+                "backfill_id": backfill.backfill_id,
+                "dts_status": backfill.status.value,
+                "runs_total": backfill.runs_total,
+                "next_poll_at": poll,
+            },
+        )
+        record = self.sim._records[backfill.backfill_id]  # the simulator's own timetable
+        created = record.created_at
+        end = created + timedelta(
+            seconds=(record.start_at + record.total * record.seconds_per_run) / record.speed
+        )
+        self.cards[ts] = {
+            "request_id": row.id,
+            "number": number,
+            "team": team,
+            "SCHEDULED": created + timedelta(seconds=record.schedule_at / record.speed),
+            "RUNNING": created + timedelta(seconds=record.start_at / record.speed),
+            "end": end,
+        }
+        if self.holding:
+            heapq.heappush(self._ends, (end, number, team))
+
+
 def seed(
     factory: Any,
     sim: DtsSimulator,
@@ -141,94 +374,23 @@ def seed(
     count: int,
     teams: int,
     rng: random.Random,
+    days: Days | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Create ``count`` submitted requests and their backfills over ``teams`` workspaces
     (workspace T<k> is Supermetrics team k); return them by card ts."""
-    now = clock.now()
-    per_team = max(1, count // teams)
-    transfers = max(1, per_team // 20)
-    with session_scope(factory) as session:
-        for team in range(1, teams + 1):
-            set_workspace_token(
-                session,
-                slack_team_id=f"T{team}",
-                supermetrics_team_id=team,
-                token_ciphertext=vault.encrypt(team_token(team)),
-                set_by="U1",
-                now=now,
-            )
-    by_card: dict[str, dict[str, Any]] = {}
-    for chunk_start in range(0, count, 500):
-        with session_scope(factory) as session:
-            for n in range(chunk_start, min(count, chunk_start + 500)):
-                team = 1 + n % teams
-                k = n // teams  # the backfill's number within its team
-                transfer_id = 500000 + k % transfers
-                days = rng.randint(3, 14)
-                first = date(2024, 1, 1) + timedelta(days=15 * (k // transfers))
-                last = first + timedelta(days=days - 1)
-                # every backfill has its own pace: runs of 1-10 minutes, queues of 0.5-5 min
-                sim.seconds_per_run = rng.uniform(60, 600)
-                sim.schedule_delay = rng.uniform(30, 150)
-                sim.start_delay = rng.uniform(30, 150)
-                # active backfills are in every phase: submitted up to 40 minutes ago
-                submitted = now - timedelta(seconds=rng.uniform(0, 2400))
-                clock.set(submitted)
-                backfill = sim.create(transfer_id, first, last, team_id=team)
-                clock.set(now)
-                row = create_request(
-                    session,
-                    slack_team_id=f"T{team}",
-                    channel_id="C1",
-                    user_id="U1",
-                    user_tz="UTC",
-                    text=f"transfer {transfer_id} from {first} to {last}",
-                    transfer_id=transfer_id,
-                    transfer_name=None,
-                    range_start=first,
-                    range_end=last,
-                    days=days,
-                    notes=[],
-                    now=now,
-                    expires_at=now + timedelta(hours=24),
-                )
-                ts = f"1{n:09d}.000100"
-                update_request(
-                    session,
-                    request_id=row.id,
-                    now=now,
-                    values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
-                )
-                transition(
-                    session,
-                    request_id=row.id,
-                    expected=RequestState.PENDING,
-                    to=RequestState.SUBMITTED,
-                    actor="U1",
-                    now=now,
-                    # its first reply was the service's, at submission
-                    announce=False,
-                    values={
-                        "submitted_at": submitted,
-                        "backfill_id": backfill.backfill_id,
-                        "dts_status": backfill.status.value,
-                        "runs_total": backfill.runs_total,
-                        "next_poll_at": now + timedelta(seconds=rng.uniform(0, 15)),
-                    },
-                )
-                record = sim._records[backfill.backfill_id]  # the simulator's own timetable
-                created = record.created_at
-                by_card[ts] = {
-                    "request_id": row.id,
-                    "SCHEDULED": created + timedelta(seconds=record.schedule_at / record.speed),
-                    "RUNNING": created + timedelta(seconds=record.start_at / record.speed),
-                    "end": created
-                    + timedelta(
-                        seconds=(record.start_at + record.total * record.seconds_per_run)
-                        / record.speed
-                    ),
-                }
-    return by_card
+    submitter = Submitter(
+        factory,
+        sim,
+        vault,
+        clock,
+        teams=teams,
+        per_team=max(1, count // teams),
+        rng=rng,
+        days=days or Days(lambda r: r.randint(3, 14), 14),
+    )
+    submitter.store_tokens()
+    submitter.seed(count, steady=False)
+    return submitter.cards
 
 
 @dataclass
@@ -319,7 +481,22 @@ def run_case(
         )
         label = f"{database}, {backfills} backfills over {teams} teams, {mode} polling"
         print(f"{label}: seeding…", flush=True)
-        cards = seed(factory, sim, vault, clock, count=backfills, teams=teams, rng=rng)
+        submitter = Submitter(
+            factory,
+            sim,
+            vault,
+            clock,
+            teams=teams,
+            per_team=max(1, backfills // teams),
+            rng=rng,
+            days=day_sampler(args.days),
+            poll_min=args.poll_min,
+        )
+        submitter.store_tokens()
+        submitter.seed(backfills, steady=args.hold)
+        if args.hold:
+            submitter.hold()
+        cards = submitter.cards  # grows as backfills are replaced
         calls_before = len(sim.calls)
         ticks = int(args.minutes * 60 / args.tick)
         warmup_ticks = int(args.warmup * 60 / args.tick)
@@ -328,12 +505,14 @@ def run_case(
         active_at_warmup = backfills
         tick_wall: list[float] = []
         tick_db: list[float] = []
+        replaced = 0
         wall_started = time.perf_counter()
         for n in range(ticks):
             if n == warmup_ticks:
                 calls_at_warmup = len(sim.calls)
                 active_at_warmup = count_active(factory)
             clock.advance(args.tick)
+            replaced += submitter.replace_finished()  # the service's work, not the tick's
             t0 = time.perf_counter()
             tracker.run_once()
             tick_wall.append(time.perf_counter() - t0)
@@ -406,7 +585,8 @@ def run_case(
         )
         print(
             f"  {ticks} ticks in {wall:.0f} s; {calls} DTS calls; mean DB time per tick "
-            f"{statistics.fmean(tick_db) * 1000:.1f} ms",
+            f"{statistics.fmean(tick_db) * 1000:.1f} ms; {replaced} backfills submitted to "
+            f"replace those that ended; {count_active(factory)} active at the end",
             flush=True,
         )
         dts.close()
@@ -430,7 +610,9 @@ def print_table(results: Sequence[Result], args: argparse.Namespace) -> None:
         f"{args.minutes:g} simulated minutes, {args.warmup:g} of warm-up, ticks of "
         f"{args.tick:g} s, POLL_MIN_SECONDS {args.poll_min:g}, POLL_MAX_SECONDS {args.poll_max:g}, "
         "budget "
-        f"{args.rate_limit} calls per hour per team, TRACKER_BATCH_SIZE {args.batch}"
+        f"{args.rate_limit} calls per hour per team, TRACKER_BATCH_SIZE {args.batch}, "
+        f"range lengths {args.days}, "
+        + ("active backfills held (each one that ends is replaced)" if args.hold else "no new ones")
     )
     print()
     print(header)
@@ -470,6 +652,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-max", type=float, default=300.0, help="POLL_MAX_SECONDS")
     parser.add_argument(
         "--rate-limit", type=int, default=5000, help="the API's budget per team and hour"
+    )
+    parser.add_argument(
+        "--days",
+        default="corpus",
+        help="range lengths: 'corpus' (those of tests/fixtures/commands.jsonl) or A-B (uniform)",
+    )
+    parser.add_argument(
+        "--hold",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="submit a new backfill in its team whenever one's timetable ends (default: on)",
     )
     parser.add_argument("--http", action="store_true", help="serve the simulator on loopback")
     parser.add_argument("--seed", type=int, default=7)
