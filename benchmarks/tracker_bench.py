@@ -268,55 +268,20 @@ def run_case(
         clock, teams=teams, per_team=max(1, backfills // teams), rate_limit=args.rate_limit
     )
     with tempfile.TemporaryDirectory() as tmp:
-        schema = None
-        admin: Any = None
-        if database == "postgresql":
-            import psycopg
-
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True)
-            admin.execute(f'CREATE SCHEMA "{schema}"')
-            url = f"{args.postgres_url}?options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            data_dir=Path(tmp),
-            database_url=url,
-            encryption_keys=(Fernet.generate_key().decode(),),
+        bench = open_bench(
+            sim,
+            clock,
+            Path(tmp),
+            database_url=args.postgres_url if database == "postgresql" else "",
+            http=args.http,
             tracker_batch_size=args.batch,
             tracker_tick_seconds=args.tick,
             tracker_polling=mode,
             poll_min_seconds=args.poll_min,
             poll_max_seconds=args.poll_max,
         )
-        upgrade_to_head(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        vault = TokenVault(settings.encryption_keys)
-        running = None
-        if args.http:
-            running = start_simulator(sim)
-            dts = build_polling_client(
-                settings.with_overrides(supermetrics_api_url=running.base_url), clock=clock
-            )
-        else:
-            dts = build_polling_client(
-                settings.with_overrides(supermetrics_api_url="http://sim.invalid/v1"),
-                transport=SimTransport(sim),
-                clock=clock,
-            )
-        notifier = RecordingNotifier(clock, known_messages_only=False)
-        tracker = attach_recovery(
-            Tracker(
-                settings=settings,
-                session_factory=factory,
-                dts=dts,
-                vault=vault,
-                notifier=notifier,
-                clock=clock,
-                owner="bench",
-            )
-        )
+        factory, vault = bench.factory, bench.vault
+        notifier, tracker = bench.notifier, bench.tracker
         label = f"{database}, {backfills} backfills over {teams} teams, {mode} polling"
         print(f"{label}: seeding…", flush=True)
         cards = seed(factory, sim, vault, clock, count=backfills, teams=teams, rng=rng)
@@ -409,13 +374,7 @@ def run_case(
             f"{statistics.fmean(tick_db) * 1000:.1f} ms",
             flush=True,
         )
-        dts.close()
-        if running is not None:
-            running.stop()
-        engine.dispose()
-        if schema:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            admin.close()
+        bench.close()
     return result
 
 
