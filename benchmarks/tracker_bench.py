@@ -430,55 +430,20 @@ def run_case(
         clock, teams=teams, per_team=max(1, backfills // teams), rate_limit=args.rate_limit
     )
     with tempfile.TemporaryDirectory() as tmp:
-        schema = None
-        admin: Any = None
-        if database == "postgresql":
-            import psycopg
-
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True)
-            admin.execute(f'CREATE SCHEMA "{schema}"')
-            url = f"{args.postgres_url}?options=-csearch_path%3D{schema}"
-        else:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            data_dir=Path(tmp),
-            database_url=url,
-            encryption_keys=(Fernet.generate_key().decode(),),
+        bench = open_bench(
+            sim,
+            clock,
+            Path(tmp),
+            database_url=args.postgres_url if database == "postgresql" else "",
+            http=args.http,
             tracker_batch_size=args.batch,
             tracker_tick_seconds=args.tick,
             tracker_polling=mode,
             poll_min_seconds=args.poll_min,
             poll_max_seconds=args.poll_max,
         )
-        upgrade_to_head(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        vault = TokenVault(settings.encryption_keys)
-        running = None
-        if args.http:
-            running = start_simulator(sim)
-            dts = build_polling_client(
-                settings.with_overrides(supermetrics_api_url=running.base_url), clock=clock
-            )
-        else:
-            dts = build_polling_client(
-                settings.with_overrides(supermetrics_api_url="http://sim.invalid/v1"),
-                transport=SimTransport(sim),
-                clock=clock,
-            )
-        notifier = RecordingNotifier(clock, known_messages_only=False)
-        tracker = attach_recovery(
-            Tracker(
-                settings=settings,
-                session_factory=factory,
-                dts=dts,
-                vault=vault,
-                notifier=notifier,
-                clock=clock,
-                owner="bench",
-            )
-        )
+        factory, vault = bench.factory, bench.vault
+        notifier, tracker = bench.notifier, bench.tracker
         label = f"{database}, {backfills} backfills over {teams} teams, {mode} polling"
         print(f"{label}: seeding…", flush=True)
         submitter = Submitter(
@@ -589,13 +554,7 @@ def run_case(
             f"replace those that ended; {count_active(factory)} active at the end",
             flush=True,
         )
-        dts.close()
-        if running is not None:
-            running.stop()
-        engine.dispose()
-        if schema:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            admin.close()
+        bench.close()
     return result
 
 
@@ -680,6 +639,90 @@ def main(argv: list[str] | None = None) -> int:
                 )
     print_table(results, args)
     return 0
+
+
+@dataclass
+class Bench:
+    """A fresh database and a tracker on it, polling the simulator; ``close`` undoes it."""
+
+    factory: Any
+    vault: TokenVault
+    dts: Any
+    notifier: RecordingNotifier
+    tracker: Tracker
+    engine: Any
+    running: Any = None
+    admin: Any = None
+    schema: str | None = None
+
+    def close(self) -> None:
+        self.dts.close()
+        if self.running is not None:
+            self.running.stop()
+        self.engine.dispose()
+        if self.schema:
+            self.admin.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
+            self.admin.close()
+
+
+def open_bench(
+    sim: DtsSimulator,
+    clock: FrozenClock,
+    tmp: Path,
+    *,
+    database_url: str,
+    http: bool,
+    **settings: Any,
+) -> Bench:
+    """Migrate a database (for a PostgreSQL ``database_url`` a new schema of it, dropped
+    by ``close``; for none an SQLite file in ``tmp``) and build a tracker with these
+    ``Settings`` on it, reaching ``sim`` in-process (``http``: over loopback) and
+    announcing to an in-memory notifier."""
+    url = database_url or f"sqlite:///{tmp / 'bench.db'}"
+    schema = None
+    admin: Any = None
+    if url.startswith("postgresql"):
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{url}?options=-csearch_path%3D{schema}"
+    config = Settings(
+        data_dir=tmp,
+        database_url=url,
+        encryption_keys=(Fernet.generate_key().decode(),),
+        **settings,
+    )
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    vault = TokenVault(config.encryption_keys)
+    running = None
+    if http:
+        running = start_simulator(sim)
+        dts = build_polling_client(
+            config.with_overrides(supermetrics_api_url=running.base_url), clock=clock
+        )
+    else:
+        dts = build_polling_client(
+            config.with_overrides(supermetrics_api_url="http://sim.invalid/v1"),
+            transport=SimTransport(sim),
+            clock=clock,
+        )
+    notifier = RecordingNotifier(clock, known_messages_only=False)
+    tracker = attach_recovery(
+        Tracker(
+            settings=config,
+            session_factory=factory,
+            dts=dts,
+            vault=vault,
+            notifier=notifier,
+            clock=clock,
+            owner="bench",
+        )
+    )
+    return Bench(factory, vault, dts, notifier, tracker, engine, running, admin, schema)
 
 
 if __name__ == "__main__":

@@ -26,37 +26,30 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cryptography.fernet import Fernet  # noqa: E402
-
+from benchmarks.tracker_bench import (  # noqa: E402
+    START,
+    STATUS_MARKERS,
+    build_simulator,
+    count_active,
+    open_bench,
+    percentile,
+    team_token,
+)
 from bot.clock import FrozenClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.service.background import attach_recovery  # noqa: E402
-from bot.simulator.server import DtsSimulator, start_simulator  # noqa: E402
-from bot.store.db import (  # noqa: E402
-    make_engine,
-    make_session_factory,
-    session_scope,
-    upgrade_to_head,
-)
-from bot.store.models import (  # noqa: E402
-    FINAL_STATES,
-    TRACKED_STATES,
-    BackfillRequest,
-    RequestState,
-)
+from bot.simulator.server import DtsSimulator  # noqa: E402
+from bot.store.db import session_scope  # noqa: E402
+from bot.store.models import FINAL_STATES, BackfillRequest, RequestState  # noqa: E402
 from bot.store.plans import NewStep, add_steps  # noqa: E402
 from bot.store.queries import (  # noqa: E402
     create_request,
@@ -64,53 +57,9 @@ from bot.store.queries import (  # noqa: E402
     transition,
     update_request,
 )
-from bot.supermetrics.models import Transfer  # noqa: E402
-from bot.tracking.polling_client import build_polling_client  # noqa: E402
-from bot.tracking.tracker import Tracker  # noqa: E402
 from bot.vault import TokenVault  # noqa: E402
-from tests.support.world import RecordingNotifier  # noqa: E402
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-TOKEN = "bench-token"
 BACKFILL_NAMED = re.compile(r"[Bb]ackfill #(\d+)")
-STATUS_MARKERS = {
-    "SCHEDULED": "is scheduled",
-    "RUNNING": "is running",
-    "COMPLETED": "completed",
-    "FAILED": "failed",
-}
-
-
-class SimTransport(httpx.BaseTransport):
-    """The simulator answered in-process: the same requests and answers, no sockets."""
-
-    def __init__(self, sim: DtsSimulator) -> None:
-        self.sim = sim
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        headers = {key.lower(): value for key, value in request.headers.items()}
-        answer = self.sim.handle(
-            request.method, request.url.raw_path.decode(), headers, request.read()
-        )
-        return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
-
-
-def count_active(factory: Any) -> int:
-    """Requests the tracker still follows."""
-    with session_scope(factory) as session:
-        return (
-            session.scalar(
-                select(func.count()).where(BackfillRequest.state.in_(list(TRACKED_STATES)))
-            )
-            or 0
-        )
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def seed(
@@ -135,7 +84,7 @@ def seed(
             session,
             slack_team_id="T1",
             supermetrics_team_id=1,
-            token_ciphertext=vault.encrypt(TOKEN),
+            token_ciphertext=vault.encrypt(team_token(1)),
             set_by="U1",
             now=now,
         )
@@ -248,7 +197,7 @@ def submit_by_hand(
                 )
             )
         )
-    team = dts.team(team_id=1, token=TOKEN)
+    team = dts.team(team_id=1, token=team_token(1))
     for first_id in ended:
         transfer_id, start, end, ts = waiting.pop(first_id)
         backfill = team.create_backfill(transfer_id=transfer_id, range_start=start, range_end=end)
@@ -383,62 +332,23 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     clock = FrozenClock(START)
     transfers = max(1, args.backfills // 20)
-    sim = DtsSimulator(
-        clock=clock,
-        token=TOKEN,
-        team_id=1,
-        transfers=[Transfer(500000 + n, f"Bench {n}", "ACTIVE") for n in range(transfers)],
-        rate_limit=10**9,  # one workspace here; budgets are covered by the tests
-    )
+    # one workspace here; budgets are covered by the tests
+    sim = build_simulator(clock, teams=1, per_team=args.backfills, rate_limit=10**9)
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url
-        schema = None
-        if url.startswith("postgresql"):
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            import psycopg
-
-            admin = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
-            admin.execute(f'CREATE SCHEMA "{schema}"')
-            url = f"{url}?options=-csearch_path%3D{schema}"
-        url = url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            data_dir=Path(tmp),
-            database_url=url,
-            encryption_keys=(Fernet.generate_key().decode(),),
+        bench = open_bench(
+            sim,
+            clock,
+            Path(tmp),
+            database_url=args.database_url,
+            http=args.http,
             tracker_batch_size=args.batch,
             tracker_tick_seconds=args.tick,
         )
-        upgrade_to_head(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        vault = TokenVault(settings.encryption_keys)
-        running = None
-        if args.http:
-            running = start_simulator(sim)
-            dts = build_polling_client(
-                settings.with_overrides(supermetrics_api_url=running.base_url), clock=clock
-            )
-        else:
-            dts = build_polling_client(
-                settings.with_overrides(supermetrics_api_url="http://sim.invalid/v1"),
-                transport=SimTransport(sim),
-                clock=clock,
-            )
-        notifier = RecordingNotifier(clock, known_messages_only=False)
-        tracker = attach_recovery(
-            Tracker(
-                settings=settings,
-                session_factory=factory,
-                dts=dts,
-                vault=vault,
-                notifier=notifier,
-                clock=clock,
-                owner="bench",
-            )
-        )
+        factory, vault, dts = bench.factory, bench.vault, bench.dts
+        notifier, tracker = bench.notifier, bench.tracker
         print(
             f"seeding {args.backfills} submitted backfills "
-            f"({'PostgreSQL' if schema else 'SQLite'})…",
+            f"({'PostgreSQL' if bench.schema else 'SQLite'})…",
             flush=True,
         )
         started = time.perf_counter()
@@ -578,13 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         width = max(len(name) for name, _ in rows)
         for name, value in rows:
             print(f"{name.ljust(width)}  {value}")
-        dts.close()
-        if running is not None:
-            running.stop()
-        engine.dispose()
-        if schema:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            admin.close()
+        bench.close()
     return 0
 
 

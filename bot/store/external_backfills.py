@@ -92,18 +92,6 @@ def replace_external_views(
     return kept
 
 
-def replace_external_view(
-    session: Session,
-    *,
-    slack_team_id: str,
-    listed: Sequence[dict[str, object]],
-    now: datetime,
-) -> set[int]:
-    """One team's ``replace_external_views``."""
-    kept = replace_external_views(session, listed={slack_team_id: listed}, known={}, now=now)
-    return kept[slack_team_id]
-
-
 def external_backfills(
     session: Session,
     *,

@@ -184,9 +184,6 @@ class RequestUpdates:
     def __init__(self) -> None:
         self._pending: dict[tuple[str, ...], list[dict[str, Any]]] = {}
 
-    def __len__(self) -> int:
-        return sum(len(rows) for rows in self._pending.values())
-
     def add(self, *, request_id: int, now: datetime, values: Mapping[str, Any]) -> None:
         changes = dict(values)
         _check_values(changes)

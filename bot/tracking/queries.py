@@ -22,7 +22,8 @@ from bot.store.statements import is_postgres, rowcount
 CHANGE_EVENT_KINDS = ("state", "progress", "tracking_resumed")
 
 
-def _as_utc(moment: datetime | str) -> datetime:
+def as_utc(moment: datetime | str) -> datetime:
+    """Return an aggregate's moment as an aware UTC datetime."""
     # an aggregate loses the column type: SQLite hands back naive text
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -44,7 +45,7 @@ def last_change_times(session: Session, *, request_ids: Collection[int]) -> dict
     for request_id, moment in rows:
         if moment is None:
             continue
-        result[int(request_id)] = _as_utc(moment)
+        result[int(request_id)] = as_utc(moment)
     return result
 
 
@@ -183,7 +184,7 @@ def oldest_unannounced_at(session: Session) -> datetime | None:
             RequestEvent.needs_announcement.is_(True), RequestEvent.announced_at.is_(None)
         )
     ).scalar()
-    return None if oldest is None else _as_utc(oldest)
+    return None if oldest is None else as_utc(oldest)
 
 
 def backlog(session: Session, *, now: datetime) -> Backlog:

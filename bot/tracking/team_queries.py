@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, func, or_, select, update
@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.store.models import TRACKED_STATES, BackfillRequest, RequestState, TeamPoll
 from bot.store.statements import dialect_insert, is_postgres, rowcount
+from bot.tracking.queries import as_utc
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def due_teams(session: Session, *, now: datetime, owner: str, limit: int) -> lis
     ).all()
     teams: dict[str, tuple[datetime, int]] = {}
     for team, count, since in [*rows_due, *lists_due]:
-        moment = _as_utc(since)
+        moment = as_utc(since)
         earlier = teams.get(str(team))
         # a team due both ways: its list reads all it tracks
         teams[str(team)] = (
@@ -113,12 +114,6 @@ def due_teams(session: Session, *, now: datetime, owner: str, limit: int) -> lis
         )
     ordered = sorted(teams.items(), key=lambda item: (item[1][0], item[0]))
     return [DueTeam(team, count) for team, (_since, count) in ordered[:limit]]
-
-
-def _as_utc(moment: datetime | str) -> datetime:
-    # an aggregate loses the column type: SQLite hands back naive text
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def claim_teams(

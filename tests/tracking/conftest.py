@@ -3,8 +3,6 @@ a migrated SQLite file, and helpers that submit backfills the way the service do
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +31,7 @@ from bot.tracking.polling_client import build_polling_client
 from bot.tracking.tracker import Tracker
 from bot.vault import TokenVault
 from tests.support.fake_slack import FakeSlack, FakeUser
+from tests.support.postgres import postgres_schema
 from tests.support.world import build_world, world_settings
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
@@ -364,25 +363,8 @@ def env(
         world.close()
 
 
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped after the test."""
-    import psycopg
-
-    schema = f"tracker_{uuid.uuid4().hex[:12]}"
-    libpq = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    try:
-        admin = psycopg.connect(libpq, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc}).", pytrace=False)
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres_schema("tracker") as url:
+        yield url
