@@ -30,6 +30,37 @@ def progress_line(*, status: str, runs_total: int, runs_completed: int, runs_fai
     return line
 
 
+def outside_line(
+    *,
+    backfill_id: int,
+    transfer_id: int,
+    range_start: date,
+    range_end: date,
+    status: str,
+    runs_total: int,
+    runs_completed: int,
+    runs_failed: int,
+    seen_minutes_ago: int,
+) -> str:
+    """A backfill the team's list showed that no request here submitted (the Supermetrics
+    Hub or another tool started it).  The tracker reads that list only while the workspace
+    follows backfills of its own, so an older view says how old it is."""
+    line = (
+        f"• backfill #{backfill_id} · transfer #{transfer_id} · "
+        f"{format_range(range_start, range_end)} · "
+        + progress_line(
+            status=status,
+            runs_total=runs_total,
+            runs_completed=runs_completed,
+            runs_failed=runs_failed,
+        )
+        + " · started outside Slack"
+    )
+    if seen_minutes_ago >= 1:
+        line += f" (as seen {seen_minutes_ago} min ago)"
+    return line
+
+
 def format_range(range_start: date, range_end: date) -> str:
     """Return ``2026-01-01 → 2026-01-31`` (or one date for a single day)."""
     if range_start == range_end:

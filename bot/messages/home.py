@@ -16,6 +16,7 @@ from bot.messages.notifier import Block
 RECENT_LIMIT = 10
 RUNNING_LIMIT = 15  # per list: a Home holds at most 100 blocks
 OTHERS_LIMIT = 20
+OUTSIDE_LIMIT = 15
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class HomeData:
     running: Sequence[HomeRow]  # the viewer's
     recent: Sequence[HomeRow]  # the viewer's, newest first, any state
     others: Sequence[HomeRow]  # the workspace's other running backfills
+    # lines of the backfills its team's list showed that no request here started
+    # (``outside_line``), newest first
+    outside: Sequence[str] = ()
 
 
 def thread_link(channel: str | None, ts: str | None) -> str | None:
@@ -141,4 +145,11 @@ def home_view(data: HomeData) -> dict[str, Any]:
         blocks.append(section("\n".join(lines)))
     else:
         blocks.append(context("None."))
+    outside = list(data.outside)[:OUTSIDE_LIMIT]
+    if outside:
+        blocks.append(section("*Started outside Slack* (the Supermetrics Hub or another tool)"))
+        blocks.append(section("\n".join(outside)))
+        if len(data.outside) > OUTSIDE_LIMIT:
+            more = len(data.outside) - OUTSIDE_LIMIT
+            blocks.append(context(f"…and {more} more: `/backfill list` shows them."))
     return {"type": "home", "blocks": blocks}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.errors import AccessDeniedError, NotFoundError
 from bot.messages import cards
@@ -15,10 +15,11 @@ from bot.messages.blocks import (
     transfer_label,
 )
 from bot.service.deps import Deps, RequestSnapshot, snapshot
+from bot.service.request_cards import outside_row_line
 from bot.service.types import Actor, Reply
 from bot.service.visibility import NOT_VISIBLE, Visibility
 from bot.store.external_backfills import external_backfills
-from bot.store.models import FINAL_STATES, TRACKED_STATES, ExternalBackfill
+from bot.store.models import FINAL_STATES, TRACKED_STATES
 from bot.store.queries import add_event, find_request_by_backfill, list_requests, update_request
 
 # Each example is parsed in the tests, so help never shows a command that fails.
@@ -134,7 +135,7 @@ class Lookups:
             # shows them to anyone in the workspace
             now = self.d.now()
             outside = [
-                self._outside_line(row, now=now)
+                outside_row_line(row, now=now)
                 for row in external_backfills(session, slack_team_id=actor.slack_team_id)
             ]
         seen = self.visibility(actor)
@@ -152,29 +153,6 @@ class Lookups:
         if outside:
             text += f" {len(outside)} backfill(s) started outside Slack."
         return Reply(text=text, blocks=blocks)
-
-    @staticmethod
-    def _outside_line(row: ExternalBackfill, *, now: datetime) -> str:
-        """A backfill seen in the team's list that no request here submitted.
-
-        The tracker reads the list while the workspace follows backfills of its own, so
-        an older view says how old it is.
-        """
-        line = (
-            f"• backfill #{row.backfill_id} · transfer #{row.transfer_id} · "
-            f"{format_range(row.range_start, row.range_end)} · "
-        )
-        line += progress_line(
-            status=row.status,
-            runs_total=row.runs_total,
-            runs_completed=row.runs_completed,
-            runs_failed=row.runs_failed,
-        )
-        line += " · started outside Slack"
-        minutes = int((now - row.seen_at).total_seconds() // 60)
-        if minutes >= 1:
-            line += f" (as seen {minutes} min ago)"
-        return line
 
     @staticmethod
     def _line(req: RequestSnapshot) -> str:

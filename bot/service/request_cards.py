@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from bot.messages import cards
-from bot.messages.blocks import format_range, transfer_label
+from bot.messages.blocks import format_range, outside_line, transfer_label
 from bot.messages.notifier import Message
 from bot.service.deps import RequestSnapshot
 from bot.store.models import ExternalBackfill
@@ -53,6 +53,21 @@ def outside_backfill(row: ExternalBackfill) -> Backfill:
         runs_completed=row.runs_completed,
         runs_failed=row.runs_failed,
         error_report=(),
+    )
+
+
+def outside_row_line(row: ExternalBackfill, *, now: datetime) -> str:
+    """The ``list`` and App Home line of a backfill started outside Slack."""
+    return outside_line(
+        backfill_id=row.backfill_id,
+        transfer_id=row.transfer_id,
+        range_start=row.range_start,
+        range_end=row.range_end,
+        status=row.status,
+        runs_total=row.runs_total,
+        runs_completed=row.runs_completed,
+        runs_failed=row.runs_failed,
+        seen_minutes_ago=int((now - row.seen_at).total_seconds() // 60),
     )
 
 

@@ -16,6 +16,7 @@ from bot.messages.backfill_form import (
     transfer_option,
     with_preview,
 )
+from bot.messages.blocks import outside_line
 from bot.messages.home import HomeData, HomeRow, home_view, thread_link
 from tests.support.block_kit_limits import check_view
 
@@ -53,11 +54,30 @@ def test_a_full_home_stays_within_slacks_limits() -> None:
         running=[row(n) for n in range(60)],
         recent=[row(n, state="COMPLETED") for n in range(60)],
         others=[row(n, user="U2") for n in range(200)],
+        outside=[
+            outside_line(
+                backfill_id=90000 - n,
+                transfer_id=456790,
+                range_start=date(2025, 1, 1),
+                range_end=date(2025, 12, 31),
+                status="RUNNING",
+                runs_total=365,
+                runs_completed=200,
+                runs_failed=3,
+                seen_minutes_ago=12,
+            )
+            for n in range(200)
+        ],
     )
     view = home_view(data)
     valid(view)
     assert len(view["blocks"]) <= 100
     text = str(view)
+    assert "*Started outside Slack*" in text
+    assert "backfill #90000 · transfer #456790 · 2025-01-01 → 2025-12-31 · RUNNING" in text
+    assert "200/365 days · 3 failed · started outside Slack (as seen 12 min ago)" in text
+    assert "backfill #89985 " not in text  # the 16th is left for `list`
+    assert "…and 185 more" in text
     assert "&lt;long&gt;" in text  # names are escaped
     assert thread_link("C1", "1770735600.000001") in text  # type: ignore[operator]
 
@@ -74,6 +94,7 @@ def test_an_empty_home_for_a_member_without_setup() -> None:
     )
     view = home_view(data)
     valid(view)
+    assert "outside Slack" not in str(view)  # no section for what is not there
     actions = [b for b in view["blocks"] if b["type"] == "actions"]
     assert [e["action_id"] for e in actions[0]["elements"]] == [ids.ACTION_NEW_BACKFILL]
 

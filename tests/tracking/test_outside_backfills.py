@@ -1,6 +1,6 @@
 """Backfills started outside Slack (the Supermetrics Hub, another tool), seen in the team's
-list by the tracker: ``list`` shows them with their progress, and a new request whose range
-overlaps one gets the overlap warning before it is submitted."""
+list by the tracker: ``list`` and the App Home show them with their progress, and a new
+request whose range overlaps one gets the overlap warning before it is submitted."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ def test_a_backfill_started_in_the_hub_shows_in_list_and_warns_an_overlapping_re
     assert seen.runs_completed >= 2 and progress in listed
     # our own backfill is a request, not "outside"
     assert f"backfill #{ours.backfill_id} · transfer" not in listed
+    # the App Home shows it too, under its own heading
+    home = json.dumps(service.home_view(actor=actor), ensure_ascii=False)
+    assert "*Started outside Slack*" in home
+    assert f"backfill #{hub.backfill_id} · transfer #{HUB_TRANSFER} · 2026-02-01" in home
+    assert progress in home and f"backfill #{ours.backfill_id} · transfer" not in home
 
     asked = service.handle_text(
         actor=actor, text=f"transfer {HUB_TRANSFER} from 2026-02-05 to 2026-02-07"
