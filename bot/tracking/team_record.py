@@ -144,7 +144,9 @@ def _record(
         team_changes = 0
         soonest: datetime | None = None
         on_list: list[int] = list(plan.same)
-        for request_id, backfill in plan.changed.items():
+        seen = [(rid, backfill, True) for rid, backfill in plan.changed.items()]
+        seen += [(rid, backfill, False) for rid, backfill in poll.fetched.items()]
+        for request_id, backfill, in_list in seen:
             row = rows.get(request_id)
             if row is None:
                 continue
@@ -152,32 +154,21 @@ def _record(
                 session,
                 row=row,
                 backfill=backfill,
-                quiet_since=now,  # the team's cadence decides (``_team_cadence``)
+                # a list entry follows the team's cadence (``_team_cadence``); a backfill
+                # read on its own, its own quiet time
+                quiet_since=(
+                    now if in_list else quiet.get(request_id) or submitted.get(request_id) or now
+                ),
                 now=now,
                 settings=settings,
                 updates=updates,
             )
             team_changes += changed
-            if following is None:
-                next_polls.append((request_id, None))
-            else:
+            if in_list and following is not None:
                 on_list.append(request_id)
                 soonest = following if soonest is None else min(soonest, following)
-        for request_id, backfill in poll.fetched.items():
-            row = rows.get(request_id)
-            if row is None:
-                continue
-            following, changed = record_observation(
-                session,
-                row=row,
-                backfill=backfill,
-                quiet_since=quiet.get(request_id) or submitted.get(request_id) or now,
-                now=now,
-                settings=settings,
-                updates=updates,
-            )
-            team_changes += changed
-            next_polls.append((request_id, following))
+            else:
+                next_polls.append((request_id, following))
         for request_id, reason in poll.failures.items():
             row = rows.get(request_id)
             if row is not None:
