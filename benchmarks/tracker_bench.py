@@ -5,11 +5,15 @@ status change in the simulator to its announcement, and database time per pollin
 Not a test: it prints figures.  Simulated time: a FrozenClock drives the DTS simulator
 and the tracker; each tick advances it by TRACKER_TICK_SECONDS, as if every tick kept up
 (the wall time a tick really takes is printed beside, so you can see whether it would).
-The simulator runs at real speed (runs of 1-10 minutes, queues of 0.5-5 minutes) with
-the API's documented budget of 5,000 requests per hour per token.  The backfills were
-submitted up to 40 minutes before the start, so they are in every phase; lags count only
-changes that happened while the tracker ran.  Each layout (backfills over teams) and each
-polling mode starts from the same seeded backfills in a fresh database.
+The simulator runs at real speed (runs of 1-10 minutes, queues of 0.5-2.5 minutes each)
+with the API's documented budget of 5,000 requests per hour per token.  The ranges are as
+long as those the parser's corpus resolves to (``--days corpus``; ``--days 3-14`` for a
+uniform spread), the backfills are seeded in steady state (each is running in proportion
+to how long it runs, anywhere in its run) and held at their number: when one's timetable
+ends a new one is submitted in its team (``--no-hold``: submitted up to 40 minutes before
+the start, none replaced, the earlier workload).  Lags count only changes that happened
+while the tracker ran.  Each layout (backfills over teams) and each polling mode starts
+from the same seeded backfills in a fresh database.
 The simulator is reached in-process through an httpx transport (``--http`` serves it on
 loopback instead); announcements go to an in-memory notifier, so the Slack side costs
 nothing here and the figures are the tracker's and the database's own.
