@@ -13,8 +13,9 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.config.requirements import Role
 from bot.errors import BotError
 from bot.observability.logs import configure_logging
 from bot.slack.oauth import BOT_SCOPES
@@ -27,7 +28,6 @@ OK, BAD = "✓", "✗"
 # what the code calls (README, Creating the Slack app; manifest.yml's bot scopes)
 # the bot scopes manifest.yml asks for, one list for the install link and this check
 REQUIRED_SCOPES = BOT_SCOPES
-Role = Literal["serve", "worker"]
 
 
 @dataclass
