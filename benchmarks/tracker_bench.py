@@ -72,7 +72,7 @@ from bot.store.queries import (  # noqa: E402
     transition,
     update_request,
 )
-from bot.supermetrics.models import Transfer  # noqa: E402
+from bot.supermetrics.models import Backfill, Transfer  # noqa: E402
 from bot.tracking.polling_client import build_polling_client  # noqa: E402
 from bot.tracking.tracker import Tracker  # noqa: E402
 from bot.vault import TokenVault  # noqa: E402
@@ -199,6 +199,88 @@ def draw_pace(rng: random.Random, days: Days) -> Pace:
     )
 
 
+def confirmed_request(
+    session: Any,
+    *,
+    team: int,
+    transfer_id: int,
+    first: date,
+    last: date,
+    now: datetime,
+    card: dict[str, str],
+) -> BackfillRequest:
+    """A request as the service leaves it once confirmed: PENDING, in workspace T<team>,
+    with ``card`` (its message or thread in C1) and who confirmed it."""
+    row = create_request(
+        session,
+        slack_team_id=f"T{team}",
+        channel_id="C1",
+        user_id="U1",
+        user_tz="UTC",
+        text=f"transfer {transfer_id} from {first} to {last}",
+        transfer_id=transfer_id,
+        transfer_name=None,
+        range_start=first,
+        range_end=last,
+        days=(last - first).days + 1,
+        notes=[],
+        now=now,
+        expires_at=now + timedelta(hours=24),
+    )
+    update_request(
+        session,
+        request_id=row.id,
+        now=now,
+        values={"message_channel": "C1", **card, "confirmed_by": "U1"},
+    )
+    return row
+
+
+def mark_submitted(
+    session: Any,
+    *,
+    request_id: int,
+    backfill: Backfill,
+    submitted_at: datetime,
+    next_poll: datetime,
+    now: datetime,
+    expected: RequestState = RequestState.PENDING,
+) -> None:
+    """The request's backfill was created: SUBMITTED, tracked from ``next_poll``; its
+    first reply was the service's, at submission, so the change is not announced."""
+    transition(
+        session,
+        request_id=request_id,
+        expected=expected,
+        to=RequestState.SUBMITTED,
+        actor="U1",
+        now=now,
+        announce=False,
+        values={
+            "submitted_at": submitted_at,
+            "backfill_id": backfill.backfill_id,
+            "dts_status": backfill.status.value,
+            "runs_total": backfill.runs_total,
+            "next_poll_at": next_poll,
+        },
+    )
+
+
+def timetable(sim: DtsSimulator, backfill_id: int) -> dict[str, datetime]:
+    """When the simulator's backfill is scheduled, starts running and ends (its own
+    timetable, read from the simulator's record): the moments the lags count from."""
+    record = sim._records[backfill_id]
+    created = record.created_at
+    return {
+        "SCHEDULED": created + timedelta(seconds=record.schedule_at / record.speed),
+        "RUNNING": created + timedelta(seconds=record.start_at / record.speed),
+        "end": created
+        + timedelta(
+            seconds=(record.start_at + record.total * record.seconds_per_run) / record.speed
+        ),
+    }
+
+
 class Submitter:
     """Backfills submitted through the bot, as the service leaves them: a request row in
     SUBMITTED with its backfill id, and the backfill in the simulator.  Every backfill has
@@ -303,9 +385,8 @@ class Submitter:
         k = self._per_team.get(team, 0)  # the backfill's number within its team
         self._per_team[team] = k + 1
         transfer_id = 500000 + k % self.transfers
-        days = pace.days
         first = self._cursor.get((team, transfer_id), date(2015, 1, 1))
-        last = first + timedelta(days=days - 1)
+        last = first + timedelta(days=pace.days - 1)
         self._cursor[(team, transfer_id)] = last + timedelta(days=1)
         self.sim.seconds_per_run = pace.seconds_per_run
         self.sim.schedule_delay = pace.schedule_delay
@@ -313,89 +394,28 @@ class Submitter:
         self.clock.set(at)
         backfill = self.sim.create(transfer_id, first, last, team_id=team)
         self.clock.set(now)
-        row = create_request(
-            session,
-            slack_team_id=f"T{team}",
-            channel_id="C1",
-            user_id="U1",
-            user_tz="UTC",
-            text=f"transfer {transfer_id} from {first} to {last}",
-            transfer_id=transfer_id,
-            transfer_name=None,
-            range_start=first,
-            range_end=last,
-            days=days,
-            notes=[],
-            now=now,
-            expires_at=now + timedelta(hours=24),
-        )
         ts = f"1{number:09d}.000100"
-        update_request(
+        row = confirmed_request(
+            session,
+            team=team,
+            transfer_id=transfer_id,
+            first=first,
+            last=last,
+            now=now,
+            card={"message_ts": ts},
+        )
+        mark_submitted(
             session,
             request_id=row.id,
+            backfill=backfill,
+            submitted_at=at,
+            next_poll=poll,
             now=now,
-            values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
         )
-        transition(
-            session,
-            request_id=row.id,
-            expected=RequestState.PENDING,
-            to=RequestState.SUBMITTED,
-            actor="U1",
-            now=now,
-            # its first reply was the service's, at submission
-            announce=False,
-            values={
-                "submitted_at": at,
-                "backfill_id": backfill.backfill_id,
-                "dts_status": backfill.status.value,
-                "runs_total": backfill.runs_total,
-                "next_poll_at": poll,
-            },
-        )
-        record = self.sim._records[backfill.backfill_id]  # the simulator's own timetable
-        created = record.created_at
-        end = created + timedelta(
-            seconds=(record.start_at + record.total * record.seconds_per_run) / record.speed
-        )
-        self.cards[ts] = {
-            "request_id": row.id,
-            "number": number,
-            "team": team,
-            "SCHEDULED": created + timedelta(seconds=record.schedule_at / record.speed),
-            "RUNNING": created + timedelta(seconds=record.start_at / record.speed),
-            "end": end,
-        }
+        times = timetable(self.sim, backfill.backfill_id)
+        self.cards[ts] = {"request_id": row.id, "number": number, "team": team, **times}
         if self.holding:
-            heapq.heappush(self._ends, (end, number, team))
-
-
-def seed(
-    factory: Any,
-    sim: DtsSimulator,
-    vault: TokenVault,
-    clock: FrozenClock,
-    *,
-    count: int,
-    teams: int,
-    rng: random.Random,
-    days: Days | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Create ``count`` submitted requests and their backfills over ``teams`` workspaces
-    (workspace T<k> is Supermetrics team k); return them by card ts."""
-    submitter = Submitter(
-        factory,
-        sim,
-        vault,
-        clock,
-        teams=teams,
-        per_team=max(1, count // teams),
-        rng=rng,
-        days=days or Days(lambda r: r.randint(3, 14), 14),
-    )
-    submitter.store_tokens()
-    submitter.seed(count, steady=False)
-    return submitter.cards
+            heapq.heappush(self._ends, (times["end"], number, team))
 
 
 @dataclass
@@ -530,7 +550,8 @@ def run_case(
             )
         hours = args.minutes / 60
         steady_hours = (args.minutes - args.warmup) / 60
-        active = max((active_at_warmup + count_active(factory)) / 2, 1)
+        active_at_end = count_active(factory)
+        active = max((active_at_warmup + active_at_end) / 2, 1)
         result = Result(
             database=database,
             backfills=backfills,
@@ -563,7 +584,7 @@ def run_case(
         print(
             f"  {ticks} ticks in {wall:.0f} s; {calls} DTS calls; mean DB time per tick "
             f"{statistics.fmean(tick_db) * 1000:.1f} ms; {replaced} backfills submitted to "
-            f"replace those that ended; {count_active(factory)} active at the end",
+            f"replace those that ended; {active_at_end} active at the end",
             flush=True,
         )
         gc.unfreeze()

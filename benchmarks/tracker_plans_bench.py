@@ -41,10 +41,13 @@ from benchmarks.tracker_bench import (  # noqa: E402
     START,
     STATUS_MARKERS,
     build_simulator,
+    confirmed_request,
     count_active,
+    mark_submitted,
     open_bench,
     percentile,
     team_token,
+    timetable,
 )
 from bot.clock import FrozenClock  # noqa: E402
 from bot.simulator.server import DtsSimulator  # noqa: E402
@@ -52,7 +55,6 @@ from bot.store.db import session_scope  # noqa: E402
 from bot.store.models import FINAL_STATES, BackfillRequest, RequestState  # noqa: E402
 from bot.store.plans import NewStep, add_steps  # noqa: E402
 from bot.store.queries import (  # noqa: E402
-    create_request,
     set_workspace_token,
     transition,
     update_request,
@@ -119,60 +121,31 @@ def seed(
                     assert older is not None
                     row = _seed_plan(session, transfer_id, (first, last), older, ts, now)
                 else:
-                    row = create_request(
+                    row = confirmed_request(
                         session,
-                        slack_team_id="T1",
-                        channel_id="C1",
-                        user_id="U1",
-                        user_tz="UTC",
-                        text=f"transfer {transfer_id} from {first} to {last}",
+                        team=1,
                         transfer_id=transfer_id,
-                        transfer_name=None,
-                        range_start=first,
-                        range_end=last,
-                        days=days,
-                        notes=[],
+                        first=first,
+                        last=last,
                         now=now,
-                        expires_at=now + timedelta(hours=24),
+                        card={"message_ts": ts},
                     )
-                    update_request(
-                        session,
-                        request_id=row.id,
-                        now=now,
-                        values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
-                    )
-                transition(
+                mark_submitted(
                     session,
                     request_id=row.id,
-                    expected=RequestState.QUEUED if in_plan else RequestState.PENDING,
-                    to=RequestState.SUBMITTED,
-                    actor="U1",
+                    backfill=backfill,
+                    submitted_at=submitted,
+                    next_poll=now + timedelta(seconds=rng.uniform(0, 15)),
                     now=now,
-                    # its first reply was the service's, at submission
-                    announce=False,
-                    values={
-                        "submitted_at": submitted,
-                        "backfill_id": backfill.backfill_id,
-                        "dts_status": backfill.status.value,
-                        "runs_total": backfill.runs_total,
-                        "next_poll_at": now + timedelta(seconds=rng.uniform(0, 15)),
-                    },
+                    expected=RequestState.QUEUED if in_plan else RequestState.PENDING,
                 )
-                record = sim._records[backfill.backfill_id]  # the simulator's own timetable
-                created = record.created_at
                 if by_hand is not None and older is not None:
                     # the same second chunk, which a person submits once the first ends
                     by_hand[row.id] = (transfer_id, *older, ts)
                 by_card[ts] = {
                     "request_id": row.id,
                     "backfill_id": backfill.backfill_id,
-                    "SCHEDULED": created + timedelta(seconds=record.schedule_at / record.speed),
-                    "RUNNING": created + timedelta(seconds=record.start_at / record.speed),
-                    "end": created
-                    + timedelta(
-                        seconds=(record.start_at + record.total * record.seconds_per_run)
-                        / record.speed
-                    ),
+                    **timetable(sim, backfill.backfill_id),
                 }
     return by_card
 
@@ -202,42 +175,22 @@ def submit_by_hand(
         transfer_id, start, end, ts = waiting.pop(first_id)
         backfill = team.create_backfill(transfer_id=transfer_id, range_start=start, range_end=end)
         with session_scope(factory) as session:
-            row = create_request(
+            row = confirmed_request(
                 session,
-                slack_team_id="T1",
-                channel_id="C1",
-                user_id="U1",
-                user_tz="UTC",
-                text=f"transfer {transfer_id} from {start} to {end}",
+                team=1,
                 transfer_id=transfer_id,
-                transfer_name=None,
-                range_start=start,
-                range_end=end,
-                days=(end - start).days + 1,
-                notes=[],
+                first=start,
+                last=end,
                 now=now,
-                expires_at=now + timedelta(hours=24),
+                card={"thread_ts": ts},
             )
-            update_request(
+            mark_submitted(
                 session,
                 request_id=row.id,
+                backfill=backfill,
+                submitted_at=now,
+                next_poll=now + timedelta(seconds=15),
                 now=now,
-                values={"message_channel": "C1", "thread_ts": ts, "confirmed_by": "U1"},
-            )
-            transition(
-                session,
-                request_id=row.id,
-                expected=RequestState.PENDING,
-                to=RequestState.SUBMITTED,
-                actor="U1",
-                now=now,
-                values={
-                    "submitted_at": now,
-                    "backfill_id": backfill.backfill_id,
-                    "dts_status": backfill.status.value,
-                    "runs_total": backfill.runs_total,
-                    "next_poll_at": now + timedelta(seconds=15),
-                },
             )
     return len(ended)
 
@@ -252,27 +205,14 @@ def _seed_plan(
 ) -> BackfillRequest:
     """A confirmed plan of two chunks of the transfer; return its first (submitted) step."""
     earlier_start, last = older[0], newer[1]
-    plan = create_request(
+    plan = confirmed_request(
         session,
-        slack_team_id="T1",
-        channel_id="C1",
-        user_id="U1",
-        user_tz="UTC",
-        text=f"transfer {transfer_id} from {earlier_start} to {last}",
+        team=1,
         transfer_id=transfer_id,
-        transfer_name=None,
-        range_start=earlier_start,
-        range_end=last,
-        days=(last - earlier_start).days + 1,
-        notes=[],
+        first=earlier_start,
+        last=last,
         now=now,
-        expires_at=now + timedelta(hours=24),
-    )
-    update_request(
-        session,
-        request_id=plan.id,
-        now=now,
-        values={"message_channel": "C1", "message_ts": ts, "confirmed_by": "U1"},
+        card={"message_ts": ts},
     )
     steps = [
         NewStep(transfer_id, None, newer[0], newer[1], None),
