@@ -13,10 +13,9 @@ from bot.messages.home import RECENT_LIMIT, HomeData, HomeRow, home_view
 from bot.parsing import check_range, parse_command
 from bot.service.deps import Deps, log
 from bot.service.intake import Intake
-from bot.service.request_cards import outside_row_line
+from bot.service.request_cards import outside_lines
 from bot.service.types import Actor, Reply
 from bot.service.visibility import Visibility
-from bot.store.external_backfills import external_backfills
 from bot.store.models import TRACKED_STATES, BackfillRequest, Workspace
 from bot.store.queries import list_requests
 
@@ -75,11 +74,7 @@ class Home:
             running = [_row(r) for r in tracked if r.user_id == actor.user_id]
             others_rows = [r for r in tracked if r.user_id != actor.user_id]
             recent = [_row(r) for r in mine]
-            now = self.d.now()
-            outside = [
-                outside_row_line(row, now=now)
-                for row in external_backfills(session, slack_team_id=team)
-            ]
+            outside = outside_lines(session, slack_team_id=team, now=self.d.now())
         # the same privacy as list and status: others' requests from channels one is in
         seen = Visibility(actor=actor, rules=rules, directory=self.d.directory)
         others = [

@@ -15,10 +15,9 @@ from bot.messages.blocks import (
     transfer_label,
 )
 from bot.service.deps import Deps, RequestSnapshot, snapshot
-from bot.service.request_cards import outside_row_line
+from bot.service.request_cards import outside_lines
 from bot.service.types import Actor, Reply
 from bot.service.visibility import NOT_VISIBLE, Visibility
-from bot.store.external_backfills import external_backfills
 from bot.store.models import FINAL_STATES, TRACKED_STATES
 from bot.store.queries import add_event, find_request_by_backfill, list_requests, update_request
 
@@ -134,14 +133,11 @@ class Lookups:
             # no channel or requester here: the team's own list (and the overlap warning)
             # shows them to anyone in the workspace
             now = self.d.now()
-            outside = [
-                outside_row_line(row, now=now)
-                for row in external_backfills(session, slack_team_id=actor.slack_team_id)
-            ]
+            outside = outside_lines(session, slack_team_id=actor.slack_team_id, now=now)
         seen = self.visibility(actor)
         rows = [r for r in rows if seen.can_see(channel_id=r.channel_id, requester=r.user_id)][:30]
         active = [r for r in rows if r.state not in FINAL_STATES]
-        recent_cutoff = self.d.now() - timedelta(days=30)
+        recent_cutoff = now - timedelta(days=30)
         recent = [r for r in rows if r.state in FINAL_STATES and r.updated_at >= recent_cutoff]
         blocks = [
             *cards.rows_section("Active requests", [self._line(r) for r in active]),

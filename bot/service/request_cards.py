@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from sqlalchemy.orm import Session
+
 from bot.messages import cards
 from bot.messages.blocks import format_range, outside_line, transfer_label
 from bot.messages.notifier import Message
 from bot.service.deps import RequestSnapshot
+from bot.store.external_backfills import external_backfills
 from bot.store.models import ExternalBackfill
 from bot.supermetrics.models import Backfill, BackfillStatus
 
@@ -56,19 +59,23 @@ def outside_backfill(row: ExternalBackfill) -> Backfill:
     )
 
 
-def outside_row_line(row: ExternalBackfill, *, now: datetime) -> str:
-    """The ``list`` and App Home line of a backfill started outside Slack."""
-    return outside_line(
-        backfill_id=row.backfill_id,
-        transfer_id=row.transfer_id,
-        range_start=row.range_start,
-        range_end=row.range_end,
-        status=row.status,
-        runs_total=row.runs_total,
-        runs_completed=row.runs_completed,
-        runs_failed=row.runs_failed,
-        seen_minutes_ago=int((now - row.seen_at).total_seconds() // 60),
-    )
+def outside_lines(session: Session, *, slack_team_id: str, now: datetime) -> list[str]:
+    """The ``list`` and App Home lines of a workspace's backfills started outside Slack,
+    newest first."""
+    return [
+        outside_line(
+            backfill_id=row.backfill_id,
+            transfer_id=row.transfer_id,
+            range_start=row.range_start,
+            range_end=row.range_end,
+            status=row.status,
+            runs_total=row.runs_total,
+            runs_completed=row.runs_completed,
+            runs_failed=row.runs_failed,
+            seen_minutes_ago=int((now - row.seen_at).total_seconds() // 60),
+        )
+        for row in external_backfills(session, slack_team_id=slack_team_id)
+    ]
 
 
 def overlap_warnings(
