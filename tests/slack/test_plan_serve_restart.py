@@ -69,6 +69,9 @@ def _env(world: World, port: int) -> dict[str, str]:
         POLL_MAX_SECONDS="0.3",
         # a killed process's leases free soon (the worker restart test does the same)
         TRACKER_LEASE_SECONDS="2",
+        # its announcement lease too: the kill may land while it announces the plan (the
+        # lease is 12 Slack timeouts, 120 s by default, longer than the waits below)
+        SLACK_TIMEOUT_SECONDS="2",
     )
     return env
 
